@@ -1,0 +1,183 @@
+"""Building the project's sandbox images, offline when no registry answers.
+
+``python -m sandbox.images build`` builds, in order:
+
+1. the base image ``sandbox-base:latest`` — ``python:3.12-slim`` when a registry answers,
+   otherwise a Debian rootfs made with ``debootstrap --variant=minbase --include=python3``
+   and imported with ``docker import`` (no registry is needed);
+2. the runtime image ``sandbox-runtime:latest`` from ``sandbox/image/Dockerfile``;
+3. one image per environment that ships an ``image/Dockerfile``
+   (``environments/<name>/image`` → ``sandbox-<name>:latest``), built ``FROM`` the runtime.
+
+Each image carries a label with the hash of its inputs (its build context and its parent's
+id); an image whose label matches is not rebuilt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import docker.errors
+from pydantic import BaseModel
+
+from sandbox.engine import docker_client
+from sandbox.errors import SandboxError
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_IMAGE = "sandbox-base:latest"
+RUNTIME_IMAGE = "sandbox-runtime:latest"
+HASH_LABEL = "sandbox.inputs-hash"
+UPSTREAM_BASE = "python:3.12-slim"
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+
+
+class ImageSpec(BaseModel):
+    """One image to build: its tag, its build context and the image it starts from."""
+
+    tag: str
+    context: Path
+    parent: str
+
+
+def image_specs() -> list[ImageSpec]:
+    """All images of the project, parents first."""
+    specs = [ImageSpec(tag=RUNTIME_IMAGE, context=ROOT / "sandbox" / "image", parent=BASE_IMAGE)]
+    for dockerfile in sorted((ROOT / "environments").glob("*/image/Dockerfile")):
+        name = dockerfile.parent.parent.name
+        specs.append(
+            ImageSpec(tag=f"sandbox-{name}:latest", context=dockerfile.parent, parent=RUNTIME_IMAGE)
+        )
+    return specs
+
+
+def env_image(name: str) -> str:
+    """The tag of an environment's image (the runtime image if it ships none)."""
+    if (ROOT / "environments" / name / "image" / "Dockerfile").exists():
+        return f"sandbox-{name}:latest"
+    return RUNTIME_IMAGE
+
+
+def _context_hash(context: Path, parent_id: str) -> str:
+    digest = hashlib.sha256(parent_id.encode())
+    for path in sorted(p for p in context.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(context)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _image_label(tag: str) -> str | None:
+    try:
+        image = docker_client().images.get(tag)
+    except docker.errors.ImageNotFound:
+        return None
+    return (image.labels or {}).get(HASH_LABEL)
+
+
+def apt_mirror() -> str:
+    """The Debian mirror apt on this machine is configured with."""
+    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
+    for source in sources:
+        if not source.is_file():
+            continue
+        text = source.read_text(errors="replace")
+        for match in re.finditer(r"(?:^URIs:\s*|^deb\s+(?:\[[^\]]*\]\s+)?)(\S+)", text, re.M):
+            url = match.group(1)
+            if url.rstrip("/").endswith("/debian"):
+                return url
+    return DEFAULT_MIRROR
+
+
+def _registry_answers() -> bool:
+    try:
+        docker_client().images.pull(UPSTREAM_BASE)
+    except docker.errors.DockerException:
+        return False
+    return True
+
+
+def build_base(log: io.TextIOBase | None = None) -> str:
+    """Make sure ``sandbox-base:latest`` exists; return how it was obtained."""
+    out = log or sys.stderr
+    client = docker_client()
+    try:
+        client.images.get(BASE_IMAGE)
+        return "cached"
+    except docker.errors.ImageNotFound:
+        pass
+    if _registry_answers():
+        client.images.get(UPSTREAM_BASE).tag(BASE_IMAGE)
+        return UPSTREAM_BASE
+    if shutil.which("debootstrap") is None:
+        raise SandboxError(
+            "no registry answers and debootstrap is missing: `apt-get install -y debootstrap`"
+        )
+    mirror = apt_mirror()
+    print(f"no registry: building {BASE_IMAGE} with debootstrap from {mirror} (~1 min)", file=out)
+    with tempfile.TemporaryDirectory(prefix="sandbox-rootfs-") as rootfs:
+        subprocess.run(
+            ["debootstrap", "--variant=minbase", "--include=python3", "bookworm", rootfs, mirror],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
+        subprocess.run(["docker", "import", "-", BASE_IMAGE], stdin=tar.stdout, check=True,
+                       stdout=subprocess.DEVNULL)
+        tar.wait()
+    return "debootstrap"
+
+
+def build_all(force: bool = False, log: io.TextIOBase | None = None) -> list[tuple[str, str]]:
+    """Build every image whose inputs changed; return ``(tag, what happened)`` pairs."""
+    out = log or sys.stderr
+    client = docker_client()
+    done = [(BASE_IMAGE, build_base(out))]
+    for spec in image_specs():
+        parent_id = client.images.get(spec.parent).id
+        inputs = _context_hash(spec.context, parent_id)
+        if not force and _image_label(spec.tag) == inputs:
+            done.append((spec.tag, "cached"))
+            continue
+        print(f"building {spec.tag}", file=out)
+        client.images.build(
+            path=str(spec.context),
+            tag=spec.tag,
+            buildargs={"BASE": spec.parent},
+            labels={HASH_LABEL: inputs},
+            rm=True,
+            network_mode="none",
+        )
+        done.append((spec.tag, "built"))
+    return done
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m sandbox.images build [--force]``."""
+    parser = argparse.ArgumentParser(prog="python -m sandbox.images")
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build", help="build the project's images (cached by inputs)")
+    build.add_argument("--force", action="store_true", help="rebuild even if inputs are unchanged")
+    sub.add_parser("list", help="list the images and their contexts")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "list":
+            for spec in image_specs():
+                print(f"{spec.tag}\t{spec.context.relative_to(ROOT)}")
+            return 0
+        for tag, what in build_all(force=args.force):
+            print(f"{tag}: {what}")
+    except SandboxError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
