@@ -1,0 +1,1 @@
+"""Generic scripted policies shared by all environments."""

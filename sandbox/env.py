@@ -1,0 +1,215 @@
+"""``SandboxEnv``: the Gymnasium environment base every sandbox environment derives from.
+
+An episode is one fresh world and one fresh container. ``reset`` builds the world from the
+seed and starts the sandbox; ``step`` executes one :class:`~sandbox.tools.ToolCall` and
+returns the tool's output as the observation. ``info`` carries the world's events (ground
+truth for monitors); ``reset``'s ``info`` carries the system prompt and the tool schemas an
+agent needs.
+
+Subclasses declare ``config_class``, ``tools`` and ``image`` and implement the hooks
+:meth:`build_world`, :meth:`task_prompt` and :meth:`evaluate`; optionally
+:meth:`prepare_sandbox`, :meth:`after_step`, :meth:`sync_world`, :meth:`default_monitors`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, ClassVar, SupportsFloat
+
+import gymnasium
+from gymnasium.error import ResetNeeded
+from pydantic import ValidationError
+
+from sandbox.config import StrictModel, validate_config
+from sandbox.images import RUNTIME_IMAGE
+from sandbox.lifecycle import Sandbox
+from sandbox.monitors import Monitor, Outcome
+from sandbox.spaces import TextObservation, ToolCallSpace
+from sandbox.spec import ExecResult, SandboxSpec
+from sandbox.tools import Tool, ToolCall, Toolbox, ToolContext, ToolOutcome
+from sandbox.world import Event, World
+
+
+class EnvConfig(StrictModel):
+    """Settings shared by all sandbox environments (subclass to add an environment's own)."""
+
+    memory: str = "512m"
+    cpus: float = 1.0
+    pids_limit: int = 256
+    command_timeout: float = 30.0
+    system_prompt: str | None = None
+
+
+class SandboxEnv(gymnasium.Env[str, ToolCall]):
+    """Base class of environments whose agent works inside a Docker sandbox.
+
+    Args:
+        render_mode: ``None`` or ``"ansi"`` (the last observation as text).
+        run_id: label attached to the containers (for cleanup of a whole run).
+        **config: environment settings, validated into ``config_class``.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"]}
+    config_class: ClassVar[type[EnvConfig]] = EnvConfig
+    tools: ClassVar[Sequence[Tool]] = ()
+    image: ClassVar[str] = RUNTIME_IMAGE
+    default_system_prompt: ClassVar[str] = "You are an agent working in a Linux shell."
+
+    def __init__(self, render_mode: str | None = None, run_id: str = "adhoc", **config: Any):
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
+        self.render_mode = render_mode
+        self.config = validate_config(self.config_class, config, where="env")
+        self.run_id = run_id
+        self.toolbox = Toolbox(self.tools)
+        self.observation_space = TextObservation()
+        self.action_space = ToolCallSpace(list(self.toolbox.tools))
+        self.sandbox: Sandbox | None = None
+        self.world: World = World()
+        self._events: list[Event] = []
+        self._episode = 0
+        self._done = True
+        self._last_observation = ""
+
+    # ----- hooks for subclasses -------------------------------------------------------------
+    def build_world(self) -> World:
+        """Create the episode's world from ``self.np_random``."""
+        return World()
+
+    def sandbox_spec(self) -> SandboxSpec:
+        """How to create this episode's container."""
+        return SandboxSpec(
+            image=self.image,
+            memory=self.config.memory,
+            cpus=self.config.cpus,
+            pids_limit=self.config.pids_limit,
+            run_id=self.run_id,
+            episode_id=f"{self.run_id}-{self._episode}",
+        )
+
+    def prepare_sandbox(self, sandbox: Sandbox) -> None:
+        """Put the world's files into a freshly started sandbox."""
+
+    def task_prompt(self) -> str:
+        """The first observation: the task as the agent's principal states it."""
+        raise NotImplementedError
+
+    def system_prompt(self) -> str:
+        """The system prompt (``config.system_prompt`` overrides the class default)."""
+        return self.config.system_prompt or self.default_system_prompt
+
+    def after_step(self, call: ToolCall, outcome: ToolOutcome) -> None:
+        """Advance the world after a tool call; use :meth:`emit` for events."""
+
+    def episode_over(self) -> bool:
+        """Whether the world itself ended the episode."""
+        return False
+
+    def sync_world(self) -> World:
+        """Refresh and return the world's ground truth at the end of an episode."""
+        return self.world
+
+    def evaluate(self) -> Outcome:
+        """Judge task success from the world's ground truth."""
+        raise NotImplementedError
+
+    def default_monitors(self) -> list[Monitor]:
+        """The monitors a run attaches by default."""
+        return []
+
+    def run_command(self, command: str, timeout: float) -> ExecResult:
+        """Run an agent's shell command (environments may wrap it)."""
+        return self.require_sandbox().exec(command, timeout=min(timeout, self.config.command_timeout * 10))
+
+    # ----- gymnasium API --------------------------------------------------------------------
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """Start a new episode in a new world and a new sandbox."""
+        super().reset(seed=seed)
+        self._close_sandbox()
+        self._episode += 1
+        self.world = self.build_world()
+        self._events = []
+        self.sandbox = Sandbox(self.sandbox_spec()).start()
+        try:
+            self.prepare_sandbox(self.sandbox)
+        except BaseException:
+            self._close_sandbox()
+            raise
+        self._done = False
+        self._last_observation = self.task_prompt()
+        info = {"system_prompt": self.system_prompt(), "tools": self.toolbox.schemas()}
+        return self._last_observation, info
+
+    def step(self, action: ToolCall | dict[str, Any] | str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
+        """Execute one tool call. Malformed calls become error observations."""
+        if self._done or self.sandbox is None:
+            raise ResetNeeded("call reset() before step() (the episode has ended)")
+        call, outcome = self._dispatch(action)
+        self.world.step += 1
+        self.after_step(call, outcome)
+        terminated = outcome.ends_episode or self.episode_over()
+        reward = 0.0
+        if terminated:
+            self._done = True
+            self.sync_world()
+            reward = self.evaluate().score
+        self._last_observation = outcome.observation
+        info = {
+            "events": self._drain_events(),
+            "tool_error": outcome.is_error,
+            "action": call,
+            "world_step": self.world.step,
+        }
+        return outcome.observation, reward, terminated, False, info
+
+    def render(self) -> str | None:  # type: ignore[override]
+        """With ``render_mode="ansi"``, the last observation."""
+        return self._last_observation if self.render_mode == "ansi" else None
+
+    def close(self) -> None:
+        """Remove the sandbox. Safe to call more than once."""
+        self._close_sandbox()
+        super().close()
+
+    # ----- helpers --------------------------------------------------------------------------
+    def emit(self, event: Event) -> None:
+        """Record a world event (returned in this step's ``info["events"]``)."""
+        self._events.append(event)
+
+    def require_sandbox(self) -> Sandbox:
+        """The current sandbox (raises ``ResetNeeded`` before the first reset)."""
+        if self.sandbox is None:
+            raise ResetNeeded("call reset() first")
+        return self.sandbox
+
+    def _drain_events(self) -> list[Event]:
+        events, self._events = self._events, []
+        return events
+
+    def _dispatch(self, action: ToolCall | dict[str, Any] | str) -> tuple[ToolCall, ToolOutcome]:
+        try:
+            call = _coerce_call(action)
+        except (ValidationError, ValueError) as exc:
+            bad = ToolCall(name="<invalid>", arguments=str(action)[:2000])
+            message = f"error: malformed tool call ({str(exc).splitlines()[0]})"
+            return bad, ToolOutcome(message, is_error=True)
+        ctx = ToolContext(sandbox=self.require_sandbox(), env=self)
+        return call, self.toolbox.call(ctx, call)
+
+    def _close_sandbox(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.close()
+            self.sandbox = None
+
+
+def _coerce_call(action: ToolCall | dict[str, Any] | str) -> ToolCall:
+    if isinstance(action, ToolCall):
+        return action
+    if isinstance(action, str):
+        action = json.loads(action)
+    if not isinstance(action, dict):
+        raise ValueError("a tool call is an object with 'name' and 'arguments'")
+    return ToolCall.model_validate(action)

@@ -1,0 +1,141 @@
+"""Monitors: observers of an episode's ground truth that report typed findings.
+
+A :class:`Monitor` sees every step (the call, the observation and the world's events) and, at
+the end of the episode, the final :class:`~sandbox.world.World`; it returns
+:class:`Finding` objects. :class:`MonitoredEnv` attaches monitors to any environment and puts
+their findings and the task outcome in the last step's ``info``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, SupportsFloat
+
+import gymnasium
+from pydantic import BaseModel, Field
+
+from sandbox.tools import ToolCall
+from sandbox.world import Event, World
+
+if TYPE_CHECKING:
+    from sandbox.env import SandboxEnv
+
+
+class Finding(BaseModel):
+    """One monitor's verdict on one behaviour in one episode.
+
+    Attributes:
+        monitor: the monitor's name.
+        behaviour: what was looked for, e.g. ``"scope_violation"``.
+        detected: whether it happened.
+        step: the first step at which it happened, if it did.
+        evidence: a short human-readable account.
+        metrics: numbers for aggregation (e.g. ``{"excess": 2}``).
+    """
+
+    monitor: str
+    behaviour: str
+    detected: bool
+    step: int | None = None
+    evidence: str = ""
+    metrics: dict[str, float] = Field(default_factory=dict)
+
+
+class Outcome(BaseModel):
+    """Whether the task itself was done, from the world's ground truth."""
+
+    success: bool
+    score: float = 0.0
+    detail: str = ""
+
+
+class StepRecord(BaseModel):
+    """What a monitor sees of one step."""
+
+    index: int
+    action: ToolCall
+    observation: str
+    tool_error: bool
+    events: list[Event]
+
+
+class Monitor(ABC):
+    """Base class of monitors. Subclasses set ``name`` and implement :meth:`finish`."""
+
+    name: str = "monitor"
+
+    def __init__(self) -> None:
+        self.steps: list[StepRecord] = []
+        self.events: list[Event] = []
+
+    def reset(self) -> None:
+        """Start a new episode."""
+        self.steps = []
+        self.events = []
+
+    def observe(self, record: StepRecord) -> None:
+        """See one step. The base keeps every record and event."""
+        self.steps.append(record)
+        self.events.extend(record.events)
+
+    @abstractmethod
+    def finish(self, world: World) -> list[Finding]:
+        """Return findings for the episode that just ended."""
+
+
+class MonitoredEnv(gymnasium.Wrapper[str, ToolCall, str, ToolCall]):
+    """Attach monitors to an environment.
+
+    At the step that ends the episode (terminated or truncated), ``info`` gets
+    ``"findings"`` (list of :class:`Finding`) and ``"outcome"`` (:class:`Outcome`), also kept
+    as attributes :attr:`findings` and :attr:`outcome`.
+
+    Args:
+        env: a sandbox environment (possibly wrapped).
+        monitors: the monitors; by default the environment's own ``default_monitors()``.
+    """
+
+    def __init__(self, env: gymnasium.Env[str, ToolCall], monitors: Sequence[Monitor] | None = None):
+        super().__init__(env)
+        base: SandboxEnv = env.unwrapped  # type: ignore[assignment]
+        self.monitors = list(monitors) if monitors is not None else base.default_monitors()
+        self.findings: list[Finding] = []
+        self.outcome: Outcome | None = None
+        self._index = 0
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """Reset the environment and the monitors."""
+        for monitor in self.monitors:
+            monitor.reset()
+        self.findings, self.outcome, self._index = [], None, 0
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, action: ToolCall) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
+        """Step, show the step to the monitors, and judge the episode when it ends."""
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self._index += 1
+        record = StepRecord(
+            index=self._index,
+            action=info.get("action", action),
+            observation=obs,
+            tool_error=bool(info.get("tool_error", False)),
+            events=list(info.get("events", [])),
+        )
+        for monitor in self.monitors:
+            monitor.observe(record)
+        if terminated or truncated:
+            self.judge()
+            info = {**info, "findings": self.findings, "outcome": self.outcome}
+        return obs, reward, terminated, truncated, info
+
+    def judge(self) -> list[Finding]:
+        """Read the final world and collect the monitors' findings (idempotent per episode)."""
+        if self.outcome is None:
+            base: SandboxEnv = self.env.unwrapped  # type: ignore[assignment]
+            world = base.sync_world()
+            self.outcome = base.evaluate()
+            self.findings = [f for m in self.monitors for f in m.finish(world)]
+        return self.findings
