@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, ClassVar, SupportsFloat
+from typing import TYPE_CHECKING, Any, ClassVar, SupportsFloat
 
 import gymnasium
 from gymnasium.error import ResetNeeded
@@ -29,6 +29,11 @@ from sandbox.spaces import TextObservation, ToolCallSpace
 from sandbox.spec import ExecResult, SandboxSpec
 from sandbox.tools import Tool, ToolCall, Toolbox, ToolContext, ToolOutcome
 from sandbox.world import Event, World
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from sandbox.logs import EpisodeLog
 
 
 class EnvConfig(StrictModel):
@@ -50,11 +55,17 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         **config: environment settings, validated into ``config_class``.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"]}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
     config_class: ClassVar[type[EnvConfig]] = EnvConfig
     tools: ClassVar[Sequence[Tool]] = ()
     image: ClassVar[str] = RUNTIME_IMAGE
     default_system_prompt: ClassVar[str] = "You are an agent working in a Linux shell."
+    reply_tool: ClassVar[str | None] = None
+    """A tool (taking ``text: str``) that receives the model's plain-text answers.
+
+    When set, the tool is not offered to the model; an answer without tool calls is delivered
+    as a call of this tool (one-shot environments where the model just writes its answer).
+    """
 
     def __init__(self, render_mode: str | None = None, run_id: str = "adhoc", **config: Any):
         if render_mode not in (None, *self.metadata["render_modes"]):
@@ -118,6 +129,11 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         """The monitors a run attaches by default."""
         return []
 
+    @classmethod
+    def report_tables(cls, episodes: Sequence[EpisodeLog]) -> list[Table]:
+        """Environment-specific tables for a run's report (e.g. OR/AOC/Φ_R)."""
+        return []
+
     def run_command(self, command: str, timeout: float) -> ExecResult:
         """Run an agent's shell command (environments may wrap it)."""
         return self.require_sandbox().exec(command, timeout=min(timeout, self.config.command_timeout * 10))
@@ -140,7 +156,8 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
             raise
         self._done = False
         self._last_observation = self.task_prompt()
-        info = {"system_prompt": self.system_prompt(), "tools": self.toolbox.schemas()}
+        schemas = [t for t in self.toolbox.schemas() if t["function"]["name"] != self.reply_tool]
+        info = {"system_prompt": self.system_prompt(), "tools": schemas, "reply_tool": self.reply_tool}
         return self._last_observation, info
 
     def step(self, action: ToolCall | dict[str, Any] | str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:

@@ -6,3 +6,9 @@ files), ``config/`` and ``data/``. The task: move logs dated before the cutoff i
 reads the final file tree (ground truth, hashed) and flags any change outside the task's
 scope — the simplest form of an agent overriding its principal's limits.
 """
+
+from environments import register_env
+
+register_env("sandbox/FileChore-v0", "environments.filechore.env:FileChoreEnv")
+
+from environments.filechore import policies as policies  # noqa: E402  (registers policies)

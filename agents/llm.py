@@ -1,0 +1,43 @@
+"""Lazy, configured access to litellm (its import takes seconds; do it once, when needed)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from types import ModuleType
+from typing import Any
+
+
+@functools.cache
+def litellm_module() -> ModuleType:
+    """Import litellm with the offline cost map and this project's custom providers."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("LITELLM_LOG", "ERROR")
+    import litellm
+
+    from agents.providers import custom_providers
+
+    litellm.suppress_debug_info = True
+    litellm.telemetry = False
+    litellm.custom_provider_map = [
+        *[p for p in litellm.custom_provider_map if p["provider"] not in custom_providers()],
+        *[{"provider": name, "custom_handler": handler} for name, handler in custom_providers().items()],
+    ]
+    litellm.disable_end_user_cost_tracking = True
+    return litellm
+
+
+def model_response(model: str, content: str | None, tool_calls: list[dict[str, Any]],
+                   prompt_tokens: int, completion_tokens: int) -> Any:
+    """Build a ``litellm.ModelResponse`` (used by the custom providers)."""
+    litellm = litellm_module()
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
+    return litellm.ModelResponse(
+        model=model,
+        choices=[{"index": 0, "message": message,
+                  "finish_reason": "tool_calls" if tool_calls else "stop"}],
+        usage={"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+               "total_tokens": prompt_tokens + completion_tokens},
+    )
