@@ -1,0 +1,64 @@
+"""Shared fixtures. Tests marked ``docker`` need the engine and the images.
+
+Locally, without Docker, they are skipped with the reason; under CI (``CI`` or
+``SANDBOX_REQUIRE_DOCKER`` set) they fail instead, so a broken engine can never pass.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+
+@functools.cache
+def _docker_problem() -> str | None:
+    from sandbox.engine import docker_client
+    from sandbox.errors import DockerUnavailable
+    from sandbox.images import build_all
+
+    try:
+        docker_client()
+    except DockerUnavailable as exc:
+        return str(exc)
+    build_all()
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail or skip docker tests when the engine is missing."""
+    if item.get_closest_marker("docker") is None:
+        return
+    problem = _docker_problem()
+    if problem is None:
+        return
+    if os.environ.get("CI") or os.environ.get("SANDBOX_REQUIRE_DOCKER"):
+        pytest.fail(f"Docker is required here: {problem}")
+    pytest.skip(problem)
+
+
+def containers_with_label(run_id: str) -> list[str]:
+    """Names of containers (any state) carrying this run id."""
+    from sandbox.engine import docker_client
+    from sandbox.spec import RUN_LABEL
+
+    found = docker_client().api.containers(all=True, filters={"label": f"{RUN_LABEL}={run_id}"})
+    return [c["Names"][0] for c in found]
+
+
+@pytest.fixture
+def run_id() -> Iterator[str]:
+    """A unique run id; the test fails if a container with it outlives the test."""
+    rid = f"test-{uuid.uuid4().hex[:10]}"
+    yield rid
+    left = containers_with_label(rid)
+    if left:
+        from sandbox.cleanup import remove_by_label
+
+        remove_by_label(rid)
+        pytest.fail(f"containers left behind: {left}")

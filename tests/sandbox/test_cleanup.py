@@ -1,0 +1,83 @@
+"""Containers are removed on exceptions, SIGINT, SIGTERM, and by the cleanup command."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import containers_with_label
+
+from sandbox.cleanup import unregister_live
+from sandbox.lifecycle import Sandbox
+from sandbox.spec import SandboxSpec
+
+pytestmark = pytest.mark.docker
+ROOT = Path(__file__).resolve().parents[2]
+
+HOLD_SANDBOX = """
+import sys, time
+from sandbox.cleanup import install_signal_handlers
+from sandbox.lifecycle import Sandbox
+from sandbox.spec import SandboxSpec
+install_signal_handlers()
+box = Sandbox(SandboxSpec(run_id=sys.argv[1])).start()
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def test_removed_after_exception(run_id: str) -> None:
+    with pytest.raises(RuntimeError), Sandbox(SandboxSpec(run_id=run_id)) as box:
+        assert containers_with_label(run_id) == [f"/{box.name}"]
+        raise RuntimeError("boom")
+    assert containers_with_label(run_id) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_removed_after_signal(run_id: str, signum: int) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_SANDBOX, run_id], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    assert len(containers_with_label(run_id)) == 1
+    proc.send_signal(signum)
+    proc.wait(timeout=30)
+    assert proc.returncode != 0
+    assert containers_with_label(run_id) == []
+
+
+def test_cleanup_command_removes_leftovers_of_a_crashed_run(run_id: str) -> None:
+    box = Sandbox(SandboxSpec(run_id=run_id)).start()
+    unregister_live(box.name)  # as if the process that made it had been killed -9
+    assert len(containers_with_label(run_id)) == 1
+    result = subprocess.run([sys.executable, "-m", "sandbox.cleanup", "--run-id", run_id],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "removed 1" in result.stdout
+    assert containers_with_label(run_id) == []
+
+
+def test_interrupted_run_keeps_finished_episodes_and_removes_containers(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.run", "scenario=filechore", "trials=40", "concurrency=1",
+         f"out={out}"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    episodes = out / "episodes.jsonl"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not (episodes.exists() and episodes.read_text().count("\n") >= 2):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    lines = [json.loads(line) for line in episodes.read_text().splitlines()]
+    assert len(lines) >= 2 and all(line["outcome"] for line in lines)
+    run_id = json.loads((out / "manifest.json").read_text())["run_id"]
+    assert containers_with_label(run_id) == []
