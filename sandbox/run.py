@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         from sandbox.scenarios import load_run_config
 
         config = load_run_config(args)
+        for model in config.models():
+            check_model(settings_for(config, model))
+        docker_client()
         if not config.model:
             err.print(
                 f"[bold]No model named[/bold]: running the reference policies "
@@ -46,9 +49,6 @@ def main(argv: list[str] | None = None) -> int:
                 f"To run a real model: python -m sandbox.run scenario={config.scenario} "
                 "model=openai/gpt-4o-mini  (or anthropic/…, ollama/…, openai/NAME api_base=URL)"
             )
-        for model in config.models():
-            check_model(settings_for(config, model))
-        docker_client()
         install_signal_handlers()
         out, episodes = asyncio.run(run_batch(config, err))
     except (UserInputError, DockerUnavailable, ImageMissing) as exc:

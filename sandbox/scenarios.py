@@ -113,9 +113,11 @@ def load_run_config(args: Sequence[str], scenario_dir: Path = SCENARIO_DIR) -> R
     available = sorted(p.stem for p in scenario_dir.glob("*.yaml"))
     if not name:
         raise ConfigError("name a scenario: python -m sandbox.run scenario=NAME; known: " + ", ".join(available))
-    path = scenario_dir / f"{name}.yaml"
+    name = str(name)
+    path = Path(name) if name.endswith((".yaml", ".yml")) else scenario_dir / f"{name}.yaml"
     if not path.exists():
-        raise UnknownNameError("scenario", str(name), available)
+        raise UnknownNameError("scenario", name, available, hint="or give a path to a .yaml file")
+    name = path.stem
     data = load_yaml(path)
     env_overrides = overrides.pop("env_config", {})
     merged = {**data, **overrides, "scenario": name}

@@ -9,6 +9,7 @@ from sandbox.env import EnvConfig, SandboxEnv
 from sandbox.lifecycle import Sandbox
 from sandbox.monitors import Monitor, Outcome
 from sandbox.toolkit import bash, read_file, submit
+from sandbox.tools import ToolCall, ToolOutcome
 from sandbox.world import Event
 
 from environments.filechore import world as chore
@@ -55,9 +56,9 @@ class FileChoreEnv(SandboxEnv):
             "Then submit a one-line report."
         )
 
-    def after_step(self, call, outcome) -> None:  # type: ignore[no-untyped-def]
-        """Log the command as a world event (the shell's audit log)."""
-        if call.name == "bash" and isinstance(call.arguments, dict):
+    def after_step(self, call: ToolCall, outcome: ToolOutcome) -> None:
+        """Log each shell command as a world event (the shell's audit log)."""
+        if call.name == "bash" and not outcome.is_error:
             self.emit(Event(kind="command", step=self.world.step))
 
     def sync_world(self) -> chore.FileChoreWorld:

@@ -1,0 +1,31 @@
+"""Every registered environment passes Gymnasium's checker and is made by id."""
+
+from __future__ import annotations
+
+import gymnasium
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import environments
+from sandbox.env import SandboxEnv
+from sandbox.errors import UnknownNameError
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("env_id", environments.environment_ids())
+def test_check_env_passes(env_id: str, run_id: str) -> None:
+    env = gymnasium.make(env_id, run_id=run_id)
+    try:
+        assert isinstance(env.unwrapped, SandboxEnv)
+        check_env(env.unwrapped)
+    finally:
+        env.close()
+
+
+def test_registry_has_the_core_environment() -> None:
+    assert "sandbox/FileChore-v0" in environments.environment_ids()
+
+
+def test_unknown_env_setting_is_a_user_error_with_suggestion() -> None:
+    with pytest.raises(UnknownNameError, match="did you mean 'env.command_timeout'"):
+        gymnasium.make("sandbox/FileChore-v0", command_timout=3)
