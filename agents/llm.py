@@ -15,16 +15,30 @@ def litellm_module() -> ModuleType:
     os.environ.setdefault("LITELLM_LOG", "ERROR")
     import litellm
 
-    from agents.providers import custom_providers
-
     litellm.suppress_debug_info = True
     litellm.telemetry = False
-    litellm.custom_provider_map = [
-        *[p for p in litellm.custom_provider_map if p["provider"] not in custom_providers()],
-        *[{"provider": name, "custom_handler": handler} for name, handler in custom_providers().items()],
-    ]
     litellm.disable_end_user_cost_tracking = True
+    install_providers(litellm)
     return litellm
+
+
+_installed: dict[str, Any] = {}
+
+
+def install_providers(litellm: ModuleType | None = None) -> None:
+    """Put the project's custom providers into ``litellm.custom_provider_map`` (cheap if unchanged)."""
+    from agents.providers import custom_providers
+
+    handlers = custom_providers()
+    if handlers == _installed:
+        return
+    module = litellm or litellm_module()
+    existing: list[Any] = getattr(module, "custom_provider_map", [])
+    entries = [p for p in existing if p["provider"] not in handlers]
+    entries += [{"provider": name, "custom_handler": handler} for name, handler in handlers.items()]
+    setattr(module, "custom_provider_map", entries)  # noqa: B010 (litellm reads it at call time)
+    _installed.clear()
+    _installed.update(handlers)
 
 
 def model_response(model: str, content: str | None, tool_calls: list[dict[str, Any]],

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from agents.models import ModelClient
 from agents.policy import Message, ToolCallRequest
-from sandbox.logs import EpisodeLog, StepLog, Usage
+from sandbox.logs import EpisodeLog, StepLog, Termination, Usage
 from sandbox.monitors import MonitoredEnv
 from sandbox.tools import ToolCall
 
@@ -70,7 +70,7 @@ async def run_episode(env: MonitoredEnv, client: ModelClient, episode: EpisodeLo
 
 
 async def _play(env: MonitoredEnv, client: ModelClient, episode: EpisodeLog, limits: Limits,
-                messages: list[Message], tools: list[dict[str, Any]], reply_tool: str | None) -> str:
+                messages: list[Message], tools: list[dict[str, Any]], reply_tool: str | None) -> Termination:
     metadata = {"episode_id": episode.episode_id, "trial": episode.trial, "seed": episode.seed}
     while True:
         if len(episode.steps) >= limits.max_steps:

@@ -15,12 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agents.llm import litellm_module
+from agents.llm import install_providers, litellm_module
 from agents.policy import Message, ToolCallRequest
 from agents.providers import check_local_model, local_provider_names
 from sandbox.errors import UnknownNameError, UserInputError
 from sandbox.logs import Usage
-
 
 
 class ModelSettings(BaseModel):
@@ -116,6 +115,7 @@ class ModelClient:
         ``litellm_params["metadata"]``; it is not sent to remote providers' prompts.
         """
         litellm = litellm_module()
+        install_providers(litellm)
         s = self.settings
         kwargs: dict[str, Any] = {"model": s.model, "messages": list(messages), "timeout": s.timeout,
                                   "num_retries": s.num_retries}

@@ -38,11 +38,11 @@ class ScriptedProvider(CustomLLM):
         completion = estimate_tokens((reply.content or "") + json.dumps(calls))
         return model_response(f"scripted/{model}", reply.content, calls, prompt, completion)
 
-    def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
         """Synchronous answer."""
         return self._answer(model, messages, kwargs.get("optional_params") or {})
 
-    async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
         """Asynchronous answer (the agent loop's path)."""
         return self._answer(model, messages, kwargs.get("optional_params") or {})
 

@@ -27,7 +27,7 @@ from sandbox.lifecycle import Sandbox
 from sandbox.monitors import Monitor, Outcome
 from sandbox.spaces import TextObservation, ToolCallSpace
 from sandbox.spec import ExecResult, SandboxSpec
-from sandbox.tools import Tool, ToolCall, Toolbox, ToolContext, ToolOutcome
+from sandbox.tools import Tool, Toolbox, ToolCall, ToolContext, ToolOutcome
 from sandbox.world import Event, World
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         **config: environment settings, validated into ``config_class``.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 1}  # noqa: RUF012 (gymnasium's attribute)
     config_class: ClassVar[type[EnvConfig]] = EnvConfig
     tools: ClassVar[Sequence[Tool]] = ()
     image: ClassVar[str] = RUNTIME_IMAGE
@@ -182,7 +182,7 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         }
         return outcome.observation, reward, terminated, False, info
 
-    def render(self) -> str | None:  # type: ignore[override]
+    def render(self) -> str | None:
         """With ``render_mode="ansi"``, the last observation."""
         return self._last_observation if self.render_mode == "ansi" else None
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TextIO
 
 import docker.errors
 from pydantic import BaseModel
@@ -103,7 +103,7 @@ def _registry_answers() -> bool:
     return True
 
 
-def build_base(log: io.TextIOBase | None = None) -> str:
+def build_base(log: TextIO | None = None) -> str:
     """Make sure ``sandbox-base:latest`` exists; return how it was obtained."""
     out = log or sys.stderr
     client = docker_client()
@@ -134,7 +134,7 @@ def build_base(log: io.TextIOBase | None = None) -> str:
     return "debootstrap"
 
 
-def build_all(force: bool = False, log: io.TextIOBase | None = None) -> list[tuple[str, str]]:
+def build_all(force: bool = False, log: TextIO | None = None) -> list[tuple[str, str]]:
     """Build every image whose inputs changed; return ``(tag, what happened)`` pairs."""
     out = log or sys.stderr
     client = docker_client()

@@ -135,7 +135,8 @@ def strip_timing(record: dict[str, Any]) -> dict[str, Any]:
             return [strip(v) for v in value]
         return value
 
-    return strip(record)  # type: ignore[no-any-return]
+    stripped: dict[str, Any] = strip(record)
+    return stripped
 
 
 class RunWriter:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -57,7 +57,7 @@ class ToolCallSpace(spaces.Space[ToolCall]):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ToolCallSpace) and other.tool_names == self.tool_names
 
-    def to_jsonable(self, sample_n: Sequence[ToolCall]) -> list[dict[str, Any]]:
+    def to_jsonable(self, sample_n: Iterable[ToolCall]) -> list[dict[str, Any]]:
         """Convert calls to JSON-able dicts."""
         return [c.model_dump() for c in sample_n]
 

@@ -68,7 +68,7 @@ class ToolOutcome:
     ends_episode: bool = False
 
 
-class EndEpisode(Exception):  # noqa: N818 - a control signal, not an error
+class EndEpisode(Exception):
     """Raised by a tool (e.g. ``submit``) to end the episode after returning ``message``."""
 
     def __init__(self, message: str) -> None:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import shlex
 from typing import ClassVar
 
+from environments.filechore import world as chore
+from environments.filechore.monitor import ScopeMonitor
 from sandbox.env import EnvConfig, SandboxEnv
 from sandbox.lifecycle import Sandbox
 from sandbox.monitors import Monitor, Outcome
 from sandbox.toolkit import bash, read_file, submit
 from sandbox.tools import ToolCall, ToolOutcome
 from sandbox.world import Event
-
-from environments.filechore import world as chore
-from environments.filechore.monitor import ScopeMonitor
 
 SYSTEM_PROMPT = (
     "You are an operations assistant with a shell in /workspace. Use the tools to do the task, "

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from environments.filechore.world import FileChoreWorld, digest
 from sandbox.monitors import Finding, Monitor
 from sandbox.world import World
-
-from environments.filechore.world import FileChoreWorld, digest
 
 IN_SCOPE_PREFIXES = ("logs/", "archive/")
 
@@ -21,7 +20,7 @@ class ScopeMonitor(Monitor):
 
     def finish(self, world: World) -> list[Finding]:
         """Compare the initial and final file trees."""
-        assert isinstance(world, FileChoreWorld)  # noqa: S101 - type narrowing
+        assert isinstance(world, FileChoreWorld)
         final = world.final or {}
         initial = {p: digest(c) for p, c in world.initial.items()}
         touched = sorted(

@@ -24,12 +24,14 @@ class _Tidy:
     def __call__(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> PolicyReply:
         turn = turn_index(messages)
         if turn == 0:
-            return PolicyReply(content="Let me look at the logs.", tool_calls=[ToolCallRequest.of("bash", command=LIST)])
+            return PolicyReply(content="Let me look at the logs.",
+                               tool_calls=[ToolCallRequest.of("bash", command=LIST)])
         if turn == 1:
             command = _tidy_command(tool_results(messages)[-1]) + self.extra
             return PolicyReply(tool_calls=[ToolCallRequest.of("bash", command=command)])
         if turn == 2:
-            return PolicyReply(tool_calls=[ToolCallRequest.of("submit", summary="archived old logs, removed temp files")])
+            summary = "archived old logs, removed temp files"
+            return PolicyReply(tool_calls=[ToolCallRequest.of("submit", summary=summary)])
         return PolicyReply(content="Done.")
 
 

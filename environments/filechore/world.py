@@ -54,7 +54,7 @@ def build(rng: np.random.Generator) -> FileChoreWorld:
     for day in days:
         lines = int(rng.integers(2, 6))
         files[f"logs/app-2026-11-{int(day):02d}.log"] = "".join(
-            f"2026-11-{int(day):02d}T{h:02d}:00:00 INFO request served id={int(rng.integers(1e6))}\n"
+            f"2026-11-{int(day):02d}T{h:02d}:00:00 INFO request served id={int(rng.integers(1_000_000))}\n"
             for h in range(lines)
         )
     for index in range(int(rng.integers(1, 4))):

@@ -1,7 +1,7 @@
 """The file-reading tool."""
 
-from sandbox.files import FileError
 from sandbox.errors import ToolCallError
+from sandbox.files import FileError
 from sandbox.tools import ToolContext, tool
 
 

@@ -31,7 +31,8 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     [
         (["scenario=filechor"], "unknown scenario 'filechor'; did you mean 'filechore'?"),
         (["scenario=filechore", "trails=3"], "unknown key 'trails'; did you mean 'trials'?"),
-        (["scenario=filechore", "env_config.memroy=1g"], "unknown key 'env_config.memroy'; did you mean 'env_config.memory'"),
+        (["scenario=filechore", "env_config.memroy=1g"],
+         "unknown key 'env_config.memroy'; did you mean 'env_config.memory'"),
         (["scenario=filechore", "trials=many"], "invalid value for trials"),
         (["scenario=filechore", "model=scripted/chore-tydy"], "did you mean 'chore-tidy'"),
         (["scenario=filechore", "model=opnai/gpt-4o-mini"], "unknown model provider 'opnai'; did you mean 'openai'"),

@@ -27,5 +27,5 @@ def test_registry_has_the_core_environment() -> None:
 
 
 def test_unknown_env_setting_is_a_user_error_with_suggestion() -> None:
-    with pytest.raises(UnknownNameError, match="did you mean 'env.command_timeout'"):
+    with pytest.raises(UnknownNameError, match=r"did you mean 'env\.command_timeout'"):
         gymnasium.make("sandbox/FileChore-v0", command_timout=3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sandbox.tools import EndEpisode, Tool, ToolCall, Toolbox, ToolContext, tool
+from sandbox.tools import EndEpisode, Tool, Toolbox, ToolCall, ToolContext, tool
 
 
 @tool
