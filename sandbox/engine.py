@@ -19,7 +19,7 @@ START_HINT = (
 def docker_client() -> docker.DockerClient:
     """Return a shared Docker client, raising :class:`DockerUnavailable` if none answers."""
     try:
-        client = docker.from_env(timeout=120)
+        client = docker.from_env(timeout=120, max_pool_size=64)
         client.ping()
     except (docker.errors.DockerException, OSError) as exc:
         raise DockerUnavailable(START_HINT) from exc

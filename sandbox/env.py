@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, SupportsFloat
 
 import gymnasium
 from gymnasium.error import ResetNeeded
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from sandbox.config import StrictModel, validate_config
 from sandbox.images import RUNTIME_IMAGE
@@ -42,7 +42,7 @@ class EnvConfig(StrictModel):
     memory: str = "512m"
     cpus: float = 1.0
     pids_limit: int = 256
-    command_timeout: float = 30.0
+    command_timeout: float = Field(default=30.0, gt=0, le=600)
     system_prompt: str | None = None
 
 
@@ -136,7 +136,7 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
 
     def run_command(self, command: str, timeout: float) -> ExecResult:
         """Run an agent's shell command (environments may wrap it)."""
-        return self.require_sandbox().exec(command, timeout=min(timeout, self.config.command_timeout * 10))
+        return self.require_sandbox().exec(command, timeout=timeout)
 
     # ----- gymnasium API --------------------------------------------------------------------
     def reset(
