@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 
 import gymnasium
 from pydantic import BaseModel
@@ -76,3 +78,68 @@ def environment_tables(env_id: str, episodes: Sequence[EpisodeLog]) -> list[Tabl
     module, _, attr = entry.partition(":")
     env_class = getattr(importlib.import_module(module), attr)
     return list(env_class.report_tables(episodes))
+
+
+def plot_rates(summaries: Sequence[ModelSummary], path: Path, title: str) -> Path:
+    """Bar chart of task success and each behaviour per model, with 95% CI error bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = ["task success", *sorted({b for s in summaries for b in s.behaviours})]
+    width = 0.8 / max(len(summaries), 1)
+    fig, ax = plt.subplots(figsize=(2 + 1.6 * len(metrics), 4))
+    for index, summary in enumerate(summaries):
+        rates = [summary.success, *[summary.behaviours.get(m) for m in metrics[1:]]]
+        values = [r.value if r and r.n else 0.0 for r in rates]
+        errors = [[r.value - r.low if r and r.n else 0.0 for r in rates],
+                  [r.high - r.value if r and r.n else 0.0 for r in rates]]
+        positions = [m + index * width for m in range(len(metrics))]
+        ax.bar(positions, values, width, yerr=errors, capsize=3, label=f"{summary.model} (n={summary.episodes})")
+    ax.set_xticks([m + width * (len(summaries) - 1) / 2 for m in range(len(metrics))], metrics)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("rate (95% Wilson CI)")
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m sandbox.report RUN_DIR [--plot FILE.png]``: summarise a finished run."""
+    import argparse
+
+    from rich.console import Console
+
+    from sandbox.logs import read_episodes
+
+    parser = argparse.ArgumentParser(prog="python -m sandbox.report", description=main.__doc__)
+    parser.add_argument("run_dir", type=Path, help="a run directory (holding episodes.jsonl)")
+    parser.add_argument("--plot", type=Path, help="write a bar chart with CIs to this PNG")
+    args = parser.parse_args(argv)
+    episodes_path = args.run_dir / "episodes.jsonl"
+    if not episodes_path.exists():
+        print(f"error: no episodes.jsonl in {args.run_dir} (give a directory under runs/)", file=sys.stderr)
+        return 2
+    episodes = read_episodes(episodes_path)
+    if not episodes:
+        print(f"error: {episodes_path} holds no episodes", file=sys.stderr)
+        return 2
+    import environments  # noqa: F401  (registers the environments for their own tables)
+
+    console = Console()
+    summaries = summarize(episodes)
+    title = f"{episodes[0].scenario} ({episodes[0].env_id})"
+    console.print(summary_table(summaries, title))
+    for table in environment_tables(episodes[0].env_id, episodes):
+        console.print(table)
+    if args.plot:
+        console.print(f"plot: {plot_rates(summaries, args.plot, title)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
