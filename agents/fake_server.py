@@ -25,11 +25,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any, cast
 
-from agents.policy import Policy, PolicyReply
+from agents.policy import Policy, PolicyReply, make_policy
+from sandbox.errors import UserInputError
 
-FAULTS = frozenset(
-    {"429", "500", "503", "timeout", "malformed_json", "bad_tool_arguments", "no_choices"}
-)
+FAULTS = frozenset({"429", "500", "503", "timeout", "malformed_json", "bad_tool_arguments", "no_choices"})
 """Fault names accepted by :class:`FakeModelServer`."""
 
 BAD_ARGUMENTS = '{"command": '
@@ -105,9 +104,7 @@ class FakeModelServer:
         httpd.owner = self
         self._httpd, self.port = httpd, httpd.server_address[1]
         self._stopping.clear()
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
 
@@ -163,29 +160,22 @@ class FakeModelServer:
         if calls:
             message["tool_calls"] = calls
         prompt = estimate_tokens(json.dumps(messages, sort_keys=True) + json.dumps(tools))
-        output = estimate_tokens(
-            (reply.content or "") + "".join(c["function"]["arguments"] for c in calls)
-        )
-        choices = [
-            {"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}
-        ]
+        output = estimate_tokens((reply.content or "") + "".join(c["function"]["arguments"] for c in calls))
+        total, finish = prompt + output, "tool_calls" if calls else "stop"
+        choices = [{"index": 0, "message": message, "finish_reason": finish}]
         return {
             "id": f"chatcmpl-fake-{number}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body.get("model") or self.model,
             "choices": [] if fault == "no_choices" else choices,
-            "usage": {
-                "prompt_tokens": prompt,
-                "completion_tokens": output,
-                "total_tokens": prompt + output,
-            },
+            "usage": {"prompt_tokens": prompt, "completion_tokens": output, "total_tokens": total},
         }
 
 
 def _stream_body(completion: dict[str, Any], include_usage: bool) -> bytes:
     """Render a completion as an SSE ``chat.completion.chunk`` stream ending in ``[DONE]``."""
-    head = {k: completion[k] for k in ("id", "created", "model")}
+    head, usage = {k: completion[k] for k in ("id", "created", "model")}, completion["usage"]
     chunks: list[dict[str, Any]] = []
     for choice in completion["choices"]:
         message = choice["message"]
@@ -197,9 +187,7 @@ def _stream_body(completion: dict[str, Any], include_usage: bool) -> bytes:
         chunks.append({"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]})
     events = [{**head, "object": "chat.completion.chunk", "choices": [c]} for c in chunks]
     if include_usage or not chunks:
-        events.append(
-            {**head, "object": "chat.completion.chunk", "choices": [], "usage": completion["usage"]}
-        )
+        events.append({**head, "object": "chat.completion.chunk", "choices": [], "usage": usage})
     lines = [f"data: {json.dumps(e)}\n\n" for e in events] + ["data: [DONE]\n\n"]
     return "".join(lines).encode()
 
@@ -305,9 +293,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit code: 0 after a clean stop, 2 for bad input (unknown policy or fault).
     """
-    from agents.policy import make_policy
-    from sandbox.errors import UserInputError
-
     parser = argparse.ArgumentParser(prog="python -m agents.fake_server", description=__doc__)
     parser.add_argument("--port", type=int, default=8000, help="TCP port (0: any free port)")
     parser.add_argument("--policy", required=True, help="registered scripted policy name")
@@ -318,9 +303,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     faults = [f.strip() for f in args.faults.split(",") if f.strip()]
     try:
         policy = make_policy(args.policy)
-        server = FakeModelServer(policy, port=args.port, latency=args.latency, faults=faults)
-        server.timeout_seconds = args.timeout_seconds
-        server.start()
+        server = FakeModelServer(
+            policy,
+            port=args.port,
+            latency=args.latency,
+            faults=faults,
+            timeout_seconds=args.timeout_seconds,
+        ).start()
     except (UserInputError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
