@@ -43,14 +43,13 @@ async def run_episode(env: MonitoredEnv, client: ModelClient, episode: EpisodeLo
     """
     started = time.monotonic()
     episode.started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    observation, info = await asyncio.to_thread(env.reset, seed=episode.seed)
-    messages: list[Message] = [
-        {"role": "system", "content": info["system_prompt"]},
-        {"role": "user", "content": observation},
-    ]
-    tools: list[dict[str, Any]] = info["tools"]
-    reply_tool: str | None = info.get("reply_tool")
     try:
+        observation, info = await asyncio.to_thread(env.reset, seed=episode.seed)
+        messages: list[Message] = [{"role": "user", "content": observation}]
+        if info["system_prompt"]:
+            messages.insert(0, {"role": "system", "content": info["system_prompt"]})
+        tools: list[dict[str, Any]] = info["tools"]
+        reply_tool: str | None = info.get("reply_tool")
         episode.termination = await _play(env, client, episode, limits, messages, tools, reply_tool)
     except Exception as exc:  # model failure after retries, or sandbox infrastructure failure
         episode.termination = "error"

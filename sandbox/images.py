@@ -29,7 +29,7 @@ import docker.errors
 from pydantic import BaseModel
 
 from sandbox.engine import docker_client
-from sandbox.errors import SandboxError
+from sandbox.errors import ImageMissing, SandboxError
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_IMAGE = "sandbox-base:latest"
@@ -63,6 +63,14 @@ def env_image(name: str) -> str:
     if (ROOT / "environments" / name / "image" / "Dockerfile").exists():
         return f"sandbox-{name}:latest"
     return RUNTIME_IMAGE
+
+
+def require_image(tag: str) -> None:
+    """Raise :class:`ImageMissing` with the build command if ``tag`` is not built."""
+    try:
+        docker_client().images.get(tag)
+    except docker.errors.ImageNotFound:
+        raise ImageMissing(f"image {tag} is missing: build it with `python -m sandbox.images build`") from None
 
 
 def _context_hash(context: Path, parent_id: str) -> str:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-import gymnasium
 from pydantic import BaseModel
 from rich.table import Table
 
@@ -72,12 +70,9 @@ def summary_table(summaries: Sequence[ModelSummary], title: str) -> Table:
 
 def environment_tables(env_id: str, episodes: Sequence[EpisodeLog]) -> list[Table]:
     """Tables an environment adds for its own metrics (its class's ``report_tables``)."""
-    entry = gymnasium.spec(env_id).entry_point
-    if not isinstance(entry, str):
-        return []
-    module, _, attr = entry.partition(":")
-    env_class = getattr(importlib.import_module(module), attr)
-    return list(env_class.report_tables(episodes))
+    from sandbox.scenarios import env_class
+
+    return list(env_class(env_id).report_tables(episodes))
 
 
 def plot_rates(summaries: Sequence[ModelSummary], path: Path, title: str) -> Path:

@@ -35,13 +35,15 @@ def main(argv: list[str] | None = None) -> int:
         from agents.models import check_model
         from sandbox.batch import run_batch, settings_for
         from sandbox.engine import docker_client
+        from sandbox.images import require_image
         from sandbox.report import environment_tables, summarize, summary_table
-        from sandbox.scenarios import load_run_config
+        from sandbox.scenarios import env_class, load_run_config
 
         config = load_run_config(args)
         for model in config.models():
             check_model(settings_for(config, model))
         docker_client()
+        require_image(env_class(config.env).image)
         if not config.model:
             err.print(
                 f"[bold]No model named[/bold]: running the reference policies "

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium
 import yaml
@@ -12,6 +13,9 @@ from pydantic import Field, field_validator
 
 from sandbox.config import StrictModel, validate_config
 from sandbox.errors import ConfigError, UnknownNameError
+
+if TYPE_CHECKING:
+    from sandbox.env import SandboxEnv
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -127,13 +131,19 @@ def load_run_config(args: Sequence[str], scenario_dir: Path = SCENARIO_DIR) -> R
     return config
 
 
+def env_class(env_id: str) -> type[SandboxEnv]:
+    """The class behind a registered environment id."""
+    entry = gymnasium.spec(env_id).entry_point
+    if not isinstance(entry, str):
+        raise ConfigError(f"{env_id} has no 'module:Class' entry point")
+    module, _, attr = entry.partition(":")
+    found: type[SandboxEnv] = getattr(importlib.import_module(module), attr)
+    return found
+
+
 def _check_env(config: RunConfig) -> None:
     import environments  # noqa: F401  (registers the environments)
 
     if config.env not in gymnasium.registry:
         raise UnknownNameError("environment", config.env, [k for k in gymnasium.registry if k.startswith("sandbox/")])
-    entry = gymnasium.spec(config.env).entry_point
-    if isinstance(entry, str):
-        module, _, attr = entry.partition(":")
-        env_class = getattr(__import__(module, fromlist=[attr]), attr)
-        validate_config(env_class.config_class, config.env_config, where="env_config")
+    validate_config(env_class(config.env).config_class, config.env_config, where="env_config")
