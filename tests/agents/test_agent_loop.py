@@ -136,3 +136,12 @@ async def test_api_keys_never_reach_the_sandbox_or_the_logs(run_id: str, tmp_pat
     assert secret not in episodes[0].steps[0].observation  # nothing in the container
     written = (tmp_path / "episodes.jsonl").read_text() + (tmp_path / "manifest.json").read_text()
     assert secret not in written and "[redacted]" in written
+
+
+async def test_infrastructure_failure_is_recorded_per_episode_and_the_batch_goes_on(tmp_path: Path) -> None:
+    # Docker refuses a 1 MB memory limit: every reset fails as infrastructure, not as a crash.
+    config = load_run_config(["scenario=filechore", "trials=2", "env_config.memory=1m", f"out={tmp_path}"])
+    _, episodes = await run_batch(config)
+    assert len(episodes) == 4
+    assert all(e.termination == "error" and e.error and "SandboxUnavailable" in e.error for e in episodes)
+    assert len(read_episodes(tmp_path / "episodes.jsonl")) == 4
