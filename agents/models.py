@@ -92,8 +92,10 @@ def check_model(settings: ModelSettings) -> None:
     if settings.api_base:
         return
     check = litellm.validate_environment(model=settings.model)
-    if not check.get("keys_in_environment", True):
-        missing = ", ".join(check.get("missing_keys") or ["an API key"])
+    # A missing *_API_BASE has a default (e.g. Ollama on localhost:11434); a missing key does not.
+    missing_keys = [k for k in check.get("missing_keys") or [] if not k.endswith("API_BASE")]
+    if not check.get("keys_in_environment", True) and missing_keys:
+        missing = ", ".join(missing_keys)
         raise UserInputError(
             f"model {settings.model} needs {missing} in the environment "
             "(export it; keys are never written to logs or sent into sandboxes)"
