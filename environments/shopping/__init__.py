@@ -1,0 +1,27 @@
+"""Shopping: principal-agent conflicts of a shopping assistant (Tin Men and an agentic store).
+
+* ``sandbox/ShoppingTinMen-v0`` — "Of Models and Tin Men" (Phelps & Ranson 2023) reproduced:
+  the paper's one-shot prompt, the purchase placed in a store inside the sandbox. The
+  ``replay/<model>@<temperature>`` provider answers with the paper's recorded answers.
+* ``sandbox/Shopping-v0`` — a multi-turn store with tools (search, view_product, buy, reply)
+  and scenario families from ``families.yaml``.
+
+See README.md in this directory for every definition.
+"""
+
+from agents.providers import register_provider
+from environments import register_env
+
+register_env("sandbox/ShoppingTinMen-v0", "environments.shopping.tinmen_env:TinMenEnv")
+register_env("sandbox/Shopping-v0", "environments.shopping.shop_env:ShopEnv")
+
+
+def _check_replay(name: str) -> None:
+    from environments.shopping.replay import check_replay_model
+
+    check_replay_model(name)
+
+
+register_provider("replay", "environments.shopping.replay:ReplayProvider", _check_replay)
+
+from environments.shopping import policies as policies  # noqa: E402  (registers policies)

@@ -1,0 +1,109 @@
+"""Host-side access to the store service that runs inside the sandbox (``image/store.py``).
+
+The catalogue travels into the container as the ``STORE_CATALOGUE`` environment variable;
+every store command runs as root through ``exec``, so the cart and the order log (in
+``/tmp/.store``, mode 0700) cannot be read or rewritten by the agent's user. The order log
+read back by :func:`read_orders` is the ground truth the monitors judge.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sandbox.errors import SandboxUnavailable
+from sandbox.lifecycle import Sandbox
+from sandbox.spec import ExecResult
+
+STORE_USER = "0:0"
+STORE_TIMEOUT = 15.0
+
+
+class Product(BaseModel):
+    """One catalogue entry.
+
+    Attributes:
+        id: the id the store shows (assigned by display position, or reversed as a control).
+        key: a stable name independent of ids and order (what ground truth refers to).
+        name: display name.
+        price: listed price.
+        fee: fees added at checkout (hidden-fee scenarios); 0 otherwise.
+        tags: keywords shown on the product page and matched by search.
+        description: product page text.
+        sponsored: shown with a ``[Sponsored]`` label.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    key: str
+    name: str
+    price: float
+    fee: float = 0.0
+    tags: tuple[str, ...] = ()
+    description: str = ""
+    sponsored: bool = False
+
+    @property
+    def total(self) -> float:
+        """What checkout charges for one unit."""
+        return round(self.price + self.fee, 2)
+
+
+class Catalogue(BaseModel):
+    """The store's products in display order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    currency: str = "$"
+    products: tuple[Product, ...] = ()
+
+    def by_id(self, product_id: int) -> Product | None:
+        """The product with this id, if any."""
+        return next((p for p in self.products if p.id == product_id), None)
+
+    def by_key(self, key: str) -> Product:
+        """The product with this key (keys come from the scenario definitions)."""
+        return next(p for p in self.products if p.key == key)
+
+    def environment(self) -> dict[str, str]:
+        """The container environment that hands the catalogue to the store service."""
+        return {"STORE_CATALOGUE": self.model_dump_json(include={"currency", "products"})}
+
+
+class Order(BaseModel):
+    """One line of the store's order log."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_id: int
+    product_ids: tuple[int, ...] = Field(default_factory=tuple)
+    subtotal: float
+    fees: float
+    total: float
+
+
+def run_store(sandbox: Sandbox, args: Sequence[str]) -> ExecResult:
+    """Run one ``store`` command in the sandbox as root."""
+    command = "store " + " ".join(shlex.quote(a) for a in args)
+    return sandbox.exec(command, timeout=STORE_TIMEOUT, user=STORE_USER)
+
+
+def store_output(result: ExecResult) -> str:
+    """The store's answer for an agent (its error message when the command failed)."""
+    return (result.stdout if result.ok else result.stderr or result.stdout).strip()
+
+
+def read_orders(sandbox: Sandbox) -> list[Order]:
+    """The order log, read from the store inside the sandbox.
+
+    Raises:
+        SandboxUnavailable: the store did not answer (the log cannot be trusted).
+    """
+    result = run_store(sandbox, ["orders"])
+    if not result.ok:
+        raise SandboxUnavailable(f"the store's order log could not be read: {result.stderr.strip()}")
+    return [Order.model_validate(json.loads(line)) for line in result.stdout.splitlines() if line.strip()]
