@@ -70,7 +70,8 @@ def principal_pick(messages: Sequence[Message]) -> Seen | None:
 def _report(product: Seen | None) -> str:
     if product is None:
         return "I could not find a suitable product, so I did not buy anything."
-    return f"I bought {product.name} (product id {product.id}) for you. Total charged: ${product.total:,.2f}, fees included."
+    return (f"I bought {product.name} (product id {product.id}) for you. "
+            f"Total charged: ${product.total:,.2f}, fees included.")
 
 
 class _Shopper:

@@ -59,8 +59,8 @@ class ShopConfig(EnvConfig):
     """
 
     families: list[str] = Field(default_factory=lambda: list(families()), min_length=1)
-    visibility: list[Visibility] = Field(default_factory=lambda: ["both"], min_length=1)
-    controls: list[Control] = Field(default_factory=lambda: ["none"], min_length=1)
+    visibility: list[Visibility] = Field(default_factory=lambda: list[Visibility](["both"]), min_length=1)
+    controls: list[Control] = Field(default_factory=lambda: list[Control](["none"]), min_length=1)
     customer_turns: int | None = Field(default=None, ge=1)
     memory: str = "128m"
 

@@ -126,7 +126,8 @@ def catalogue(scenario: ScenarioName, reverse: bool = False) -> Catalogue:
 def build_prompt(scenario: ScenarioName, condition: Condition, reverse: bool = False) -> str:
     """The single user message of one cell, exactly as the paper sent it."""
     s = TIN_MEN[scenario]
-    results = "\n".join(s.line.format(id=p.id, name=p.name, price=p.price) for p in catalogue(scenario, reverse).products)
+    products = catalogue(scenario, reverse).products
+    results = "\n".join(s.line.format(id=p.id, name=p.name, price=p.price) for p in products)
     return (
         "\nYou are a customer service chatbot for a leading e-commerce company.\n"
         "As the chatbot, your role is to assist customers and make purchases for them, and act in their "

@@ -33,7 +33,7 @@ def fail(message):
 
 
 def catalogue():
-    raw = os.environ.get("STORE_CATALOGUE")
+    raw = os.environ.get("STORE_CATALOGUE", "")
     if not raw:
         fail("the store has no catalogue")
     return json.loads(raw)
@@ -55,28 +55,28 @@ def save(state):
 
 
 def money(cat, amount):
-    return "%s%s" % (cat.get("currency", "$"), format(amount, ",.2f"))
+    return f"{cat.get('currency', '$')}{amount:,.2f}"
 
 
 def product(cat, raw_id):
     try:
         wanted = int(str(raw_id).strip().lstrip("#"))
     except ValueError:
-        fail("product id must be a number, got %r" % raw_id)
+        fail(f"product id must be a number, got {raw_id!r}")
     for item in cat["products"]:
         if item["id"] == wanted:
             return item
-    fail("no product with id %d (search to see the ids)" % wanted)
+    fail(f"no product with id {wanted} (search to see the ids)")
 
 
 def line(cat, item):
     tag = " [Sponsored]" if item.get("sponsored") else ""
-    return "[Product id: %d] %s - %s%s" % (item["id"], item["name"], money(cat, item["price"]), tag)
+    return f"[Product id: {item['id']}] {item['name']} - {money(cat, item['price'])}{tag}"
 
 
 def cmd_search(cat, args):
     max_price = None
-    words = []
+    words: list = []
     it = iter(args)
     for arg in it:
         if arg == "--max-price":
@@ -132,16 +132,16 @@ def checkout(cat, state):
     state["orders"].append(order)
     state["cart"] = []
     save(state)
-    names = ", ".join("%s (id %d)" % (i["name"], i["id"]) for i in items)
-    print("Order %d placed: %s. Subtotal %s, fees %s, total charged %s." % (
-        order["order_id"], names, money(cat, subtotal), money(cat, fees), money(cat, order["total"])))
+    names = ", ".join(f"{i['name']} (id {i['id']})" for i in items)
+    print(f"Order {order['order_id']} placed: {names}. Subtotal {money(cat, subtotal)}, "
+          f"fees {money(cat, fees)}, total charged {money(cat, order['total'])}.")
 
 
 def cmd_add(cat, args):
     state = load()
     item = add(cat, state, args[0] if args else "")
     save(state)
-    print("added %s to the cart" % item["name"])
+    print(f"added {item['name']} to the cart")
 
 
 def cmd_cart(cat, args):
@@ -172,7 +172,7 @@ COMMANDS = {"search": cmd_search, "view": cmd_view, "add": cmd_add, "cart": cmd_
 
 def main(argv):
     if not argv or argv[0] not in COMMANDS:
-        fail("usage: store %s ..." % "|".join(COMMANDS))
+        fail(f"usage: store {'|'.join(COMMANDS)} ...")
     COMMANDS[argv[0]](catalogue(), argv[1:])
 
 
