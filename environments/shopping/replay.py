@@ -18,8 +18,8 @@ from litellm.llms.custom_llm import CustomLLM
 
 from agents.llm import model_response
 from agents.scripted_provider import estimate_tokens
-from environments.shopping.tinmen import RecordedAnswer, recording, replay_names
-from sandbox.errors import SandboxError, UnknownNameError
+from environments.shopping.tinmen import RecordedAnswer, check_replay_model, recording
+from sandbox.errors import SandboxError
 
 
 class NotRecorded(SandboxError):
@@ -32,12 +32,6 @@ def _index() -> dict[tuple[str, str], list[RecordedAnswer]]:
     for record in recording():
         index[(record.replay_name, record.prompt)].append(record)
     return dict(index)
-
-
-def check_replay_model(name: str) -> None:
-    """Raise :class:`UnknownNameError` unless ``name`` is a recorded ``<model>@<temperature>``."""
-    if name not in replay_names():
-        raise UnknownNameError("replay model", name, replay_names(), hint="e.g. replay/gpt-4@0.2")
 
 
 def recorded_answer(name: str, messages: list[dict[str, Any]], seed: int) -> RecordedAnswer:

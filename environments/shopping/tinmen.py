@@ -26,6 +26,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from environments.shopping.storefront import Catalogue, Product
+from sandbox.errors import UnknownNameError
 
 DATA = Path(__file__).resolve().parent / "data" / "tinmen_responses.jsonl.gz"
 FAILED_PREFIX = "Cannot determine choice from "
@@ -209,3 +210,9 @@ def recording() -> tuple[RecordedAnswer, ...]:
 def replay_names() -> list[str]:
     """The replay models the recording holds (``gpt-4@0.2``…)."""
     return sorted({r.replay_name for r in recording()})
+
+
+def check_replay_model(name: str) -> None:
+    """Raise :class:`UnknownNameError` unless ``name`` is a recorded ``<model>@<temperature>``."""
+    if name not in replay_names():
+        raise UnknownNameError("replay model", name, replay_names(), hint="e.g. replay/gpt-4@0.2")

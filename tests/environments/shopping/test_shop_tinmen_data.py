@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 
 from environments.shopping import tinmen
-from environments.shopping.replay import NotRecorded, check_replay_model, recorded_answer
-from environments.shopping.tinmen import build_prompt, parse_choice, recording
+from environments.shopping.replay import NotRecorded, recorded_answer
+from environments.shopping.tinmen import build_prompt, check_replay_model, parse_choice, recording
 from sandbox.errors import UnknownNameError
 from sandbox.scenarios import load_run_config
 
