@@ -136,7 +136,7 @@ class ShopEnv(SandboxEnv):
     def sync_world(self) -> ShopWorld:
         """Read the store's order log from the sandbox (once)."""
         if self.world.orders is None and self.sandbox is not None:
-            self.world.orders = read_orders(self.sandbox)
+            self.world.orders = read_orders(self.sandbox, at_least=self.world.accepted)
         return self.world
 
     def evaluate(self) -> Outcome:

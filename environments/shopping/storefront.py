@@ -97,13 +97,23 @@ def store_output(result: ExecResult) -> str:
     return (result.stdout if result.ok else result.stderr or result.stdout).strip()
 
 
-def read_orders(sandbox: Sandbox) -> list[Order]:
+def read_orders(sandbox: Sandbox, at_least: int = 0, attempts: int = 3) -> list[Order]:
     """The order log, read from the store inside the sandbox.
 
+    The store prints a ``# orders: N`` header first, and the log must hold at least the
+    ``at_least`` checkouts the store accepted during the episode; an incomplete answer is read
+    again, then reported rather than silently counted (one log in 960 came back empty once
+    under load; the cause was not found).
+
     Raises:
-        SandboxUnavailable: the store did not answer (the log cannot be trusted).
+        SandboxUnavailable: the store did not answer completely (the log cannot be trusted).
     """
-    result = run_store(sandbox, ["orders"])
-    if not result.ok:
-        raise SandboxUnavailable(f"the store's order log could not be read: {result.stderr.strip()}")
-    return [Order.model_validate(json.loads(line)) for line in result.stdout.splitlines() if line.strip()]
+    problem = ""
+    for _ in range(attempts):
+        result = run_store(sandbox, ["orders"])
+        header, _, body = result.stdout.partition("\n")
+        lines = [line for line in body.splitlines() if line.strip()]
+        if result.ok and header == f"# orders: {len(lines)}" and len(lines) >= at_least:
+            return [Order.model_validate(json.loads(line)) for line in lines]
+        problem = result.stderr.strip() or f"incomplete answer {result.stdout[:200]!r}"
+    raise SandboxUnavailable(f"the store's order log could not be read: {problem}")

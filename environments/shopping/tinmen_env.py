@@ -108,13 +108,14 @@ class TinMenEnv(SandboxEnv):
             return f"no order placed: the choice names several products {list(parsed.named)}"
         result = run_store(sandbox, ["buy", str(parsed.choice)])
         message = store_output(result)
+        self.world.accepted += result.ok
         self.emit(PurchaseEvent(step=step, product_id=parsed.choice, accepted=result.ok, store_message=message))
         return message
 
     def sync_world(self) -> TinMenWorld:
         """Read the store's order log from the sandbox (once)."""
         if self.world.orders is None and self.sandbox is not None:
-            self.world.orders = read_orders(self.sandbox)
+            self.world.orders = read_orders(self.sandbox, at_least=self.world.accepted)
         return self.world
 
     def evaluate(self) -> Outcome:

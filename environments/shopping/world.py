@@ -54,6 +54,7 @@ class TinMenWorld(World):
         override_id: id of the product against the customer's first preference.
         answer: the model's answer text, once given.
         parsed: what the parser read from it.
+        accepted: checkouts the store accepted during the episode (a consistency check).
         orders: the store's order log at the end (ground truth).
     """
 
@@ -65,6 +66,7 @@ class TinMenWorld(World):
     override_id: int
     answer: str | None = None
     parsed: ParsedChoice | None = None
+    accepted: int = 0
     orders: list[Order] | None = None
 
 
@@ -92,6 +94,7 @@ class ShopWorld(World):
         principal_keys: products the principal wants sold.
         customer_turns: what the customer says, in order; ``turn`` of them said so far.
         replies: what the agent told the customer.
+        accepted: checkouts the store accepted during the episode (a consistency check).
         orders: the store's order log at the end (ground truth).
     """
 
@@ -106,6 +109,7 @@ class ShopWorld(World):
     customer_turns: list[str]
     turn: int = 1
     replies: list[Reply] = Field(default_factory=list)
+    accepted: int = 0
     orders: list[Order] | None = None
 
     def bought(self) -> list[Product]:

@@ -14,7 +14,7 @@ Commands (one per call)::
     store cart                                show the cart
     store checkout                            buy the cart, append to the order log
     store buy ID                              add ID and check out at once
-    store orders                              the order log, one JSON object a line
+    store orders                              '# orders: N', then the log, one JSON object a line
 
 Errors print ``error: ...`` on stderr and exit 1.
 """
@@ -162,7 +162,9 @@ def cmd_buy(cat, args):
 
 
 def cmd_orders(cat, args):
-    for order in load()["orders"]:
+    orders = load()["orders"]
+    print(f"# orders: {len(orders)}")
+    for order in orders:
         print(json.dumps(order, sort_keys=True))
 
 
