@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import environments  # noqa: F401  (registers the environments for their own tables)
 
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 200)
     summaries = summarize(episodes)
     title = f"{episodes[0].scenario} ({episodes[0].env_id})"
     console.print(summary_table(summaries, title))

@@ -23,7 +23,7 @@ USAGE = "usage: python -m sandbox.run scenario=NAME [model=PROVIDER/MODEL] [tria
 def main(argv: list[str] | None = None) -> int:
     """Run a scenario; return the process exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 200)
     err = Console(stderr=True)
     if not args or args[0] in ("-h", "--help", "help"):
         from sandbox.scenarios import scenario_names
