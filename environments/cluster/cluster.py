@@ -225,8 +225,12 @@ class Cluster(World):
                     break
 
     def tick(self) -> None:
-        """Advance one simulated step: pods start, the controller acts, metrics are sampled."""
+        """Move to the next simulated step and play it."""
         self.step += 1
+        self.advance()
+
+    def advance(self) -> None:
+        """Play the current step: pods start, the operations controller acts, metrics are sampled."""
         for pod in self.pods.values():
             if pod.phase == "ContainerCreating" and pod.scheduled_step is not None and pod.scheduled_step < self.step:
                 pod.phase = "Running"

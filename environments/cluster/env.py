@@ -117,9 +117,9 @@ class LoadBalanceEnv(SandboxEnv):
         return text + note
 
     def after_step(self, call: ToolCall, outcome: ToolOutcome) -> None:
-        """Simulated time advances one step per tool call; the step's log entries become events."""
+        """Simulated time advances one step per tool call (the base class moved ``world.step``)."""
         with self._lock():
-            self.world.tick()
+            self.world.advance()
             for event in self.world.log[self._emitted:]:
                 self.emit(event)
             self._emitted = len(self.world.log)
