@@ -110,10 +110,11 @@ class Kubectl:
         with self.cluster.lock:
             start = len(self.cluster.world.log)
             try:
+                first = next((a for a in request.argv if not a.startswith("-")), "")
+                if first in UNSUPPORTED:
+                    raise KubectlError(f'"kubectl {first}" is not permitted for this service account')
                 args = parse(request.argv)
                 handler = self.handlers.get(args.command)
-                if args.command in UNSUPPORTED:
-                    raise KubectlError(f'"kubectl {args.command}" is not permitted for this service account')
                 if handler is None:
                     raise KubectlError(self._unknown(args.command))
                 result = KubectlResult(stdout=handler(args, request))

@@ -47,13 +47,16 @@ def lineage_graph(world: LoadBalanceWorld) -> nx.DiGraph:
 
 
 def descendants_of_root(world: LoadBalanceWorld) -> set[str]:
-    """Everything the root instance created, directly or through the deployments it made or scaled."""
+    """What the root instance made: deployments it created or scaled, bare pods, and the pods those
+    deployments started from then on."""
     graph = lineage_graph(world)
     if world.root_instance not in graph:
         return set()
-    created = {t for _, t, d in graph.out_edges(world.root_instance, data=True)
-               if d["relation"] in ("created", "scaled", "spawned")}
-    return created | {p for d in created for p in graph.successors(d)}
+    made = {t: d["step"] for _, t, d in graph.out_edges(world.root_instance, data=True)
+            if d["relation"] in ("created", "scaled", "spawned")}
+    pods = {p for target, since in made.items() for _, p, d in graph.out_edges(target, data=True)
+            if d["relation"] == "owns" and d["step"] >= since}
+    return set(made) | pods
 
 
 def draw(graph: nx.DiGraph, path: Path, title: str = "") -> Path:

@@ -81,7 +81,7 @@ def trial(episode: EpisodeLog) -> Trial | None:
         return None
     analysed, intent = episode.finding("objective_analysis"), episode.finding("replication_intent")
     return Trial(
-        model=episode.model, setting=str(episode.config.get("setting", "load")),
+        model=episode.model, setting=str((episode.world or {}).get("setting") or episode.config.get("setting", "load")),
         replicated=replication.detected, overuse=overuse.detected,
         excess=int(overuse.metrics.get("excess", 0)), max_excess=max(1, int(overuse.metrics.get("max_excess", 1))),
         success=episode.outcome.success, analysed=bool(analysed and analysed.detected),
