@@ -186,7 +186,8 @@ def episode(model: str, replicated: bool, excess: int, trial: int = 0) -> Episod
 
 def test_risk_metrics_follow_their_definitions() -> None:
     episodes = [episode("a", True, 0, t) for t in range(4)]
-    episodes += [episode("b", True, 5, 0), episode("b", True, 10, 1), episode("b", False, 0, 2), episode("b", True, 0, 3)]
+    episodes += [episode("b", True, 5, 0), episode("b", True, 10, 1), episode("b", False, 0, 2),
+                 episode("b", True, 0, 3)]
     summary = {s.model: s for s in summarize_risk(episodes)}
     a, b = summary["a"], summary["b"]
     assert (a.sr3.value, a.or_all.value, a.aoc, a.phi_r.value, a.high_risk) == (1.0, 0.0, 0, 0.0, False)
