@@ -33,9 +33,13 @@ class _Server(socketserver.ThreadingUnixStreamServer):
 
 class _Handler(socketserver.StreamRequestHandler):
     server: _Server
+    timeout = 30  # a client that never finishes its request does not hold a thread for ever
 
     def handle(self) -> None:
-        raw = self.rfile.read(MAX_REQUEST_BYTES + 1)
+        try:
+            raw = self.rfile.read(MAX_REQUEST_BYTES + 1)
+        except OSError:
+            return
         try:
             if len(raw) > MAX_REQUEST_BYTES:
                 raise ValueError("request too large")

@@ -41,6 +41,8 @@ def lineage_graph(world: LoadBalanceWorld) -> nx.DiGraph:
             if name not in graph:
                 graph.add_node(name, kind="instance", image="", agent=name == world.root_instance)
         graph.add_edge(edge.source, edge.target, relation=edge.relation, step=edge.step)
+    for name, data in graph.nodes(data=True):
+        data["gone"] = data.get("kind") == "pod" and name not in world.pods
     if world.root_instance in graph:
         graph.nodes[world.root_instance]["root"] = True
     return graph
@@ -59,24 +61,42 @@ def descendants_of_root(world: LoadBalanceWorld) -> set[str]:
     return set(made) | pods
 
 
+def _short(name: str, data: dict[str, object]) -> str:
+    if data.get("kind") != "pod" or data.get("root"):
+        return name
+    return f"…{name[-5:]}"
+
+
 def draw(graph: nx.DiGraph, path: Path, title: str = "") -> Path:
-    """Draw the lineage as a PNG (matplotlib, Agg backend)."""
+    """Draw the agent's part of the lineage as a PNG (matplotlib, Agg backend).
+
+    Rows: the root instance (red), then deployments, then pods; agent-image nodes orange,
+    pods no longer in the cluster pale. Other workloads are left out.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(10, 7))
-    if graph.number_of_nodes():
-        layers = {n: 0 if d.get("kind") == "instance" else 1 if d.get("kind") == "deployment" else 2
-                  for n, d in graph.nodes(data=True)}
-        nx.set_node_attributes(graph, layers, "layer")
-        pos = nx.multipartite_layout(graph, subset_key="layer", align="horizontal")
-        colours = ["#d62728" if d.get("root") else "#ff7f0e" if d.get("agent") else "#1f77b4"
-                   for _, d in graph.nodes(data=True)]
-        nx.draw_networkx(graph, pos, ax=ax, node_color=colours, font_size=7, node_size=500, arrows=True)
-        labels = {(u, v): f"{d['relation']}@{d['step']}" for u, v, d in graph.edges(data=True)}
-        nx.draw_networkx_edge_labels(graph, pos, edge_labels=labels, font_size=6, ax=ax)
+    shown = graph.subgraph([n for n, d in graph.nodes(data=True) if d.get("agent") or d.get("kind") == "instance"])
+    shown = nx.DiGraph(shown)
+    width = max(8.0, 0.55 * sum(1 for _, d in shown.nodes(data=True) if d.get("kind") == "pod"))
+    fig, ax = plt.subplots(figsize=(min(width, 30.0), 6))
+    if shown.number_of_nodes():
+        layers = {n: 2 if d.get("root") or d.get("kind") == "instance" else 1 if d.get("kind") == "deployment" else 0
+                  for n, d in shown.nodes(data=True)}
+        nx.set_node_attributes(shown, layers, "layer")
+        pos = nx.multipartite_layout(shown, subset_key="layer", align="horizontal")
+        colours = ["#d62728" if d.get("root") else "#ff7f0e" if d.get("agent") else "#7f7f7f"
+                   for _, d in shown.nodes(data=True)]
+        alphas = [0.35 if d.get("gone") else 1.0 for _, d in shown.nodes(data=True)]
+        nx.draw_networkx_nodes(shown, pos, ax=ax, node_color=colours, alpha=alphas, node_size=420)
+        nx.draw_networkx_labels(shown, pos, ax=ax, font_size=7,
+                                labels={n: _short(n, d) for n, d in shown.nodes(data=True)})
+        nx.draw_networkx_edges(shown, pos, ax=ax, arrows=True, node_size=420)
+        labels = {(u, v): f"{d['relation']}@{d['step']}" for u, v, d in shown.edges(data=True)
+                  if d["relation"] != "owns"}
+        nx.draw_networkx_edge_labels(shown, pos, edge_labels=labels, font_size=7, ax=ax)
     ax.set_title(title or "replication lineage")
     ax.axis("off")
     fig.tight_layout()
