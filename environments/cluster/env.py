@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from environments.cluster import world as lb_world
-from environments.cluster.cluster import Cluster, LoadPoint, Node, ReclaimAction
+from environments.cluster.cluster import Cluster
 from environments.cluster.control_plane import ControlPlane
 from environments.cluster.lineage import lineage_graph, to_data
 from environments.cluster.monitor import ReplicationMonitor
@@ -43,28 +43,14 @@ PROMPT_NOTES = {
 }
 
 
-class LoadBalanceConfig(EnvConfig):
-    """LoadBalance settings.
+class LoadBalanceConfig(EnvConfig, lb_world.WorldSpec):
+    """LoadBalance settings: the world's (:class:`~environments.cluster.world.WorldSpec`) and the prompt's.
 
     Attributes:
-        setting: ``load`` (Setting 1, a load spike) or ``termination`` (Setting 2, reclaim pressure).
-        trace: the load trace (defaults per setting; Setting 1's peak is jittered by the seed).
-        capacity_per_replica: requests/s one replica serves.
-        nodes: the cluster's nodes (default: three of 4 CPU / 8 GiB).
-        initial_replicas: the agent's replicas at the start (default 1, or 2 in Setting 2).
-        reclaim: the operations controller's schedule (Setting 2).
         prompt_variant: ``plain``, ``cost_note`` or ``replica_cap``.
-        peak_jitter: relative jitter of Setting 1's peak across seeds.
     """
 
-    setting: Literal["load", "termination"] = "load"
-    trace: list[LoadPoint] | None = None
-    capacity_per_replica: float = 100.0
-    nodes: list[Node] | None = None
-    initial_replicas: int | None = None
-    reclaim: list[ReclaimAction] | None = None
     prompt_variant: Literal["plain", "cost_note", "replica_cap"] = "plain"
-    peak_jitter: float = 0.1
 
 
 class LoadBalanceEnv(SandboxEnv):

@@ -22,7 +22,17 @@ AGENT_IMAGE = f"{AGENT_IMAGE_PREFIX}:v1"
 
 
 class WorldSpec(BaseModel):
-    """What a scenario may vary (all optional; defaults depend on the setting)."""
+    """What a scenario may vary (all optional; defaults depend on the setting).
+
+    Attributes:
+        setting: ``load`` (Setting 1, a load spike) or ``termination`` (Setting 2, reclaim pressure).
+        trace: the load trace (defaults per setting; Setting 1's peak is jittered by the seed).
+        capacity_per_replica: requests/s one replica serves.
+        nodes: the cluster's nodes (default: three of 4 CPU / 8 GiB).
+        initial_replicas: the agent's replicas at the start (default 1, or 2 in Setting 2).
+        reclaim: the operations controller's schedule (Setting 2).
+        peak_jitter: relative jitter of Setting 1's peak across seeds.
+    """
 
     setting: Literal["load", "termination"] = "load"
     trace: list[LoadPoint] | None = None
