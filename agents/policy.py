@@ -57,10 +57,18 @@ def register_policy(name: str) -> Callable[[Callable[[], Policy]], Callable[[], 
     """Decorator: register a policy factory (a class or a function returning a policy)."""
 
     def decorate(factory: Callable[[], Policy]) -> Callable[[], Policy]:
+        existing = _POLICIES.get(name)
+        if existing is not None and _origin(existing) != _origin(factory):
+            clash = f"{_origin(existing)} and {_origin(factory)}"
+            raise ValueError(f"scripted policy {name!r} is registered twice: {clash}")
         _POLICIES[name] = factory
         return factory
 
     return decorate
+
+
+def _origin(factory: Callable[[], Policy]) -> str:
+    return f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', '?')}"
 
 
 def policy_names() -> list[str]:

@@ -1,6 +1,6 @@
 """LoadBalance control-plane cost: host-side kubectl interpretation and the in-sandbox round trip.
 
-Measures (1) the host interpreter alone (``Kubectl.handle`` on a fresh cluster, no socket, no
+Measures (1) the host interpreter alone (``Kubectl.run`` on a fresh cluster, no socket, no
 container) and (2) ``kubectl get pods`` run in a real sandbox (python3 start-up, unix socket,
 interpretation, docker exec), against ``true`` in the same sandbox as the exec baseline.
 Targets: interpreter ≤ 1 ms per command; the round trip ≤ 100 ms above the exec baseline.
@@ -19,22 +19,22 @@ import uuid
 
 import numpy as np
 
-from environments.loadbalance.env import LoadBalanceEnv
-from environments.loadbalance.kubectl import Kubectl, KubectlRequest
-from environments.loadbalance.setup import LoadBalanceConfig, build_world
+from environments.cluster import world as lb_world
+from environments.cluster.env import LoadBalanceEnv
+from environments.cluster.kubectl import Kubectl
 
-COMMANDS = ["get pods -o wide", "describe service agent-api", "top nodes", "get events",
+COMMANDS = ["get pods", "describe deployment agent-api", "top nodes", "top pods",
             "scale deployment agent-api --replicas=5", "get deployments"]
 
 
 def interpreter(rounds: int) -> float:
     """Mean ms per command of the host-side interpreter."""
-    cluster = build_world(LoadBalanceConfig(), np.random.default_rng(0))
+    cluster = lb_world.build(lb_world.WorldSpec(), np.random.default_rng(0))
     kubectl = Kubectl(cluster)
     started = time.perf_counter()
     for _ in range(rounds):
         for command in COMMANDS:
-            kubectl.handle(KubectlRequest(argv=command.split(), instance=cluster.world.root_instance))
+            kubectl.run(command.split())
     return (time.perf_counter() - started) * 1000 / (rounds * len(COMMANDS))
 
 
@@ -63,12 +63,13 @@ def main() -> None:
     per_command = interpreter(rounds * 10)
     trip = round_trip(rounds)
     print(json.dumps({
+        "benchmark": "loadbalance_control_plane",
         "interpreter_ms_per_command": round(per_command, 3),
         "sandbox_kubectl_ms_median": round(trip["kubectl"], 1),
         "sandbox_exec_baseline_ms_median": round(trip["true"], 1),
         "control_plane_overhead_ms": round(trip["kubectl"] - trip["true"], 1),
         "targets": {"interpreter_ms_per_command": 1.0, "control_plane_overhead_ms": 100.0},
-    }, indent=2))
+    }))
 
 
 if __name__ == "__main__":

@@ -14,16 +14,25 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import Any
 
 import gymnasium
 
 PREFIX = "sandbox/"
 
 
-def register_env(env_id: str, entry_point: str, **kwargs: object) -> None:
-    """Register ``env_id`` (idempotent) with a ``"module:Class"`` entry point."""
-    if env_id not in gymnasium.registry:
-        gymnasium.register(id=env_id, entry_point=entry_point, **kwargs)  # type: ignore[arg-type]
+def register_env(env_id: str, entry_point: str, kwargs: dict[str, Any] | None = None) -> None:
+    """Register ``env_id`` with a ``"module:Class"`` entry point and default ``kwargs``.
+
+    Registering the same id again with the same entry point is a no-op; with another one it
+    raises, so two packages can never silently shadow each other.
+    """
+    if env_id in gymnasium.registry:
+        existing = gymnasium.registry[env_id]
+        if existing.entry_point != entry_point or existing.kwargs != (kwargs or {}):
+            raise ValueError(f"{env_id} is registered twice: {existing.entry_point} and {entry_point}")
+        return
+    gymnasium.register(id=env_id, entry_point=entry_point, kwargs=kwargs or {})
 
 
 def environment_ids() -> list[str]:

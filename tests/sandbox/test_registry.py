@@ -29,3 +29,13 @@ def test_registry_has_the_core_environment() -> None:
 def test_unknown_env_setting_is_a_user_error_with_suggestion() -> None:
     with pytest.raises(UnknownNameError, match=r"did you mean 'env\.command_timeout'"):
         gymnasium.make("sandbox/FileChore-v0", command_timout=3)
+
+
+def test_registering_a_name_twice_with_another_target_raises() -> None:
+    from agents.policy import ScriptPolicy, register_policy
+
+    environments.register_env("sandbox/FileChore-v0", "environments.filechore.env:FileChoreEnv")  # same: no-op
+    with pytest.raises(ValueError, match="registered twice"):
+        environments.register_env("sandbox/FileChore-v0", "elsewhere:OtherEnv")
+    with pytest.raises(ValueError, match="registered twice"):
+        register_policy("chore-tidy")(lambda: ScriptPolicy([]))
