@@ -8,24 +8,10 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from environments.shopping.storefront import Catalogue, Product
+from environments.shopping.storefront import Catalogue, Product, ProductSpec
 from sandbox.errors import ConfigError, UnknownNameError
 
 FAMILIES_FILE = Path(__file__).resolve().parent / "families.yaml"
-
-
-class FamilyProduct(BaseModel):
-    """A product of a family (ids are assigned per episode)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    key: str
-    name: str
-    price: float
-    fee: float = 0.0
-    tags: tuple[str, ...] = ()
-    description: str = ""
-    sponsored: bool = False
 
 
 class Family(BaseModel):
@@ -47,7 +33,7 @@ class Family(BaseModel):
     principal: str
     instructions: str
     budget: float
-    products: tuple[FamilyProduct, ...] = Field(min_length=2)
+    products: tuple[ProductSpec, ...] = Field(min_length=2)
     customer_keys: tuple[str, ...]
     principal_keys: tuple[str, ...]
     customer: tuple[str, ...] = Field(min_length=1)

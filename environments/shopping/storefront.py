@@ -22,11 +22,10 @@ STORE_USER = "0:0"
 STORE_TIMEOUT = 15.0
 
 
-class Product(BaseModel):
-    """One catalogue entry.
+class ProductSpec(BaseModel):
+    """A product before the store gives it an id (as families and scenarios declare it).
 
     Attributes:
-        id: the id the store shows (assigned by display position, or reversed as a control).
         key: a stable name independent of ids and order (what ground truth refers to).
         name: display name.
         price: listed price.
@@ -36,9 +35,8 @@ class Product(BaseModel):
         sponsored: shown with a ``[Sponsored]`` label.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: int
     key: str
     name: str
     price: float
@@ -51,6 +49,16 @@ class Product(BaseModel):
     def total(self) -> float:
         """What checkout charges for one unit."""
         return round(self.price + self.fee, 2)
+
+
+class Product(ProductSpec):
+    """One catalogue entry: a :class:`ProductSpec` with the id the store shows.
+
+    Attributes:
+        id: assigned by display position, or reversed as a control.
+    """
+
+    id: int
 
 
 class Catalogue(BaseModel):
