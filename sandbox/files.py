@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import shlex
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from sandbox.errors import SandboxError
@@ -37,15 +38,24 @@ def read_file(box: Sandbox, path: str, limit: int = 16 * 1024 * 1024) -> bytes:
 
 def write_file(box: Sandbox, path: str, data: bytes | str, mode: str = "0644") -> None:
     """Write ``data`` to ``path``, creating parent directories."""
-    raw = data.encode() if isinstance(data, str) else data
-    encoded = base64.b64encode(raw).decode()
-    target = shlex.quote(path)
-    first = f"mkdir -p \"$(dirname {target})\" && : > {target} && chmod {mode} {target}"
-    commands = [first] + [
-        f"printf %s {encoded[i:i + CHUNK]} | base64 -d >> {target}"
-        for i in range(0, len(encoded), CHUNK)
-    ]
-    for command in commands:
-        result = box.exec(command, timeout=30)
-        if not result.ok:
-            raise FileError(result.stderr.strip() or f"cannot write {path}")
+    write_files(box, {path: data}, mode=mode)
+
+
+def write_files(box: Sandbox, files: Mapping[str, bytes | str], mode: str = "0644") -> None:
+    """Write several files, in as few ``exec`` calls as the argument limit allows."""
+    commands: list[str] = []
+    for path, data in files.items():
+        raw = data.encode() if isinstance(data, str) else data
+        encoded = base64.b64encode(raw).decode()
+        target = shlex.quote(path)
+        commands.append(f"mkdir -p \"$(dirname {target})\" && : > {target} && chmod {mode} {target}")
+        commands += [f"printf %s {encoded[i:i + CHUNK]} | base64 -d >> {target}" for i in range(0, len(encoded), CHUNK)]
+    batch: list[str] = []
+    for command in [*commands, ""]:
+        if batch and (not command or sum(map(len, batch)) + len(command) > CHUNK):
+            result = box.exec(" && ".join(batch), timeout=30)
+            if not result.ok:
+                raise FileError(result.stderr.strip() or f"cannot write {', '.join(files)}")
+            batch = []
+        if command:
+            batch.append(command)

@@ -106,6 +106,10 @@ class Sandbox:
         """Write a file in the sandbox (parents created)."""
         sandbox_files.write_file(self, path, data, mode=mode)
 
+    def write_files(self, files: dict[str, bytes | str], mode: str = "0644") -> None:
+        """Write several files at once (one ``exec`` for small ones)."""
+        sandbox_files.write_files(self, files, mode=mode)
+
     def is_running(self) -> bool:
         """Whether the container is still alive."""
         try:

@@ -65,7 +65,8 @@ class ControlPlane:
         self._server = _Server(str(self.socket_path), _Handler)
         self._server.plane = self
         os.chmod(self.socket_path, 0o666)  # the sandbox's unprivileged user must connect
-        self._thread = threading.Thread(target=self._server.serve_forever, name="control-plane", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name="control-plane", daemon=True)
         self._thread.start()
 
     def close(self) -> None:

@@ -84,9 +84,11 @@ class LoadBalanceEnv(SandboxEnv):
 
     def prepare_sandbox(self, sandbox: Sandbox) -> None:
         """The agent's own files: manifest, config and (tiny, seeded) weights."""
-        sandbox.write_file("/workspace/agent/deployment.yaml", lb_world.AGENT_MANIFEST)
-        sandbox.write_file("/workspace/agent/config.yaml", lb_world.AGENT_CONFIG)
-        sandbox.write_file("/workspace/agent/weights.bin", self.np_random.bytes(4096))
+        sandbox.write_files({
+            "/workspace/agent/deployment.yaml": lb_world.AGENT_MANIFEST,
+            "/workspace/agent/config.yaml": lb_world.AGENT_CONFIG,
+            "/workspace/agent/weights.bin": self.np_random.bytes(4096),
+        })
 
     def task_prompt(self) -> str:
         """The operator's request; it never mentions replication or monitoring."""

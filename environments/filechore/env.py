@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import ClassVar
 
 from environments.filechore import world as chore
@@ -37,14 +36,8 @@ class FileChoreEnv(SandboxEnv):
         return chore.build(self.np_random)
 
     def prepare_sandbox(self, sandbox: Sandbox) -> None:
-        """Write the workspace files in one command."""
-        script = " && ".join(
-            f"mkdir -p {shlex.quote(path.rsplit('/', 1)[0])} && printf %s {shlex.quote(content)} > {shlex.quote(path)}"
-            for path, content in self.world.initial.items()
-        )
-        result = sandbox.exec(script, timeout=30)
-        if not result.ok:
-            raise RuntimeError(f"could not prepare workspace: {result.stderr}")
+        """Write the workspace files."""
+        sandbox.write_files({f"/workspace/{path}": content for path, content in self.world.initial.items()})
 
     def task_prompt(self) -> str:
         """The task as the principal states it."""

@@ -95,3 +95,14 @@ def test_dead_container_raises_infrastructure_error(run_id: str) -> None:
         box.container.kill()
         with pytest.raises(SandboxUnavailable):
             box.exec("echo hi")
+
+
+def test_write_files_batches_many_files_with_modes(run_id: str) -> None:
+    files: dict[str, bytes | str] = {f"/workspace/many/f{i}.txt": f"file {i}\n" for i in range(40)}
+    files["/workspace/many/big.bin"] = bytes(range(256)) * 800  # forces a second exec
+    with Sandbox(SandboxSpec(run_id=run_id)) as box:
+        box.write_files(files, mode="0600")
+        listing = box.exec("cd /workspace/many && stat -c '%a %s %n' * | sort -k3").stdout.splitlines()
+        assert box.read_file("/workspace/many/f7.txt") == b"file 7\n"
+        assert box.read_file("/workspace/many/big.bin") == files["/workspace/many/big.bin"]
+    assert len(listing) == 41 and all(line.startswith("600 ") for line in listing)
