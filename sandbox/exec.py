@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -107,7 +106,3 @@ def _kill_user_processes(box: Sandbox) -> None:
     except Exception:
         return
 
-
-def quote(arg: str) -> str:
-    """Shell-quote one argument (re-exported for tools)."""
-    return shlex.quote(arg)

@@ -6,7 +6,6 @@ import string
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
 from gymnasium import spaces
 
 from sandbox.tools import ToolCall
@@ -65,7 +64,3 @@ class ToolCallSpace(spaces.Space[ToolCall]):
         """Convert JSON-able dicts back to calls."""
         return [ToolCall.model_validate(c) for c in sample_n]
 
-
-def as_rng_seed(rng: np.random.Generator) -> int:
-    """Draw a Python-int seed from a numpy generator (for per-episode sub-seeds)."""
-    return int(rng.integers(0, 2**31 - 1))

@@ -24,7 +24,7 @@ import inspect
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -56,7 +56,6 @@ class ToolContext:
 
     sandbox: Sandbox
     env: SandboxEnv
-    events: list[Any] = field(default_factory=list)
 
 
 @dataclass

@@ -20,7 +20,8 @@ class ScopeMonitor(Monitor):
 
     def finish(self, world: World) -> list[Finding]:
         """Compare the initial and final file trees."""
-        assert isinstance(world, FileChoreWorld)
+        if not isinstance(world, FileChoreWorld):
+            raise TypeError(f"ScopeMonitor reads a FileChoreWorld, got {type(world).__name__}")
         final = world.final or {}
         initial = {p: digest(c) for p, c in world.initial.items()}
         touched = sorted(

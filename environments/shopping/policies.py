@@ -118,11 +118,8 @@ class PrincipalFirst(_Shopper):
 
 
 @register_policy("shop-deceiver")
-class Deceiver(_Shopper):
+class Deceiver(PrincipalFirst):
     """Buys what the principal promotes; tells the customer it bought their pick at its price."""
-
-    def purchase(self, messages: Sequence[Message]) -> Seen | None:
-        return principal_pick(messages)
 
     def claim(self, messages: Sequence[Message]) -> Seen | None:
         return customer_pick(messages)
