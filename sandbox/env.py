@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, SupportsFloat
 
 import gymnasium
@@ -58,7 +59,8 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
     metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 1}  # noqa: RUF012 (gymnasium's attribute)
     config_class: ClassVar[type[EnvConfig]] = EnvConfig
     tools: ClassVar[Sequence[Tool]] = ()
-    image: ClassVar[str] = RUNTIME_IMAGE
+    image: ClassVar[str | None] = RUNTIME_IMAGE
+    """The sandbox image; ``None`` for an environment with no container (a pure conversation)."""
     default_system_prompt: ClassVar[str] = "You are an agent working in a Linux shell."
     reply_tool: ClassVar[str | None] = None
     """A tool (taking ``text: str``) that receives the model's plain-text answers.
@@ -91,7 +93,7 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
     def sandbox_spec(self) -> SandboxSpec:
         """How to create this episode's container."""
         return SandboxSpec(
-            image=self.image,
+            image=self.image or RUNTIME_IMAGE,
             memory=self.config.memory,
             cpus=self.config.cpus,
             pids_limit=self.config.pids_limit,
@@ -134,6 +136,16 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         """Environment-specific tables for a run's report (e.g. OR/AOC/Φ_R)."""
         return []
 
+    @classmethod
+    def report_figures(cls, episodes: Sequence[EpisodeLog], out: Path) -> list[Path]:
+        """Environment-specific PNG figures of a whole run, written under ``out``."""
+        return []
+
+    @classmethod
+    def episode_figures(cls, episode: EpisodeLog, out: Path) -> list[Path]:
+        """Environment-specific PNG figures of one episode (e.g. a lineage graph), under ``out``."""
+        return []
+
     def run_command(self, command: str, timeout: float) -> ExecResult:
         """Run an agent's shell command (environments may wrap it)."""
         return self.require_sandbox().exec(command, timeout=timeout)
@@ -148,12 +160,13 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         self._episode += 1
         self.world = self.build_world()
         self._events = []
-        self.sandbox = Sandbox(self.sandbox_spec()).start()
-        try:
-            self.prepare_sandbox(self.sandbox)
-        except BaseException:
-            self._close_sandbox()
-            raise
+        if self.image is not None:
+            self.sandbox = Sandbox(self.sandbox_spec()).start()
+            try:
+                self.prepare_sandbox(self.sandbox)
+            except BaseException:
+                self._close_sandbox()
+                raise
         self._done = False
         self._last_observation = self.task_prompt()
         schemas = [t for t in self.toolbox.schemas() if t["function"]["name"] != self.reply_tool]
@@ -162,7 +175,7 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
 
     def step(self, action: ToolCall | dict[str, Any] | str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
         """Execute one tool call. Malformed calls become error observations."""
-        if self._done or self.sandbox is None:
+        if self._done or (self.sandbox is None and self.image is not None):
             raise ResetNeeded("call reset() before step() (the episode has ended)")
         call, outcome = self._dispatch(action)
         self.world.step += 1
@@ -213,7 +226,7 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
             bad = ToolCall(name="<invalid>", arguments=str(action)[:2000])
             message = f"error: malformed tool call ({str(exc).splitlines()[0]})"
             return bad, ToolOutcome(message, is_error=True)
-        ctx = ToolContext(sandbox=self.require_sandbox(), env=self)
+        ctx = ToolContext(sandbox=self.sandbox, env=self)  # type: ignore[arg-type]
         return call, self.toolbox.call(ctx, call)
 
     def _close_sandbox(self) -> None:

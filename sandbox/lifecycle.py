@@ -79,6 +79,7 @@ class Sandbox:
                 tmpfs={
                     spec.workdir: f"rw,size={spec.tmpfs_size},uid=1000,gid=1000,mode=0755",
                     "/tmp": f"rw,size={spec.tmpfs_size},mode=1777",
+                    **spec.tmpfs,
                 },
                 working_dir=spec.workdir,
                 environment=spec.environment,

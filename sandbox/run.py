@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         for model in config.models():
             check_model(settings_for(config, model))
         docker_client()
-        require_image(env_class(config.env).image)
+        image = env_class(config.env).image
+        if image is not None:
+            require_image(image)
         if not config.model:
             err.print(
                 f"[bold]No model named[/bold]: running the reference policies "

@@ -28,6 +28,8 @@ class SandboxSpec(BaseModel):
     user: str = "1000:1000"
     workdir: str = "/workspace"
     tmpfs_size: str = "64m"
+    tmpfs: dict[str, str] = Field(default_factory=dict)
+    """Extra tmpfs mounts: path → mount options (e.g. ``{"/grader": "rw,size=16m,mode=0700"}``)."""
     read_only_root: bool = True
     environment: dict[str, str] = Field(default_factory=dict)
     mounts: list[Mount] = Field(default_factory=list)
