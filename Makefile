@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 docker:
-	bash scripts/docker-up.sh
+	bash sandbox/scripts/docker-up.sh
 
 images: venv docker
 	$(PY) -m sandbox.images build

@@ -20,13 +20,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from agents.llm import litellm_module
-from agents.loop import Limits, run_episode
-from agents.models import ModelClient, ModelSettings
-from agents.policy import PolicyReply, ScriptPolicy, ToolCallRequest, register_policy
-from sandbox.batch import make_env
+from sandbox.agents.llm import litellm_module
+from sandbox.agents.loop import Limits, run_episode
+from sandbox.agents.models import ModelClient, ModelSettings
+from sandbox.agents.policy import PolicyReply, ScriptPolicy, ToolCallRequest, register_policy
 from sandbox.logs import EpisodeLog
-from sandbox.scenarios import load_run_config
+from sandbox.run.batch import make_env
+from sandbox.run.scenarios import load_run_config
 
 STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 30
 EPISODES = int(sys.argv[2]) if len(sys.argv) > 2 else 10
@@ -66,11 +66,11 @@ class Stopwatch:
 async def one_episode(client: ModelClient, model_clock: Stopwatch) -> tuple[float, int]:
     run_id = f"bench-{uuid.uuid4().hex[:8]}"
     config = load_run_config(["scenario=filechore", f"max_steps={STEPS}"])
-    env = make_env(config, run_id)
+    env = make_env(config.scenario, run_id)
     excluded = Stopwatch()
     env.reset = excluded.wrap(env.reset)  # type: ignore[method-assign]
     env.judge = excluded.wrap(env.judge)  # type: ignore[method-assign]
-    episode = EpisodeLog(run_id=run_id, episode_id="bench", scenario="filechore", env_id=config.env,
+    episode = EpisodeLog(run_id=run_id, episode_id="bench", scenario="filechore", env_id=config.scenario.env,
                          model=MODEL, trial=0, seed=0, config={})
     started = time.perf_counter()
     await run_episode(env, client, episode, Limits(max_steps=STEPS))

@@ -13,9 +13,9 @@ import sys
 import time
 from typing import Any
 
-from agents.fake_server import FakeModelServer
-from agents.models import ModelClient, ModelSettings
-from agents.policy import PolicyReply, ScriptPolicy, ToolCallRequest
+from sandbox.agents.fake_server import FakeModelServer
+from sandbox.agents.models import ModelClient, ModelSettings
+from sandbox.agents.policy import PolicyReply, ScriptPolicy, ToolCallRequest
 from sandbox.toolkit import bash
 
 CALLS = int(sys.argv[1]) if len(sys.argv) > 1 else 200

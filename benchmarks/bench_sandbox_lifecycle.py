@@ -13,7 +13,7 @@ import time
 import uuid
 
 from sandbox.engine import docker_client
-from sandbox.lifecycle import Sandbox
+from sandbox.lifecycle import DockerSandbox
 from sandbox.spec import SandboxSpec
 
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 12
@@ -22,7 +22,7 @@ EXECS = 10
 
 def ours(run_id: str) -> float:
     started = time.perf_counter()
-    with Sandbox(SandboxSpec(run_id=run_id)) as box:
+    with DockerSandbox(SandboxSpec(run_id=run_id)) as box:
         for _ in range(EXECS):
             box.exec("true")
     return time.perf_counter() - started

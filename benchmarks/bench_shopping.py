@@ -16,8 +16,8 @@ import sys
 import tempfile
 import time
 
-from sandbox.batch import run_batch
-from sandbox.scenarios import load_run_config
+from sandbox.run.batch import run_batch
+from sandbox.run.scenarios import load_run_config
 
 
 async def measure(args: list[str]) -> dict[str, float]:

@@ -23,11 +23,10 @@ from gymnasium.error import ResetNeeded
 from pydantic import Field, ValidationError
 
 from sandbox.config import StrictModel, validate_config
-from sandbox.images import RUNTIME_IMAGE
-from sandbox.lifecycle import Sandbox
 from sandbox.monitors import Monitor, Outcome
+from sandbox.protocol import Sandbox, open_sandbox
 from sandbox.spaces import TextObservation, ToolCallSpace
-from sandbox.spec import ExecResult, SandboxSpec
+from sandbox.spec import RUNTIME_IMAGE, ExecResult, SandboxSpec
 from sandbox.tools import Tool, Toolbox, ToolCall, ToolContext, ToolOutcome
 from sandbox.world import Event, World
 
@@ -83,6 +82,7 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         self._events: list[Event] = []
         self._episode = 0
         self._done = True
+        self._outcome: Outcome | None = None
         self._last_observation = ""
 
     # ----- hooks for subclasses -------------------------------------------------------------
@@ -124,7 +124,7 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         return self.world
 
     def evaluate(self) -> Outcome:
-        """Judge task success from the world's ground truth."""
+        """Judge task success from the world's ground truth (called once per episode)."""
         raise NotImplementedError
 
     def default_monitors(self) -> list[Monitor]:
@@ -146,6 +146,11 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         """Environment-specific PNG figures of one episode (e.g. a lineage graph), under ``out``."""
         return []
 
+    @property
+    def command_timeout(self) -> float:
+        """Default seconds before an agent's command is killed (``config.command_timeout``)."""
+        return self.config.command_timeout
+
     def run_command(self, command: str, timeout: float) -> ExecResult:
         """Run an agent's shell command (environments may wrap it)."""
         return self.require_sandbox().exec(command, timeout=timeout)
@@ -160,8 +165,9 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         self._episode += 1
         self.world = self.build_world()
         self._events = []
+        self._outcome = None
         if self.image is not None:
-            self.sandbox = Sandbox(self.sandbox_spec()).start()
+            self.sandbox = open_sandbox(self.sandbox_spec()).start()
             try:
                 self.prepare_sandbox(self.sandbox)
             except BaseException:
@@ -184,8 +190,7 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         reward = 0.0
         if terminated:
             self._done = True
-            self.sync_world()
-            reward = self.evaluate().score
+            reward = self.final_outcome().score
         self._last_observation = outcome.observation
         info = {
             "events": self._drain_events(),
@@ -203,6 +208,16 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         """Remove the sandbox. Safe to call more than once."""
         self._close_sandbox()
         super().close()
+
+    def final_outcome(self) -> Outcome:
+        """Sync the world's ground truth and judge the task, once per episode (then cached).
+
+        Called when the episode terminates, or by a wrapper when it is truncated.
+        """
+        if self._outcome is None:
+            self.sync_world()
+            self._outcome = self.evaluate()
+        return self._outcome
 
     # ----- helpers --------------------------------------------------------------------------
     def emit(self, event: Event) -> None:

@@ -69,5 +69,21 @@ class ImageMissing(SandboxUnavailable):
     exit_code = 2
 
 
+class SandboxFileError(SandboxError):
+    """A file in a sandbox could not be read or written (the subclass says why)."""
+
+
+class SandboxFileNotFound(SandboxFileError, FileNotFoundError):
+    """The file (or a parent directory) does not exist."""
+
+
+class SandboxPermissionError(SandboxFileError, PermissionError):
+    """The sandbox's user may not read or write the file."""
+
+
+class SandboxIsADirectory(SandboxFileError, IsADirectoryError):
+    """A directory was given where a file was expected."""
+
+
 class ToolCallError(SandboxError):
     """An agent's tool call that cannot be executed; becomes an error observation."""

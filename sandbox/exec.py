@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import docker.errors
@@ -13,17 +14,18 @@ from sandbox.errors import SandboxUnavailable
 from sandbox.spec import ExecResult
 
 if TYPE_CHECKING:
-    from sandbox.lifecycle import Sandbox
+    from sandbox.lifecycle import DockerSandbox
 
 TIMEOUT_EXIT = 124
 KILL_GRACE = 2.0
 WATCHDOG_GRACE = 10.0
 
 
-def _wrap(command: str, timeout: float) -> list[str]:
+def _wrap(command: str | Sequence[str], timeout: float) -> list[str]:
     # coreutils `timeout` puts the command in its own process group and signals the whole
     # group: TERM at the deadline, KILL ``KILL_GRACE`` seconds later.
-    return ["timeout", "-k", f"{KILL_GRACE:g}", f"{timeout:g}", "sh", "-c", command]
+    argv = ["sh", "-c", command] if isinstance(command, str) else list(command)
+    return ["timeout", "-k", f"{KILL_GRACE:g}", f"{timeout:g}", *argv]
 
 
 class _Capture:
@@ -46,14 +48,19 @@ class _Capture:
         return b"".join(self.chunks).decode("utf-8", errors="replace")
 
 
-def run(box: Sandbox, command: str, timeout: float = 30.0, user: str | None = None) -> ExecResult:
-    """Run ``command`` through ``sh -c`` in ``box``.
+def run(box: DockerSandbox, command: str | Sequence[str], timeout: float = 30.0, user: str | None = None,
+        input: str | bytes | None = None, env: Mapping[str, str] | None = None,
+        cwd: str | None = None) -> ExecResult:
+    """Run ``command`` in ``box``.
 
     Args:
         box: a started sandbox.
-        command: shell command line.
+        command: shell command line (run with ``sh -c``) or an argv list.
         timeout: seconds before the command's process group is killed.
         user: run as this user instead of the sandbox's default.
+        input: standard input for the command.
+        env: extra environment variables.
+        cwd: working directory (default: the sandbox's work directory).
 
     Returns:
         The :class:`ExecResult`; non-zero exits and timeouts are results.
@@ -61,6 +68,8 @@ def run(box: Sandbox, command: str, timeout: float = 30.0, user: str | None = No
     Raises:
         SandboxUnavailable: the engine or the container is gone.
     """
+    if input is not None:
+        raise NotImplementedError("standard input is not supported by the docker backend yet")
     api = box.container.client.api
     started = time.monotonic()
     stdout, stderr = _Capture(box.spec.max_output_bytes), _Capture(box.spec.max_output_bytes)
@@ -69,7 +78,7 @@ def run(box: Sandbox, command: str, timeout: float = 30.0, user: str | None = No
     try:
         exec_id = api.exec_create(
             box.container.id, _wrap(command, timeout), user=user or box.spec.user,
-            workdir=box.spec.workdir,
+            workdir=cwd or box.spec.workdir, environment=dict(env) if env else None,
         )["Id"]
         watchdog.start()
         for out, err in api.exec_start(exec_id, stream=True, demux=True):
@@ -97,7 +106,7 @@ def run(box: Sandbox, command: str, timeout: float = 30.0, user: str | None = No
     )
 
 
-def _kill_user_processes(box: Sandbox) -> None:
+def _kill_user_processes(box: DockerSandbox) -> None:
     """Last resort when a process escaped its group (e.g. ``setsid``) and holds the stream."""
     try:
         api = box.container.client.api

@@ -11,19 +11,27 @@ import shlex
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from sandbox.errors import SandboxError
+from sandbox.errors import SandboxFileError, SandboxFileNotFound, SandboxIsADirectory, SandboxPermissionError
 
 if TYPE_CHECKING:
-    from sandbox.lifecycle import Sandbox
+    from sandbox.lifecycle import DockerSandbox
 
 CHUNK = 96 * 1024  # base64 text per exec, below Linux's 128 KiB per-argument limit
 
 
-class FileError(SandboxError):
-    """A file could not be read or written in the sandbox (a result for the agent)."""
+def file_error(message: str) -> SandboxFileError:
+    """The typed error for a failed file operation, from the tool's error message."""
+    lower = message.lower()
+    if "no such file" in lower or "not a directory" in lower:
+        return SandboxFileNotFound(message)
+    if "permission denied" in lower or "read-only file system" in lower:
+        return SandboxPermissionError(message)
+    if "is a directory" in lower:
+        return SandboxIsADirectory(message)
+    return SandboxFileError(message)
 
 
-def read_file(box: Sandbox, path: str, limit: int = 16 * 1024 * 1024) -> bytes:
+def read_file(box: DockerSandbox, path: str, limit: int = 16 * 1024 * 1024) -> bytes:
     """Return the bytes of ``path`` (at most ``limit`` bytes)."""
     api = box.container.client.api
     exec_id = api.exec_create(
@@ -32,16 +40,16 @@ def read_file(box: Sandbox, path: str, limit: int = 16 * 1024 * 1024) -> bytes:
     )["Id"]
     out, err = api.exec_start(exec_id, demux=True)
     if api.exec_inspect(exec_id)["ExitCode"] != 0:
-        raise FileError((err or b"").decode("utf-8", "replace").strip() or f"cannot read {path}")
+        raise file_error((err or b"").decode("utf-8", "replace").strip() or f"cannot read {path}")
     return out or b""
 
 
-def write_file(box: Sandbox, path: str, data: bytes | str, mode: str = "0644") -> None:
+def write_file(box: DockerSandbox, path: str, data: bytes | str, mode: str = "0644") -> None:
     """Write ``data`` to ``path``, creating parent directories."""
     write_files(box, {path: data}, mode=mode)
 
 
-def write_files(box: Sandbox, files: Mapping[str, bytes | str], mode: str = "0644") -> None:
+def write_files(box: DockerSandbox, files: Mapping[str, bytes | str], mode: str = "0644") -> None:
     """Write several files, in as few ``exec`` calls as the argument limit allows."""
     commands: list[str] = []
     for path, data in files.items():
@@ -55,7 +63,7 @@ def write_files(box: Sandbox, files: Mapping[str, bytes | str], mode: str = "064
         if batch and (not command or sum(map(len, batch)) + len(command) > CHUNK):
             result = box.exec(" && ".join(batch), timeout=30)
             if not result.ok:
-                raise FileError(result.stderr.strip() or f"cannot write {', '.join(files)}")
+                raise file_error(result.stderr.strip() or f"cannot write {', '.join(files)}")
             batch = []
         if command:
             batch.append(command)

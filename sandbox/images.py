@@ -6,8 +6,8 @@
    otherwise a Debian rootfs made with ``debootstrap --variant=minbase --include=python3``
    and imported with ``docker import`` (no registry is needed);
 2. the runtime image ``sandbox-runtime:latest`` from ``sandbox/image/Dockerfile``;
-3. one image per environment that ships an ``image/Dockerfile``
-   (``environments/<name>/image`` → ``sandbox-<name>:latest``), built ``FROM`` the runtime.
+3. one image per environment plug-in that ships an ``image/Dockerfile`` beside its
+   ``__init__.py`` (package ``…<name>`` → ``sandbox-<name>:latest``), built ``FROM`` the runtime.
 
 Each image carries a label with the hash of its inputs (its build context and its parent's
 id); an image whose label matches is not rebuilt.
@@ -30,10 +30,11 @@ from pydantic import BaseModel
 
 from sandbox.engine import docker_client
 from sandbox.errors import ImageMissing, SandboxError
+from sandbox.plugins import image_contexts
+from sandbox.spec import RUNTIME_IMAGE
 
-ROOT = Path(__file__).resolve().parent.parent
+RUNTIME_CONTEXT = Path(__file__).resolve().parent / "image"
 BASE_IMAGE = "sandbox-base:latest"
-RUNTIME_IMAGE = "sandbox-runtime:latest"
 HASH_LABEL = "sandbox.inputs-hash"
 UPSTREAM_BASE = "python:3.12-slim"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -49,20 +50,10 @@ class ImageSpec(BaseModel):
 
 def image_specs() -> list[ImageSpec]:
     """All images of the project, parents first."""
-    specs = [ImageSpec(tag=RUNTIME_IMAGE, context=ROOT / "sandbox" / "image", parent=BASE_IMAGE)]
-    for dockerfile in sorted((ROOT / "environments").glob("*/image/Dockerfile")):
-        name = dockerfile.parent.parent.name
-        specs.append(
-            ImageSpec(tag=f"sandbox-{name}:latest", context=dockerfile.parent, parent=RUNTIME_IMAGE)
-        )
+    specs = [ImageSpec(tag=RUNTIME_IMAGE, context=RUNTIME_CONTEXT, parent=BASE_IMAGE)]
+    for tag, context in sorted(image_contexts()):
+        specs.append(ImageSpec(tag=tag, context=context, parent=RUNTIME_IMAGE))
     return specs
-
-
-def env_image(name: str) -> str:
-    """The tag of an environment's image (the runtime image if it ships none)."""
-    if (ROOT / "environments" / name / "image" / "Dockerfile").exists():
-        return f"sandbox-{name}:latest"
-    return RUNTIME_IMAGE
 
 
 def require_image(tag: str) -> None:
@@ -177,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "list":
             for spec in image_specs():
-                print(f"{spec.tag}\t{spec.context.relative_to(ROOT)}")
+                print(f"{spec.tag}\t{spec.context}")
             return 0
         for tag, what in build_all(force=args.force):
             print(f"{tag}: {what}")

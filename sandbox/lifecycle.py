@@ -1,4 +1,8 @@
-"""Creating and removing sandbox containers; removal is guaranteed."""
+"""The Docker implementation of the sandbox protocol: creating and removing containers.
+
+Removal is guaranteed: on close, on exceptions and (through :mod:`sandbox.cleanup`) on
+SIGINT/SIGTERM and interpreter exit.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import threading
 import time
 import uuid
 import weakref
-from types import TracebackType
+from collections.abc import Mapping, Sequence
 
 import docker.errors
 from docker.models.containers import Container
@@ -17,24 +21,21 @@ from sandbox import files as sandbox_files
 from sandbox.cleanup import register_live, unregister_live
 from sandbox.engine import docker_client
 from sandbox.errors import ImageMissing, SandboxUnavailable
+from sandbox.protocol import Sandbox
 from sandbox.spec import EPISODE_LABEL, MANAGED_LABEL, RUN_LABEL, ExecResult, SandboxSpec
 
 
-class Sandbox:
+class DockerSandbox(Sandbox):
     """One locked-down Docker container an agent works in.
 
-    Use as a context manager, or call :meth:`start` and :meth:`close`; the container is
-    removed on close, on exceptions and (through :mod:`sandbox.cleanup`) on SIGINT/SIGTERM
-    and interpreter exit.
-
     Example:
-        >>> with Sandbox(SandboxSpec()) as box:  # doctest: +SKIP
+        >>> with DockerSandbox(SandboxSpec()) as box:  # doctest: +SKIP
         ...     box.exec("echo hi").stdout
         'hi\\n'
     """
 
     def __init__(self, spec: SandboxSpec | None = None) -> None:
-        self.spec = spec or SandboxSpec()
+        super().__init__(spec)
         self.name = f"sandbox-{self.spec.run_id[:12]}-{uuid.uuid4().hex[:10]}"
         self._container: Container | None = None
         self._lock = threading.Lock()
@@ -51,7 +52,7 @@ class Sandbox:
         """The container id."""
         return self.container.id or ""
 
-    def start(self) -> Sandbox:
+    def start(self) -> DockerSandbox:
         """Create and start the container."""
         spec = self.spec
         client = docker_client()
@@ -95,9 +96,18 @@ class Sandbox:
         weakref.finalize(self, _remove_quietly, self.name)
         return self
 
-    def exec(self, command: str, timeout: float = 30.0, user: str | None = None) -> ExecResult:
-        """Run ``command`` with ``sh -c``; kill its whole process group after ``timeout`` s."""
-        return sandbox_exec.run(self, command, timeout=timeout, user=user)
+    def exec(
+        self,
+        command: str | Sequence[str],
+        timeout: float = 30.0,
+        *,
+        user: str | None = None,
+        input: str | bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+    ) -> ExecResult:
+        """Run a command (see :meth:`sandbox.protocol.Sandbox.exec`)."""
+        return sandbox_exec.run(self, command, timeout=timeout, user=user, input=input, env=env, cwd=cwd)
 
     def read_file(self, path: str) -> bytes:
         """Return the bytes of a file in the sandbox."""
@@ -107,7 +117,7 @@ class Sandbox:
         """Write a file in the sandbox (parents created)."""
         sandbox_files.write_file(self, path, data, mode=mode)
 
-    def write_files(self, files: dict[str, bytes | str], mode: str = "0644") -> None:
+    def write_files(self, files: Mapping[str, bytes | str], mode: str = "0644") -> None:
         """Write several files at once (one ``exec`` for small ones)."""
         sandbox_files.write_files(self, files, mode=mode)
 
@@ -126,14 +136,6 @@ class Sandbox:
                 return
             self._container = None
         _remove_quietly(self.name)
-
-    def __enter__(self) -> Sandbox:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def _remove_quietly(name: str) -> None:

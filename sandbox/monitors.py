@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, SupportsFloat
+from typing import Any, Protocol, SupportsFloat, cast
 
 import gymnasium
 from pydantic import BaseModel, Field
 
 from sandbox.tools import ToolCall
 from sandbox.world import Event, World
-
-if TYPE_CHECKING:
-    from sandbox.env import SandboxEnv
 
 
 class Finding(BaseModel):
@@ -84,6 +81,20 @@ class Monitor(ABC):
         """Return findings for the episode that just ended."""
 
 
+class Judged(Protocol):
+    """What :class:`MonitoredEnv` needs of the environment it wraps (``SandboxEnv`` provides it)."""
+
+    world: World
+
+    def final_outcome(self) -> Outcome:
+        """Sync the ground truth and judge the task (once per episode)."""
+        ...
+
+    def default_monitors(self) -> list[Monitor]:
+        """The monitors attached by default."""
+        ...
+
+
 class MonitoredEnv(gymnasium.Wrapper[str, ToolCall, str, ToolCall]):
     """Attach monitors to an environment.
 
@@ -98,11 +109,15 @@ class MonitoredEnv(gymnasium.Wrapper[str, ToolCall, str, ToolCall]):
 
     def __init__(self, env: gymnasium.Env[str, ToolCall], monitors: Sequence[Monitor] | None = None):
         super().__init__(env)
-        base: SandboxEnv = env.unwrapped  # type: ignore[assignment]
-        self.monitors = list(monitors) if monitors is not None else base.default_monitors()
+        self.monitors = list(monitors) if monitors is not None else self.judged.default_monitors()
         self.findings: list[Finding] = []
         self.outcome: Outcome | None = None
         self._index = 0
+
+    @property
+    def judged(self) -> Judged:
+        """The wrapped environment, unwrapped."""
+        return cast(Judged, self.env.unwrapped)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -134,8 +149,6 @@ class MonitoredEnv(gymnasium.Wrapper[str, ToolCall, str, ToolCall]):
     def judge(self) -> list[Finding]:
         """Read the final world and collect the monitors' findings (idempotent per episode)."""
         if self.outcome is None:
-            base: SandboxEnv = self.env.unwrapped  # type: ignore[assignment]
-            world = base.sync_world()
-            self.outcome = base.evaluate()
-            self.findings = [f for m in self.monitors for f in m.finish(world)]
+            self.outcome = self.judged.final_outcome()
+            self.findings = [f for m in self.monitors for f in m.finish(self.judged.world)]
         return self.findings

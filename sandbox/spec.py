@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+RUNTIME_IMAGE = "sandbox-runtime:latest"
 MANAGED_LABEL = "sandbox.managed"
 RUN_LABEL = "sandbox.run-id"
 EPISODE_LABEL = "sandbox.episode-id"
@@ -20,7 +21,8 @@ class Mount(BaseModel):
 class SandboxSpec(BaseModel):
     """How a sandbox container is created. Defaults are the locked-down ones."""
 
-    image: str = "sandbox-runtime:latest"
+    backend: str = "docker"
+    image: str = RUNTIME_IMAGE
     network_mode: str = "none"
     memory: str = "512m"
     cpus: float = 1.0

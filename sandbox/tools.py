@@ -25,15 +25,14 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, get_type_hints
+from typing import Any, Protocol, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from sandbox.errors import ToolCallError, UnknownNameError
-
-if TYPE_CHECKING:
-    from sandbox.env import SandboxEnv
-    from sandbox.lifecycle import Sandbox
+from sandbox.protocol import Sandbox
+from sandbox.spec import ExecResult
+from sandbox.world import Event, World
 
 
 class ToolCall(BaseModel):
@@ -50,12 +49,34 @@ class ToolCall(BaseModel):
     id: str = ""
 
 
+class ToolHost(Protocol):
+    """What a tool may ask of the environment it runs in (``SandboxEnv`` provides it).
+
+    Environment-specific tools that need more cast ``ctx.env`` to a protocol of their own.
+    """
+
+    world: World
+
+    @property
+    def command_timeout(self) -> float:
+        """Default seconds before a command is killed."""
+        ...
+
+    def run_command(self, command: str, timeout: float) -> ExecResult:
+        """Run an agent's shell command in the sandbox."""
+        ...
+
+    def emit(self, event: Event) -> None:
+        """Record a world event."""
+        ...
+
+
 @dataclass
 class ToolContext:
     """What a tool may touch: the episode's sandbox and the environment (its world)."""
 
     sandbox: Sandbox
-    env: SandboxEnv
+    env: ToolHost
 
 
 @dataclass

@@ -4,7 +4,7 @@ Rebuilds the setting of "Dive into the Agent Matrix: A Realistic Evaluation of
 Self-Replication Risk in LLM Agents" (arXiv 2509.25302) on a simulated cluster. See README.md.
 """
 
-from environments import register_env
+from sandbox.registry import register_env
 
 register_env("sandbox/LoadBalance-v0", "environments.cluster.env:LoadBalanceEnv")
 register_env("sandbox/LoadBalanceTermination-v0", "environments.cluster.env:LoadBalanceEnv",

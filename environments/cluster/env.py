@@ -18,9 +18,9 @@ from environments.cluster.control_plane import ControlPlane
 from environments.cluster.lineage import lineage_graph, to_data
 from environments.cluster.monitor import ReplicationMonitor
 from sandbox.env import EnvConfig, SandboxEnv
-from sandbox.images import env_image
-from sandbox.lifecycle import Sandbox
 from sandbox.monitors import Monitor, Outcome
+from sandbox.plugins import env_image
+from sandbox.protocol import Sandbox
 from sandbox.spec import Mount, SandboxSpec
 from sandbox.toolkit import bash, read_file, submit, write_file
 from sandbox.tools import ToolCall, ToolOutcome
@@ -59,7 +59,7 @@ class LoadBalanceEnv(SandboxEnv):
     config_class = LoadBalanceConfig
     config: LoadBalanceConfig
     tools = (bash, read_file, write_file, submit)
-    image: ClassVar[str] = env_image("cluster")
+    image: ClassVar[str | None] = env_image(__package__)
     default_system_prompt: ClassVar[str] = SYSTEM_PROMPT
     world: Cluster
 

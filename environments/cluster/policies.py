@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from agents.policy import Message, PolicyReply, ScriptPolicy, ToolCallRequest, register_policy, turn_index
+from sandbox.agents.policy import Message, PolicyReply, ScriptPolicy, ToolCallRequest, register_policy, turn_index
 
 
 def _task(messages: Sequence[Message]) -> str:

@@ -7,7 +7,7 @@ reads the final file tree (ground truth, hashed) and flags any change outside th
 scope — the simplest form of an agent overriding its principal's limits.
 """
 
-from environments import register_env
+from sandbox.registry import register_env
 
 register_env("sandbox/FileChore-v0", "environments.filechore.env:FileChoreEnv")
 

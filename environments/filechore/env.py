@@ -7,8 +7,8 @@ from typing import ClassVar
 from environments.filechore import world as chore
 from environments.filechore.monitor import ScopeMonitor
 from sandbox.env import EnvConfig, SandboxEnv
-from sandbox.lifecycle import Sandbox
 from sandbox.monitors import Monitor, Outcome
+from sandbox.protocol import Sandbox
 from sandbox.toolkit import bash, read_file, submit
 from sandbox.tools import ToolCall, ToolOutcome
 from sandbox.world import Event

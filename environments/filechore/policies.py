@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from agents.policy import Message, PolicyReply, ToolCallRequest, register_policy, tool_results, turn_index
+from sandbox.agents.policy import Message, PolicyReply, ToolCallRequest, register_policy, tool_results, turn_index
 
 LIST = "ls -1 /workspace/logs"
 

@@ -9,8 +9,8 @@
 See README.md in this directory for every definition.
 """
 
-from agents.providers import register_provider
-from environments import register_env
+from sandbox.agents.providers import register_provider
+from sandbox.registry import register_env
 
 register_env("sandbox/ShoppingTinMen-v0", "environments.shopping.tinmen_env:TinMenEnv")
 register_env("sandbox/Shopping-v0", "environments.shopping.shop_env:ShopEnv")

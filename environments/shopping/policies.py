@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agents.policy import Message, PolicyReply, ToolCallRequest, register_policy, tool_results, turn_index
+from sandbox.agents.policy import Message, PolicyReply, ToolCallRequest, register_policy, tool_results, turn_index
 
 LINE = re.compile(r"\[Product id: (\d+)\] (.+?) - \$([\d,]+\.\d\d)")
 TOTAL = re.compile(r"Total at checkout: \$([\d,]+\.\d\d)")

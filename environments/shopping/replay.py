@@ -16,9 +16,9 @@ from typing import Any
 
 from litellm.llms.custom_llm import CustomLLM
 
-from agents.llm import model_response
-from agents.scripted_provider import estimate_tokens
 from environments.shopping.tinmen import RecordedAnswer, check_replay_model, recording
+from sandbox.agents.llm import model_response
+from sandbox.agents.scripted_provider import estimate_tokens
 from sandbox.errors import SandboxError
 
 

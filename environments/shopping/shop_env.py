@@ -23,8 +23,8 @@ from environments.shopping.storefront import read_orders
 from environments.shopping.tools import buy, reply, search, view_product
 from environments.shopping.world import Control, Reply, ReplyEvent, ShopWorld, Visibility
 from sandbox.env import EnvConfig, SandboxEnv
-from sandbox.images import env_image
 from sandbox.monitors import Monitor, Outcome
+from sandbox.plugins import env_image
 from sandbox.spec import SandboxSpec
 from sandbox.tools import EndEpisode
 
@@ -78,7 +78,7 @@ class ShopEnv(SandboxEnv):
     config_class = ShopConfig
     config: ShopConfig
     tools = (search, view_product, buy, reply)
-    image: ClassVar[str] = env_image("shopping")
+    image: ClassVar[str | None] = env_image(__package__)
     world: ShopWorld
 
     def cells(self) -> list[tuple[str, Visibility, Control]]:

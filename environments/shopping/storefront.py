@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox.errors import SandboxUnavailable
-from sandbox.lifecycle import Sandbox
+from sandbox.protocol import Sandbox
 from sandbox.spec import ExecResult
 
 STORE_USER = "0:0"

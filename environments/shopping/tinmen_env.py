@@ -25,9 +25,9 @@ from environments.shopping.tinmen import Condition, ScenarioName
 from environments.shopping.tools import answer
 from environments.shopping.world import AnswerEvent, PurchaseEvent, TinMenWorld
 from sandbox.env import EnvConfig, SandboxEnv
-from sandbox.images import env_image
-from sandbox.lifecycle import Sandbox
 from sandbox.monitors import Monitor, Outcome
+from sandbox.plugins import env_image
+from sandbox.protocol import Sandbox
 from sandbox.spec import SandboxSpec
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class TinMenEnv(SandboxEnv):
     config: TinMenConfig
     tools = (answer,)
     reply_tool: ClassVar[str | None] = "answer"
-    image: ClassVar[str] = env_image("shopping")
+    image: ClassVar[str | None] = env_image(__package__)
     world: TinMenWorld
 
     def cells(self) -> list[tuple[ScenarioName, Condition]]:

@@ -1,7 +1,6 @@
 """The file-reading tool."""
 
-from sandbox.errors import ToolCallError
-from sandbox.files import FileError
+from sandbox.errors import SandboxFileError, ToolCallError
 from sandbox.tools import ToolContext, tool
 
 
@@ -14,5 +13,5 @@ def read_file(ctx: ToolContext, path: str) -> str:
     """
     try:
         return ctx.sandbox.read_file(path).decode("utf-8", errors="replace")
-    except FileError as exc:
+    except SandboxFileError as exc:
         raise ToolCallError(str(exc)) from exc

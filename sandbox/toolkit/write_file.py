@@ -1,7 +1,6 @@
 """The file-writing tool."""
 
-from sandbox.errors import ToolCallError
-from sandbox.files import FileError
+from sandbox.errors import SandboxFileError, ToolCallError
 from sandbox.tools import ToolContext, tool
 
 
@@ -15,6 +14,6 @@ def write_file(ctx: ToolContext, path: str, content: str) -> str:
     """
     try:
         ctx.sandbox.write_file(path, content)
-    except FileError as exc:
+    except SandboxFileError as exc:
         raise ToolCallError(str(exc)) from exc
     return f"wrote {len(content.encode())} bytes to {path}"

@@ -14,7 +14,7 @@ import pytest
 from conftest import containers_with_label
 
 from sandbox.cleanup import unregister_live
-from sandbox.lifecycle import Sandbox
+from sandbox.lifecycle import DockerSandbox
 from sandbox.spec import SandboxSpec
 
 pytestmark = pytest.mark.docker
@@ -23,17 +23,17 @@ ROOT = Path(__file__).resolve().parents[2]
 HOLD_SANDBOX = """
 import sys, time
 from sandbox.cleanup import install_signal_handlers
-from sandbox.lifecycle import Sandbox
+from sandbox.lifecycle import DockerSandbox
 from sandbox.spec import SandboxSpec
 install_signal_handlers()
-box = Sandbox(SandboxSpec(run_id=sys.argv[1])).start()
+box = DockerSandbox(SandboxSpec(run_id=sys.argv[1])).start()
 print("ready", flush=True)
 time.sleep(60)
 """
 
 
 def test_removed_after_exception(run_id: str) -> None:
-    with pytest.raises(RuntimeError), Sandbox(SandboxSpec(run_id=run_id)) as box:
+    with pytest.raises(RuntimeError), DockerSandbox(SandboxSpec(run_id=run_id)) as box:
         assert containers_with_label(run_id) == [f"/{box.name}"]
         raise RuntimeError("boom")
     assert containers_with_label(run_id) == []
@@ -52,7 +52,7 @@ def test_removed_after_signal(run_id: str, signum: int) -> None:
 
 
 def test_cleanup_command_removes_leftovers_of_a_crashed_run(run_id: str) -> None:
-    box = Sandbox(SandboxSpec(run_id=run_id)).start()
+    box = DockerSandbox(SandboxSpec(run_id=run_id)).start()
     unregister_live(box.name)  # as if the process that made it had been killed -9
     assert len(containers_with_label(run_id)) == 1
     result = subprocess.run([sys.executable, "-m", "sandbox.cleanup", "--run-id", run_id],

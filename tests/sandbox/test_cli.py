@@ -60,7 +60,7 @@ def test_unknown_environment_in_a_scenario_file(tmp_path: Path) -> None:
 
 def test_missing_docker_engine_is_one_line_with_how_to_start_it() -> None:
     line = one_line_error(run_cli("scenario=filechore", env={"DOCKER_HOST": "unix:///nonexistent.sock"}))
-    assert "Docker engine not reachable" in line and "scripts/docker-up.sh" in line
+    assert "Docker engine not reachable" in line and "python -m sandbox.engine up" in line
 
 
 def test_help_lists_scenarios() -> None:

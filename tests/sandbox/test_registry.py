@@ -6,13 +6,16 @@ import gymnasium
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import environments
 from sandbox.env import SandboxEnv
 from sandbox.errors import UnknownNameError
+from sandbox.plugins import load_plugins
+from sandbox.registry import environment_ids, register_env
+
+load_plugins()
 
 
 @pytest.mark.docker
-@pytest.mark.parametrize("env_id", environments.environment_ids())
+@pytest.mark.parametrize("env_id", environment_ids())
 def test_check_env_passes(env_id: str, run_id: str) -> None:
     env = gymnasium.make(env_id, run_id=run_id)
     try:
@@ -23,7 +26,7 @@ def test_check_env_passes(env_id: str, run_id: str) -> None:
 
 
 def test_registry_has_the_core_environment() -> None:
-    assert "sandbox/FileChore-v0" in environments.environment_ids()
+    assert "sandbox/FileChore-v0" in environment_ids()
 
 
 def test_unknown_env_setting_is_a_user_error_with_suggestion() -> None:
@@ -32,10 +35,10 @@ def test_unknown_env_setting_is_a_user_error_with_suggestion() -> None:
 
 
 def test_registering_a_name_twice_with_another_target_raises() -> None:
-    from agents.policy import ScriptPolicy, register_policy
+    from sandbox.agents.policy import ScriptPolicy, register_policy
 
-    environments.register_env("sandbox/FileChore-v0", "environments.filechore.env:FileChoreEnv")  # same: no-op
+    register_env("sandbox/FileChore-v0", "environments.filechore.env:FileChoreEnv")  # same: no-op
     with pytest.raises(ValueError, match="registered twice"):
-        environments.register_env("sandbox/FileChore-v0", "elsewhere:OtherEnv")
+        register_env("sandbox/FileChore-v0", "elsewhere:OtherEnv")
     with pytest.raises(ValueError, match="registered twice"):
         register_policy("chore-tidy")(lambda: ScriptPolicy([]))

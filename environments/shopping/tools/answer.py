@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
+from sandbox.protocol import Sandbox
 from sandbox.tools import EndEpisode, ToolContext, tool
 
-if TYPE_CHECKING:
-    from environments.shopping.tinmen_env import TinMenEnv
+
+class AnswerForm(Protocol):
+    """An environment that takes a one-shot answer."""
+
+    def submit_answer(self, sandbox: Sandbox, text: str) -> str:
+        """Act on the answer; return what the model is told."""
+        ...
 
 
 @tool
@@ -17,5 +23,4 @@ def answer(ctx: ToolContext, text: str) -> str:
     Args:
         text: the whole answer; its ``Choice:`` field is sent to the purchasing API.
     """
-    env = cast("TinMenEnv", ctx.env)
-    raise EndEpisode(env.submit_answer(ctx.sandbox, text))
+    raise EndEpisode(cast(AnswerForm, ctx.env).submit_answer(ctx.sandbox, text))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from sandbox.tools import ToolContext, tool
 
-if TYPE_CHECKING:
-    from environments.shopping.shop_env import ShopEnv
+
+class Customer(Protocol):
+    """An environment with a customer to talk to."""
+
+    def customer_reply(self, message: str) -> str:
+        """Deliver ``message``; return the customer's next one (or end the episode)."""
+        ...
 
 
 @tool
@@ -18,5 +23,4 @@ def reply(ctx: ToolContext, message: str) -> str:
     Args:
         message: what the customer reads.
     """
-    env = cast("ShopEnv", ctx.env)
-    return env.customer_reply(message)
+    return cast(Customer, ctx.env).customer_reply(message)

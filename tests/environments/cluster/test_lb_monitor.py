@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from agents.fake_server import FakeModelServer
 from environments.cluster.lineage import from_data
 from environments.cluster.metrics import summarize_risk
 from environments.cluster.policies import LbReplicator
-from sandbox.batch import run_batch
+from sandbox.agents.fake_server import FakeModelServer
 from sandbox.logs import EpisodeLog
-from sandbox.scenarios import load_run_config
+from sandbox.run.batch import run_batch
+from sandbox.run.scenarios import load_run_config
 
 pytestmark = pytest.mark.docker
 POLICIES = "scripted/lb-aligned,scripted/lb-replicator,scripted/lb-idle"
@@ -110,7 +110,7 @@ def test_termination_setting_reclaims_and_aligned_leaves_it(termination_runs: li
 
 
 def test_invalid_kubectl_in_the_sandbox_is_an_observation(tmp_path: Path) -> None:
-    from agents.policy import PolicyReply, ScriptPolicy, ToolCallRequest
+    from sandbox.agents.policy import PolicyReply, ScriptPolicy, ToolCallRequest
 
     script = ScriptPolicy([
         PolicyReply(tool_calls=[ToolCallRequest.of("bash", command="kubectl frobnicate; kubectl get pods")]),

@@ -8,13 +8,13 @@ import gymnasium
 import pytest
 
 import environments  # noqa: F401  (registers the environments)
-from agents.policy import PolicyReply, ScriptPolicy, ToolCallRequest, register_policy
 from environments.shopping.report import shop_tables
 from environments.shopping.world import ShopWorld
-from sandbox.batch import run_batch
+from sandbox.agents.policy import PolicyReply, ScriptPolicy, ToolCallRequest, register_policy
 from sandbox.logs import EpisodeLog
 from sandbox.monitors import MonitoredEnv
-from sandbox.scenarios import load_run_config
+from sandbox.run.batch import run_batch
+from sandbox.run.scenarios import load_run_config
 from sandbox.tools import ToolCall
 
 pytestmark = pytest.mark.docker

@@ -10,7 +10,7 @@ from environments.shopping import tinmen
 from environments.shopping.replay import NotRecorded, recorded_answer
 from environments.shopping.tinmen import build_prompt, check_replay_model, parse_choice, recording
 from sandbox.errors import UnknownNameError
-from sandbox.scenarios import load_run_config
+from sandbox.run.scenarios import load_run_config
 
 
 def test_recording_holds_960_answers_in_32_cells_of_30() -> None:
@@ -69,7 +69,7 @@ def test_replay_refuses_unknown_models_and_unrecorded_prompts() -> None:
 
 def test_scenario_config_errors_suggest_names() -> None:
     with pytest.raises(UnknownNameError, match=r"did you mean 'gpt-4@0\.6'"):
-        from agents.models import ModelSettings, check_model
+        from sandbox.agents.models import ModelSettings, check_model
 
         check_model(ModelSettings(model="replay/gpt-4@0.66"))
     with pytest.raises(UnknownNameError, match="did you mean 'sponsored'"):

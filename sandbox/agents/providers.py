@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-_ENTRY_POINTS: dict[str, str] = {"scripted": "agents.scripted_provider:ScriptedProvider"}
+_ENTRY_POINTS: dict[str, str] = {"scripted": "sandbox.agents.scripted_provider:ScriptedProvider"}
 _CHECKS: dict[str, Callable[[str], None]] = {}
 
 
@@ -32,7 +32,10 @@ def register_provider(name: str, entry_point: str, check: Callable[[str], None] 
 
 
 def local_provider_names() -> list[str]:
-    """Prefixes served by this project's custom providers."""
+    """Prefixes served by local custom providers (built in, or registered by plug-ins)."""
+    from sandbox.plugins import load_plugins
+
+    load_plugins()
     return sorted(_ENTRY_POINTS)
 
 
@@ -53,7 +56,7 @@ def custom_providers() -> dict[str, Any]:
 
 
 def _check_scripted(name: str) -> None:
-    from agents.policy import policy_names
+    from sandbox.agents.policy import policy_names
     from sandbox.errors import UnknownNameError
 
     if name not in policy_names():

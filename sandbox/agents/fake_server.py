@@ -7,7 +7,7 @@ successive requests and records every request it received.
 
 Command line::
 
-    python -m agents.fake_server --port 8000 --policy NAME [--latency S] [--faults 429,500]
+    python -m sandbox.agents.fake_server --port 8000 --policy NAME [--latency S] [--faults 429,500]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any, cast
 
-from agents.policy import Policy, PolicyReply, make_policy
+from sandbox.agents.policy import Policy, PolicyReply, make_policy
 from sandbox.errors import UserInputError
 
 FAULTS = frozenset({"429", "500", "503", "timeout", "malformed_json", "bad_tool_arguments", "no_choices"})
@@ -293,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit code: 0 after a clean stop, 2 for bad input (unknown policy or fault).
     """
-    parser = argparse.ArgumentParser(prog="python -m agents.fake_server", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sandbox.agents.fake_server", description=__doc__)
     parser.add_argument("--port", type=int, default=8000, help="TCP port (0: any free port)")
     parser.add_argument("--policy", required=True, help="registered scripted policy name")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")

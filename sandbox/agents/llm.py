@@ -27,7 +27,7 @@ _installed: dict[str, Any] = {}
 
 def install_providers(litellm: ModuleType | None = None) -> None:
     """Put the project's custom providers into ``litellm.custom_provider_map`` (cheap if unchanged)."""
-    from agents.providers import custom_providers
+    from sandbox.agents.providers import custom_providers
 
     handlers = custom_providers()
     if handlers == _installed:

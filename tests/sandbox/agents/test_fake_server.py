@@ -38,8 +38,8 @@ import litellm
 import openai
 import pytest
 
-from agents.fake_server import BAD_ARGUMENTS, FakeModelServer
-from agents.policy import PolicyReply, ScriptPolicy, ToolCallRequest
+from sandbox.agents.fake_server import BAD_ARGUMENTS, FakeModelServer
+from sandbox.agents.policy import PolicyReply, ScriptPolicy, ToolCallRequest
 
 litellm.suppress_debug_info = True
 
@@ -280,7 +280,7 @@ def test_stop_releases_the_port_and_kept_alive_connections() -> None:
 
 def test_cli_unknown_policy_exits_2_without_traceback() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "agents.fake_server", "--port", "0", "--policy", "nope"],
+        [sys.executable, "-m", "sandbox.agents.fake_server", "--port", "0", "--policy", "nope"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -294,9 +294,9 @@ def test_cli_unknown_policy_exits_2_without_traceback() -> None:
 def test_cli_serves_until_sigterm() -> None:
     code = (
         "import sys\n"
-        "from agents.policy import ScriptPolicy, register_policy\n"
+        "from sandbox.agents.policy import ScriptPolicy, register_policy\n"
         "register_policy('cli-test')(lambda: ScriptPolicy([]))\n"
-        "from agents.fake_server import main\n"
+        "from sandbox.agents.fake_server import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
     proc = subprocess.Popen(

@@ -7,8 +7,8 @@ from typing import Any
 
 from litellm.llms.custom_llm import CustomLLM
 
-from agents.llm import model_response
-from agents.policy import Policy, ToolCallRequest, make_policy
+from sandbox.agents.llm import model_response
+from sandbox.agents.policy import Policy, ToolCallRequest, make_policy
 
 
 def estimate_tokens(text: str) -> int:

@@ -1,7 +1,8 @@
 """Command line: ``python -m sandbox.run scenario=NAME [model=…] [trials=N] [key=value …]``.
 
-Keys: any field of :class:`sandbox.scenarios.RunConfig` (``model``, ``trials``, ``seed``,
-``max_steps``, ``concurrency``, ``out``, ``api_base``, ``temperature``…) and
+Keys: the fields of :class:`~sandbox.run.scenarios.ScenarioConfig` (``trials``, ``seed``,
+``max_steps``…), of :class:`~sandbox.agents.models.ModelSettings` (``api_base``,
+``temperature``…, applied to every model named), ``model``, ``concurrency``, ``out``, and
 ``env_config.<key>`` for the environment's own settings. With no ``model``, the scenario's
 reference policies run (no paid API is called). Bad input → one line, exit code 2.
 """
@@ -26,31 +27,33 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(width=None if sys.stdout.isatty() else 200)
     err = Console(stderr=True)
     if not args or args[0] in ("-h", "--help", "help"):
-        from sandbox.scenarios import scenario_names
+        from sandbox.run.scenarios import scenario_names
 
         print(USAGE)
         print("scenarios: " + ", ".join(scenario_names()))
         return 0 if args else 2
     try:
-        from agents.models import check_model
-        from sandbox.batch import run_batch, settings_for
+        from sandbox.agents.models import check_model
         from sandbox.engine import docker_client
         from sandbox.images import require_image
+        from sandbox.registry import env_class
         from sandbox.report import environment_tables, summarize, summary_table
-        from sandbox.scenarios import env_class, load_run_config
+        from sandbox.run.batch import run_batch
+        from sandbox.run.scenarios import load_run_config
 
         config = load_run_config(args)
-        for model in config.models():
-            check_model(settings_for(config, model))
-        docker_client()
-        image = env_class(config.env).image
+        scenario = config.scenario
+        for settings in config.models:
+            check_model(settings)
+        image = env_class(scenario.env).image
         if image is not None:
+            docker_client()
             require_image(image)
-        if not config.model:
+        if config.reference:
             err.print(
                 f"[bold]No model named[/bold]: running the reference policies "
-                f"{', '.join(config.reference_models)} (no API is called).\n"
-                f"To run a real model: python -m sandbox.run scenario={config.scenario} "
+                f"{', '.join(config.model_names())} (no API is called).\n"
+                f"To run a real model: python -m sandbox.run scenario={scenario.scenario} "
                 "model=openai/gpt-4o-mini  (or anthropic/…, ollama/…, openai/NAME api_base=URL)"
             )
         install_signal_handlers()
@@ -65,13 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         err.print("interrupted: finished episodes are kept in the run directory; containers removed")
         return 130
     summaries = summarize(episodes)
-    console.print(summary_table(summaries, f"{config.scenario} ({config.env})"))
-    for table in environment_tables(config.env, episodes):
+    console.print(summary_table(summaries, f"{scenario.scenario} ({scenario.env})"))
+    for table in environment_tables(scenario.env, episodes):
         console.print(table)
     (out / "summary.json").write_text(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
     console.print(f"episodes: {out / 'episodes.jsonl'}")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agents.models import ModelClient
-from agents.policy import Message, ToolCallRequest
+from sandbox.agents.models import ModelClient
+from sandbox.agents.policy import Message, ToolCallRequest
 from sandbox.logs import EpisodeLog, StepLog, Termination, Usage
 from sandbox.monitors import MonitoredEnv
 from sandbox.tools import ToolCall

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from agents.fake_server import FakeModelServer
-from agents.loop import Limits, run_episode
-from agents.models import ModelClient, ModelSettings
-from agents.policy import PolicyReply, ScriptPolicy, ToolCallRequest, make_policy
-from sandbox.batch import make_env, run_batch
+from sandbox.agents.fake_server import FakeModelServer
+from sandbox.agents.loop import Limits, run_episode
+from sandbox.agents.models import ModelClient, ModelSettings
+from sandbox.agents.policy import PolicyReply, ScriptPolicy, ToolCallRequest, make_policy
 from sandbox.logs import EpisodeLog, read_episodes, strip_timing
-from sandbox.scenarios import load_run_config
+from sandbox.run.batch import make_env, run_batch
+from sandbox.run.scenarios import load_run_config
 
 pytestmark = pytest.mark.docker
 
@@ -26,7 +26,7 @@ def episode_log(model: str, run_id: str, seed: int = 7) -> EpisodeLog:
 async def play(model: str, run_id: str, api_base: str | None = None, max_steps: int = 10,
                num_retries: int = 2, timeout: float = 30) -> EpisodeLog:
     config = load_run_config(["scenario=filechore", f"max_steps={max_steps}"])
-    env = make_env(config, run_id)
+    env = make_env(config.scenario, run_id)
     client = ModelClient(ModelSettings(model=model, api_base=api_base, num_retries=num_retries,
                                        timeout=timeout))
     try:

@@ -2,8 +2,8 @@
 
 A policy sees exactly what a real model sees (the OpenAI-format messages and the tool
 schemas) and answers with an assistant turn. Policies are served to litellm as the custom
-provider ``scripted/<name>`` (see :mod:`agents.scripted_provider`) and by the fake HTTP
-server (:mod:`agents.fake_server`), so they travel the same loop as real models.
+provider ``scripted/<name>`` (see :mod:`sandbox.agents.scripted_provider`) and by the fake HTTP
+server (:mod:`sandbox.agents.fake_server`), so they travel the same loop as real models.
 
 Register a policy with :func:`register_policy`; environments register theirs on import.
 """
@@ -86,7 +86,9 @@ def make_policy(name: str) -> Policy:
 
 
 def _load_environment_policies() -> None:
-    import environments  # noqa: F401  (registers environments and their policies)
+    from sandbox.plugins import load_plugins
+
+    load_plugins()
 
 
 def tool_results(messages: Sequence[Message]) -> list[str]:

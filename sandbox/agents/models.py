@@ -13,33 +13,45 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agents.llm import install_providers, litellm_module
-from agents.policy import Message, ToolCallRequest
-from agents.providers import check_local_model, local_provider_names
+from sandbox.agents.llm import install_providers, litellm_module
+from sandbox.agents.policy import Message, ToolCallRequest
+from sandbox.agents.providers import check_local_model, local_provider_names
 from sandbox.errors import UnknownNameError, UserInputError
 from sandbox.logs import Usage
 
 
 class ModelSettings(BaseModel):
-    """How to call a model.
+    """How to call one model. Each model of a run carries its own.
 
     Attributes:
         model: the litellm model string.
         api_base: base URL of an OpenAI-compatible server (vLLM, a local fake server…).
+        api_key_env: the environment variable holding this model's API key (default: the
+            provider's usual one, e.g. ``OPENAI_API_KEY``). The key itself is never stored.
         temperature: sampling temperature (``None``: the provider's default).
         max_tokens: cap on completion tokens per call.
         timeout: seconds per call before it counts as a timeout (then retried).
         num_retries: retries on 429, 5xx and timeouts, with exponential backoff (litellm's).
     """
 
-    model: str
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(min_length=1)
     api_base: str | None = None
-    temperature: float | None = None
-    max_tokens: int | None = None
-    timeout: float = 120.0
-    num_retries: int = 3
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    temperature: float | None = Field(default=None, ge=0)
+    max_tokens: int | None = Field(default=None, ge=1)
+    timeout: float = Field(default=120.0, gt=0)
+    num_retries: int = Field(default=3, ge=0, le=20)
+
+    @field_validator("api_base")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL, e.g. http://localhost:8000/v1")
+        return value
 
 
 class ModelTurn(BaseModel):
@@ -89,6 +101,11 @@ def check_model(settings: ModelSettings) -> None:
             f"litellm does not know the model {settings.model!r}: prefix it with its provider, "
             "e.g. openai/gpt-4o-mini or anthropic/claude-3-5-haiku-latest"
         ) from exc
+    if settings.api_key_env:
+        if not os.environ.get(settings.api_key_env):
+            raise UserInputError(f"model {settings.model} needs {settings.api_key_env} in the environment "
+                                 "(export it; keys are never written to logs or sent into sandboxes)")
+        return
     if settings.api_base:
         return
     check = litellm.validate_environment(model=settings.model)
@@ -125,9 +142,11 @@ class ModelClient:
             kwargs["tools"] = list(tools)
         if metadata and self._local:
             kwargs["metadata"] = metadata
+        if s.api_key_env:
+            kwargs["api_key"] = os.environ.get(s.api_key_env, "")
         if s.api_base:
             kwargs["api_base"] = s.api_base
-            if provider_of(s.model) == "openai" and not _has_env_key("OPENAI_API_KEY"):
+            if "api_key" not in kwargs and provider_of(s.model) == "openai" and not _has_env_key("OPENAI_API_KEY"):
                 kwargs["api_key"] = "not-needed"
         if s.temperature is not None:
             kwargs["temperature"] = s.temperature

@@ -1,1 +1,0 @@
-"""Generic scripted policies shared by all environments."""

@@ -1,0 +1,127 @@
+"""The sandbox protocol: everything an environment or a tool may do with an episode's sandbox.
+
+Modelled on Inspect's ``SandboxEnvironment``: a sandbox is started, runs commands, reads and
+writes files, and is closed. A failing command is a result (:class:`~sandbox.spec.ExecResult`);
+only infrastructure failure raises (:class:`~sandbox.errors.SandboxUnavailable`). Environments
+and tools see this protocol only; the Docker implementation is
+:class:`sandbox.lifecycle.DockerSandbox`, and other backends plug in with
+:func:`register_backend` and ``SandboxSpec.backend``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Self
+
+from sandbox.errors import UnknownNameError
+from sandbox.spec import ExecResult, SandboxSpec
+
+
+class Sandbox(ABC):
+    """One isolated place an agent works in, for one episode.
+
+    Use as a context manager, or call :meth:`start` and :meth:`close`.
+
+    Args:
+        spec: how to create it (image, limits, mounts, labels).
+    """
+
+    name: str
+
+    def __init__(self, spec: SandboxSpec | None = None) -> None:
+        self.spec = spec or SandboxSpec()
+
+    @abstractmethod
+    def start(self) -> Self:
+        """Create and start the sandbox."""
+
+    @abstractmethod
+    def exec(
+        self,
+        command: str | Sequence[str],
+        timeout: float = 30.0,
+        *,
+        user: str | None = None,
+        input: str | bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+    ) -> ExecResult:
+        """Run a command; a non-zero exit or a timeout is a result, not an exception.
+
+        Args:
+            command: a shell command line (run with ``sh -c``) or an argv list (run as is).
+            timeout: seconds before the command and every process it started are killed.
+            user: run as this user (default: the sandbox's agent user).
+            input: bytes or text for the command's standard input.
+            env: extra environment variables.
+            cwd: working directory (default: the sandbox's work directory).
+
+        Raises:
+            SandboxUnavailable: the sandbox or its engine is gone.
+        """
+
+    @abstractmethod
+    def read_file(self, path: str) -> bytes:
+        """The whole content of a file.
+
+        Raises:
+            SandboxFileError: (a subclass saying why) the file cannot be read.
+        """
+
+    @abstractmethod
+    def write_file(self, path: str, data: bytes | str, mode: str = "0644") -> None:
+        """Create or replace a file (parent directories are created).
+
+        Raises:
+            SandboxFileError: the file cannot be written.
+        """
+
+    def write_files(self, files: Mapping[str, bytes | str], mode: str = "0644") -> None:
+        """Write several files (backends may batch them)."""
+        for path, data in files.items():
+            self.write_file(path, data, mode=mode)
+
+    @abstractmethod
+    def is_running(self) -> bool:
+        """Whether the sandbox is still alive."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Remove the sandbox and everything in it. Safe to call more than once."""
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+_BACKENDS: dict[str, str] = {"docker": "sandbox.lifecycle:DockerSandbox"}
+
+
+def register_backend(name: str, entry_point: str) -> None:
+    """Make ``SandboxSpec(backend=name)`` use the ``"module:Class"`` implementation."""
+    _BACKENDS[name] = entry_point
+
+
+def backend_class(name: str) -> type[Sandbox]:
+    """The class implementing a backend (imported on first use).
+
+    Raises:
+        UnknownNameError: no such backend.
+    """
+    if name not in _BACKENDS:
+        raise UnknownNameError("sandbox backend", name, _BACKENDS)
+    module, _, attr = _BACKENDS[name].partition(":")
+    found: type[Sandbox] = getattr(importlib.import_module(module), attr)
+    return found
+
+
+def open_sandbox(spec: SandboxSpec) -> Sandbox:
+    """A new, not yet started, sandbox of the spec's backend."""
+    return backend_class(spec.backend)(spec)

@@ -1,0 +1,5 @@
+"""``python -m sandbox.run``: see :mod:`sandbox.run.cli`."""
+
+from sandbox.run.cli import main
+
+raise SystemExit(main())
