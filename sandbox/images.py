@@ -5,9 +5,10 @@
 1. the base image ``sandbox-base:latest`` — ``python:3.12-slim`` when a registry answers,
    otherwise a Debian rootfs made with ``debootstrap --variant=minbase --include=python3``
    and imported with ``docker import`` (no registry is needed);
-2. the runtime image ``sandbox-runtime:latest`` from ``sandbox/image/Dockerfile``;
+2. the runtime image ``sandbox-runtime:<tag>`` (``SANDBOX_IMAGE_TAG``, default ``latest``)
+   from ``sandbox/image/Dockerfile``;
 3. one image per environment plug-in that ships an ``image/Dockerfile`` beside its
-   ``__init__.py`` (package ``…<name>`` → ``sandbox-<name>:latest``), built ``FROM`` the runtime.
+   ``__init__.py`` (package ``…<name>`` → ``sandbox-<name>:<tag>``), built ``FROM`` the runtime.
 
 Each image carries a label with the hash of its inputs (its build context and its parent's
 id); an image whose label matches is not rebuilt.

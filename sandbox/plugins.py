@@ -9,7 +9,7 @@ The entry point names a module. Importing it registers the plug-in's environment
 (:func:`sandbox.registry.register_env`), scripted policies
 (:func:`sandbox.agents.policy.register_policy`) and model providers. Beside its
 ``__init__.py`` the package may ship ``scenarios/*.yaml`` (runnable scenarios) and
-``image/Dockerfile`` (its sandbox image, tagged ``sandbox-<package>:latest``).
+``image/Dockerfile`` (its sandbox image, tagged ``sandbox-<package>:<SANDBOX_IMAGE_TAG or latest>``).
 
 Plug-ins load once, on first need. One that fails to import breaks only itself: its error is
 kept (:func:`plugin_errors`) and named when one of its things is asked for.
@@ -26,7 +26,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from sandbox.errors import ConfigError
-from sandbox.spec import RUNTIME_IMAGE
+from sandbox.spec import IMAGE_TAG, RUNTIME_IMAGE
 
 GROUP = "sandbox.environments"
 
@@ -112,7 +112,7 @@ def package_image(package: str) -> tuple[str, Path] | None:
     context = Path(spec.origin).parent / "image"
     if not (context / "Dockerfile").is_file():
         return None
-    return f"sandbox-{package.rsplit('.', 1)[-1].lower()}:latest", context
+    return f"sandbox-{package.rsplit('.', 1)[-1].lower()}:{IMAGE_TAG}", context
 
 
 def env_image(package: str) -> str:

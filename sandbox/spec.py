@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import BaseModel, Field
 
-RUNTIME_IMAGE = "sandbox-runtime:latest"
+IMAGE_TAG = os.environ.get("SANDBOX_IMAGE_TAG", "latest")
+"""Tag of every project image (``SANDBOX_IMAGE_TAG``): lets two checkouts keep their own images."""
+RUNTIME_IMAGE = f"sandbox-runtime:{IMAGE_TAG}"
 MANAGED_LABEL = "sandbox.managed"
 RUN_LABEL = "sandbox.run-id"
 EPISODE_LABEL = "sandbox.episode-id"

@@ -8,6 +8,7 @@ import pytest
 
 from sandbox import images
 from sandbox.plugins import env_image
+from sandbox.spec import IMAGE_TAG
 
 
 def test_context_hash_follows_content_and_parent(tmp_path: Path) -> None:
@@ -24,7 +25,7 @@ def test_every_environment_image_builds_from_the_runtime() -> None:
     assert specs[0].tag == images.RUNTIME_IMAGE and specs[0].parent == images.BASE_IMAGE
     assert all(s.parent == images.RUNTIME_IMAGE for s in specs[1:])
     assert env_image("environments.filechore") == images.RUNTIME_IMAGE  # ships no image of its own
-    assert env_image("environments.cluster") == "sandbox-cluster:latest"
+    assert env_image("environments.cluster") == f"sandbox-cluster:{IMAGE_TAG}"
 
 
 def test_apt_mirror_is_read_from_deb822_sources() -> None:
