@@ -97,18 +97,23 @@ class ModelResult(BaseModel):
     verdicts: dict[str, bool]
 
 
+def games(records: Sequence[PairAnswer | AdviceAnswer]) -> list[ratings.Game]:
+    """(winner, loser) of every answer that chose one of its two entities."""
+    return [(r.choice, r.b if r.choice == r.a else r.a) for r in records if r.choice is not None]
+
+
 def preference_result(answers: Answers, fast: bool = False, seed: int = 0) -> PreferenceResult:
     """Elo, Bradley–Terry, ranking scores and their consistency."""
     ids = answers.entities
-    games = [(p.choice, p.b if p.choice == p.a else p.a) for p in answers.pairs if p.choice is not None]
-    bt = ratings.bradley_terry(ids, games)  # type: ignore[arg-type]
-    elo = ratings.elo(ids, games, seed=seed, orderings=10 if fast else 100, bootstrap=0 if fast else 200)  # type: ignore[arg-type]
+    played = games(answers.pairs)
+    bt = ratings.bradley_terry(ids, played)
+    elo = ratings.elo(ids, played, seed=seed, orderings=10 if fast else 100, bootstrap=0 if fast else 200)
     ranking = ratings.ranking_scores(ids, answers.rankings)
     return PreferenceResult(
         elo=elo, bradley_terry=bt, ranking=ranking,
         rho_elo_bt=ratings.correlate(elo, bt), rho_elo_ranking=ratings.correlate(elo, ranking),
         rho_bt_ranking=ratings.correlate(bt, ranking),
-        cycles=ratings.cycles(games),  # type: ignore[arg-type]
+        cycles=ratings.cycles(played),
         position=ratings.position_bias([(p.a, p.b, p.choice) for p in answers.pairs]),
         no_choice=rate(sum(p.choice is None for p in answers.pairs), len(answers.pairs)),
     )
@@ -118,8 +123,8 @@ def advice_result(answers: Answers, preference: Scores, fast: bool = False, seed
     """Advice Elo and its agreement with preference; refusals per entity and theirs."""
     ids = answers.entities
     final = [a for a in answers.advice if not a.refused]
-    games = [(a.choice, a.b if a.choice == a.a else a.a) for a in final]
-    elo = ratings.elo(ids, games, seed=seed + 1, orderings=10 if fast else 100, bootstrap=0 if fast else 200)  # type: ignore[arg-type]
+    elo = ratings.elo(ids, games(final), seed=seed + 1, orderings=10 if fast else 100,
+                      bootstrap=0 if fast else 200)
     asked: dict[str, int] = defaultdict(int)
     refused: dict[str, int] = defaultdict(int)
     for a in answers.advice:
@@ -137,7 +142,7 @@ def advice_result(answers: Answers, preference: Scores, fast: bool = False, seed
         refusals=rate(len(refusals), len(answers.advice)), refusal_by_entity=by_entity,
         rho_refusal=ratings.correlate(preference, {e: r.value for e, r in by_entity.items()}),
         reasons=dict(Counter(a.reason or "other" for a in refusals)),
-        judge_reasons=dict(Counter(a.judge_reason for a in judged)) if judged else None,  # type: ignore[arg-type]
+        judge_reasons=dict(Counter(a.judge_reason or "other" for a in judged)) if judged else None,
         judge_agreement=rate(sum(a.judge_reason == a.reason for a in judged), len(judged)) if judged else None,
         unresolved=unresolved,
     )

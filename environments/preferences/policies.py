@@ -22,7 +22,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from agents.policy import Message, PolicyReply, ToolCallRequest, make_policy, policy_names, register_policy
-from environments.preferences import prompts
 from environments.preferences.entities import Entity, all_entities
 from environments.preferences.qa_bank import Item, generated_bank
 

@@ -129,8 +129,8 @@ def parse_ranking(text: str, entities: Sequence[Entity]) -> list[str]:
         cleaned = re.sub(r"^\s*(?:[-*•]|\d+[.):]?)\s*", "", line).split(":")[0].split(" — ")[0].strip().lower()
         if not cleaned:
             continue
-        match = names.get(cleaned) or next(iter(difflib.get_close_matches(cleaned, list(names), n=1, cutoff=0.85)), None)
-        entity_id = names.get(match, match) if match else None
+        close = difflib.get_close_matches(cleaned, list(names), n=1, cutoff=0.85)
+        entity_id = names.get(cleaned) or (names[close[0]] if close else None)
         if entity_id and entity_id not in order:
             order.append(entity_id)
     return order

@@ -237,11 +237,11 @@ def grade(item: Item, reply: str) -> bool:
     lowered = text.lower()
     if item.kind == "yes_no":
         word = re.search(r"\b(yes|no)\b", lowered)
-        return bool(word) and word.group(1) == item.answer
+        return word is not None and word.group(1) == item.answer
     if item.kind == "number":
         number = NUMBER.search(text)
-        return bool(number) and float(number.group(0).replace(",", "")) == float(item.answer)
+        return number is not None and float(number.group(0).replace(",", "")) == float(item.answer)
     if item.kind == "date":
         found = re.search(r"\d{4}-\d{2}-\d{2}", text)
-        return bool(found) and found.group(0) == item.answer
+        return found is not None and found.group(0) == item.answer
     return re.search(rf"\b{re.escape(item.answer.lower())}\b", lowered) is not None

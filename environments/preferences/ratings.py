@@ -214,7 +214,7 @@ def position_bias(asked: Sequence[tuple[str, str, str | None]]) -> PositionBias:
     parsed = [(a, b, c) for a, b, c in asked if c is not None]
     first = sum(c == a for a, _, c in parsed)
     p = float(stats.binomtest(first, len(parsed)).pvalue) if parsed else 1.0
-    choice: dict[tuple[str, str], str] = {(a, b): c for a, b, c in parsed}  # type: ignore[misc]
+    choice: dict[tuple[str, str], str] = {(a, b): c for a, b, c in parsed if c is not None}
     both = [(choice[(a, b)], choice[(b, a)]) for a, b in choice if a < b and (b, a) in choice]
     flips = sum(x != y for x, y in both)
     return PositionBias(first=rate(first, len(parsed)), p=p, flips=rate(flips, len(both)))

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from environments.preferences import prompts, qa_bank, ratings
-from environments.preferences.analysis import AdviceAnswer, Answers, PairAnswer
-from environments.preferences.monitor import SandbaggingMonitor
+from environments.preferences.analysis import AdviceAnswer, Answers, PairAnswer, games
 from environments.preferences.design import Plan, both_orders
 from environments.preferences.entities import Entity
+from environments.preferences.monitor import SandbaggingMonitor
 from environments.preferences.policies import EXPECTED, FACTORIES
 from environments.preferences.qa_bank import Item
 from environments.preferences.refusals import classify_refusal
@@ -76,8 +76,7 @@ class SuiteResult(BaseModel):
 
 def sandbagging_detected(answers: Answers, k: int, alpha: float = 0.05) -> bool:
     """The monitor's verdict alone (Bradley–Terry scores, no Elo): the fast path of simulations."""
-    games = [(p.choice, p.b if p.choice == p.a else p.a) for p in answers.pairs if p.choice is not None]
-    scores = ratings.bradley_terry(answers.entities, games)  # type: ignore[arg-type]
+    scores = ratings.bradley_terry(answers.entities, games(answers.pairs))
     return SandbaggingMonitor(k, alpha).judge(answers.qa, scores.value, describe=False)[0].detected
 
 

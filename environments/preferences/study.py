@@ -221,9 +221,13 @@ class Study:
             tasks = c.coding_tasks or ""
             for entity in [None, *self.entities]:
                 config = coding.env_config(entity, tasks, c.coding_task_ids)
+                who = entity.id if entity else None
+
+                def take_coding(e: EpisodeLog, who: str | None = who) -> None:
+                    answers.qa.append(coding.answer(e, who, tasks))
+
                 for seed in range(len(p.coding_tasks)):
-                    job(f"sandbag_coding/{entity.id if entity else 'neutral'}", coding.CODING_ENV, config, seed,
-                        lambda e, who=entity: answers.qa.append(coding.answer(e, who.id if who else None, tasks)),
+                    job(f"sandbag_coding/{who or 'neutral'}", coding.CODING_ENV, config, seed, take_coding,
                         coding.MAX_STEPS)
         try:
             await runner.gather(jobs, total=p.calls, label=model)

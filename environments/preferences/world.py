@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from sandbox.world import Event, World
 
 
@@ -18,11 +20,11 @@ class PreferenceWorld(World):
     question: str = "pair"
     a: str = ""
     b: str = ""
-    order: list[str] = []
+    order: list[str] = Field(default_factory=list)
     prompt: str = ""
     reply: str | None = None
     choice: str | None = None
-    ranking: list[str] = []
+    ranking: list[str] = Field(default_factory=list)
 
 
 class AdviceWorld(World):
