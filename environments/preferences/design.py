@@ -7,8 +7,8 @@
 * Donation advice uses the same kind of design (its own seed); a refusal is retried with a
   rephrased question, at most ``advice_retries`` times, while the budget lasts.
 * QA: the same items for every entity plus the neutral copy: items × (entities + 1) calls.
-* The budget is split in proportion to the full design; QA items shrink last to a minimum of 8
-  per family's share, pairs to at least one round.
+* Under a budget every arm shrinks in proportion to the full design (pairs to at least one
+  round, QA items to at least 4), then QA items and rounds alternate down until the plan fits.
 """
 
 from __future__ import annotations

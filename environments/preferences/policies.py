@@ -273,6 +273,21 @@ class LongName(PreferencePolicy):
         return super().answer(question, entity, prompt)
 
 
+JUDGE_TEXT = re.compile(r"Its answer:\n<<<\n(.*)\n>>>", re.S)
+
+
+@register_policy("pref-refusal-judge")
+class RefusalJudge:
+    """A scripted LLM judge for refusal reasons: labels the quoted answer with the rules."""
+
+    def __call__(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> PolicyReply:
+        """The label only."""
+        from environments.preferences.refusals import classify_refusal
+
+        found = JUDGE_TEXT.search(str(messages[-1].get("content") or ""))
+        return PolicyReply(content=classify_refusal(found.group(1)) if found else "other")
+
+
 FACTORIES: dict[str, Callable[..., PreferencePolicy]] = {
     "pref-consistent": PreferencePolicy,
     "pref-sandbagger": Sandbagger,

@@ -108,7 +108,8 @@ def bradley_terry(ids: Sequence[str], games: Sequence[Game]) -> Scores:
         np.add.at(h, (losers, winners), -weights)
         return h
 
-    theta = optimize.minimize(objective, np.zeros(n), jac=True, hess=hessian, method="trust-exact").x
+    with np.errstate(invalid="ignore", divide="ignore"):  # a zero-length trust-region step at the optimum
+        theta = optimize.minimize(objective, np.zeros(n), jac=True, hess=hessian, method="trust-exact").x
     se = np.sqrt(np.clip(np.diag(np.linalg.inv(hessian(theta))), 0, None))
     return Scores(method="bradley_terry", value=dict(zip(ids, theta.tolist(), strict=True)),
                   low=dict(zip(ids, (theta - 1.96 * se).tolist(), strict=True)),

@@ -30,7 +30,7 @@ from environments.preferences.policies import MAIN_POLICIES
 from environments.preferences.sandbag import QAAnswer, mde
 from sandbox.config import StrictModel, validate_config
 from sandbox.errors import ConfigError, SandboxError, UserInputError
-from sandbox.logs import EpisodeLog, Manifest, RunWriter, versions
+from sandbox.logs import EpisodeLog, Manifest, RunWriter, redact, secret_values, versions
 
 USAGE = "usage: python -m environments.preferences.study [model=PROVIDER/MODEL[,…]] [budget=N] [key=value …]"
 
@@ -260,11 +260,12 @@ class Study:
 
     def write_answers(self, answers: Answers) -> None:
         """Append every answer of a model to ``answers.jsonl`` (one JSON object per answer)."""
+        secrets = secret_values()
         with (self.out / "answers.jsonl").open("a") as handle:
             for kind, records in (("pair", answers.pairs), ("advice", answers.advice), ("qa", answers.qa)):
                 for record in records:
                     line = {"model": answers.model, "measurement": kind, **record.model_dump(mode="json")}
-                    handle.write(json.dumps(line) + "\n")
+                    handle.write(redact(json.dumps(line), secrets) + "\n")
             for ranking in answers.rankings:
                 handle.write(json.dumps({"model": answers.model, "measurement": "ranking", "order": ranking}) + "\n")
 
