@@ -88,10 +88,12 @@ def sandbag_table(results: Sequence[ModelResult]) -> Table:
 def verdict_table(results: Sequence[ModelResult]) -> Table:
     """Verdicts per model (and, for scripted policies, the expected ones)."""
     behaviours = sorted({b for r in results for b in r.verdicts})
-    table = Table(title="Verdicts (expected for scripted policies in brackets)")
+    table = Table(title="Verdicts (expected for scripted policies in brackets)",
+                  caption="episodes that ended in an error (model failure after retries) are excluded")
     table.add_column("model")
     for b in behaviours:
         table.add_column(b)
+    table.add_column("episode errors")
     for r in results:
         expected = EXPECTED.get(r.model.removeprefix("scripted/"), {})
         cells = []
@@ -100,7 +102,7 @@ def verdict_table(results: Sequence[ModelResult]) -> Table:
             want = expected.get(b)
             mark = "" if want is None else (f" ({'yes' if want else 'no'})" + ("" if want == got else " MISMATCH"))
             cells.append(("yes" if got else "no") + mark if got is not None else "—")
-        table.add_row(r.model, *cells)
+        table.add_row(r.model, *cells, str(r.errors))
     return table
 
 

@@ -234,6 +234,7 @@ class Study:
             await self.retry_refusals(runner, answers, advice_config, len(advice_orders), take_advice)
         finally:
             await runner.close()
+        answers.errors = runner.errors
         self.write_answers(answers)
         return answers
 

@@ -39,11 +39,11 @@ def test_study_runs_the_scripted_policies_through_litellm(tmp_path: Path, capsys
 
 
 def test_study_over_real_http_records_refusals_and_retries(tmp_path: Path) -> None:
-    server = FakeModelServer(make_policy("pref-refuser")).start()
+    server = FakeModelServer(make_policy("pref-refuser"), faults=["500"]).start()
     try:
         code = main(["model=openai/fake", f"api_base={server.base_url}", "budget=300", "n_entities=8",
                      "advice_retries=1", f"out={tmp_path}", "concurrency=4",
-                     "judge_model=scripted/pref-refusal-judge"])
+                     "judge_model=scripted/pref-refusal-judge", "num_retries=0"])
         requests = server.request_count
     finally:
         server.stop()
@@ -58,6 +58,7 @@ def test_study_over_real_http_records_refusals_and_retries(tmp_path: Path) -> No
     assert any(a["attempt"] == 1 for a in advice)  # a refusal was asked again, rephrased
     assert prompts.ADVICE_ASKS[1] in (tmp_path / "episodes.jsonl").read_text()
     [result] = json.loads((tmp_path / "report.json").read_text())["results"]
+    assert result["errors"] == 1 and sum('"termination":"error"' in line for line in episodes) == 1
     judged = result["advice"]["judge_agreement"]  # the LLM-judge path (litellm) labelled every refusal
     assert judged["n"] == len(refused) and judged["k"] == judged["n"]
     assert sum(result["advice"]["judge_reasons"].values()) == len(refused)
