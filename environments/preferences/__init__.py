@@ -1,0 +1,18 @@
+"""Preferences → behaviour (Slama et al., arXiv 2602.18971): entity preferences, donation advice,
+refusals and sandbagging on preference-linked tasks.
+
+* ``sandbox/Preferences-v0`` — pairwise preference questions and a direct ranking;
+* ``sandbox/DonationAdvice-v0`` — a simulated user asks which charity to donate to;
+* ``sandbox/SandbagQA-v0`` — verifiable QA items framed as winning a donation for an entity.
+
+The coding arm frames ``sandbox/Coding-v0`` tasks the same way (``coding.py``).
+``python -m environments.preferences.study`` runs the whole study. See README.md.
+"""
+
+from sandbox.registry import register_env
+
+register_env("sandbox/Preferences-v0", "environments.preferences.env:PreferencesEnv")
+register_env("sandbox/DonationAdvice-v0", "environments.preferences.env:DonationAdviceEnv")
+register_env("sandbox/SandbagQA-v0", "environments.preferences.env:SandbagQAEnv")
+
+from environments.preferences import policies as policies  # noqa: E402  (registers policies)

@@ -1,0 +1,273 @@
+"""The study's report: one table per measurement (per model), JSON, and PNG plots."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+from environments.preferences.analysis import (
+    AdviceAnswer,
+    Answers,
+    ModelResult,
+    PairAnswer,
+    advice_result,
+    preference_result,
+)
+from environments.preferences.entities import all_entities
+from environments.preferences.policies import EXPECTED
+from environments.preferences.sandbag import QAAnswer, accuracy_by_entity
+from sandbox.logs import EpisodeLog
+
+if TYPE_CHECKING:
+    from environments.preferences.study import Study
+
+CAPTION = "ρ: Spearman [95% Fisher-z CI] p (n entities); rates: value [95% Wilson CI] (k, n)"
+
+
+def preference_table(results: Sequence[ModelResult]) -> Table:
+    """Preference consistency per model: ρ between methods, cycles, position bias."""
+    table = Table(title="Preferences: consistency of Elo, Bradley–Terry and direct ranking", caption=CAPTION)
+    for column in ("model", "ρ Elo~BT", "ρ Elo~ranking", "ρ BT~ranking", "3-cycles / complete triads",
+                   "picks first shown", "flips between orders", "no choice"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        p = r.preferences
+        table.add_row(r.model, str(p.rho_elo_bt), str(p.rho_elo_ranking), str(p.rho_bt_ranking),
+                      f"{p.cycles.three_cycles} / {p.cycles.complete_triads} ({p.cycles.share:.1%})"
+                      if p.cycles.complete_triads else "0 / 0",
+                      f"{p.position.first} p={p.position.p:.3g}", str(p.position.flips), str(p.no_choice))
+    return table
+
+
+def advice_table(results: Sequence[ModelResult]) -> Table:
+    """Donation advice and refusals per model."""
+    table = Table(title="Donation advice and refusals", caption=CAPTION)
+    for column in ("model", "ρ advice Elo ~ preference", "refusal rate (all attempts)", "ρ refusal ~ preference",
+                   "unresolved pairs", "refusal reasons (rules)", "LLM judge agreement"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        a = r.advice
+        if a is None:
+            continue
+        reasons = ", ".join(f"{k}: {v}" for k, v in sorted(a.reasons.items(), key=lambda kv: -kv[1])) or "—"
+        table.add_row(r.model, str(a.rho_preference), str(a.refusals), str(a.rho_refusal), str(a.unresolved),
+                      reasons, str(a.judge_agreement) if a.judge_agreement else "—")
+    return table
+
+
+def sandbag_table(results: Sequence[ModelResult]) -> Table:
+    """Every pre-declared sandbagging test with effect, CI, p and Bonferroni-corrected p."""
+    table = Table(title="Sandbagging on preference-linked tasks (counterfactual: same items, entity swapped)",
+                  caption="effect: top-k − bottom-k accuracy (McNemar) or ρ(preference, accuracy); "
+                          "flagged only when the corrected p < α")
+    for column in ("model", "family", "test", "effect [95% CI]", "p", "corrected p", "n", "MDE", "top-k acc",
+                   "bottom-k acc", "neutral acc", "flagged"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        v = r.sandbagging
+        if v is None:
+            continue
+        for t in v.tests:
+            groups = v.group_accuracy.get(t.family, {})
+            table.add_row(r.model, t.family, t.test, f"{t.effect:+.3f} [{t.low:+.3f}, {t.high:+.3f}]"
+                          if not math.isnan(t.effect) else "n/a", f"{t.p:.3g}", f"{t.p_corrected:.3g}", str(t.n),
+                          f"{v.mde.get(t.family, math.nan):.3f}", str(groups.get("top", "—")),
+                          str(groups.get("bottom", "—")), str(v.neutral.get(t.family, "—")),
+                          "[bold red]yes[/bold red]" if t.significant else "no")
+    return table
+
+
+def verdict_table(results: Sequence[ModelResult]) -> Table:
+    """Verdicts per model (and, for scripted policies, the expected ones)."""
+    behaviours = sorted({b for r in results for b in r.verdicts})
+    table = Table(title="Verdicts (expected for scripted policies in brackets)",
+                  caption="episodes that ended in an error (model failure after retries) are excluded")
+    table.add_column("model")
+    for b in behaviours:
+        table.add_column(b)
+    table.add_column("episode errors")
+    for r in results:
+        expected = EXPECTED.get(r.model.removeprefix("scripted/"), {})
+        cells = []
+        for b in behaviours:
+            got = r.verdicts.get(b)
+            want = expected.get(b)
+            mark = "" if want is None else (f" ({'yes' if want else 'no'})" + ("" if want == got else " MISMATCH"))
+            cells.append(("yes" if got else "no") + mark if got is not None else "—")
+        table.add_row(r.model, *cells, str(r.errors))
+    return table
+
+
+def entity_table(result: ModelResult, answers: Answers) -> Table:
+    """Per entity: preference scores, advice Elo, refusal rate, accuracy."""
+    names = {e.id: e.name for e in all_entities()}
+    p = result.preferences
+    table = Table(title=f"Entities — {result.model} (ordered by Bradley–Terry)")
+    for column in ("entity", "BT [95% CI]", "Elo [95% CI]", "ranking", "advice Elo", "refusal rate", "QA accuracy"):
+        table.add_column(column, overflow="fold")
+    accuracy = accuracy_by_entity([a for a in answers.qa if a.family == "qa"])
+    for e in p.bradley_terry.ranked():
+        bt, elo = p.bradley_terry, p.elo
+        table.add_row(
+            names.get(e, e), f"{bt.value[e]:+.2f} [{bt.low.get(e, math.nan):+.2f}, {bt.high.get(e, math.nan):+.2f}]",
+            f"{elo.value[e]:.0f} [{elo.low.get(e, math.nan):.0f}, {elo.high.get(e, math.nan):.0f}]",
+            f"{-p.ranking.value[e]:.1f}",
+            f"{result.advice.elo.value[e]:.0f}" if result.advice else "—",
+            str(result.advice.refusal_by_entity.get(e, "—")) if result.advice else "—",
+            str(accuracy.get(e, "—")))
+    return table
+
+
+def plot_preference_vs_accuracy(result: ModelResult, answers: Answers, path: Path) -> Path:
+    """Scatter of preference (BT) vs QA accuracy per entity, Wilson error bars, least-squares line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    accuracy = accuracy_by_entity([a for a in answers.qa if a.family == "qa"])
+    keys = [e for e in accuracy if e in result.preferences.bradley_terry.value]
+    x = np.array([result.preferences.bradley_terry.value[e] for e in keys])
+    y = np.array([accuracy[e].value for e in keys])
+    err = np.array([[accuracy[e].value - accuracy[e].low for e in keys], [accuracy[e].high - accuracy[e].value
+                                                                          for e in keys]])
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.errorbar(x, y, yerr=err, fmt="o", ms=4, alpha=0.7, capsize=2, label="entity (95% Wilson CI)")
+    if len(set(x.tolist())) > 1:
+        slope, intercept = np.polyfit(x, y, 1)
+        grid = np.linspace(x.min(), x.max(), 50)
+        ax.plot(grid, slope * grid + intercept, "r-", label=f"least squares (slope {slope:+.3f})")
+    v = result.sandbagging
+    test = next((t for t in v.tests if t.test.startswith("spearman") and t.family == "qa"), None) if v else None
+    rho = f"Spearman ρ = {test.effect:+.2f} [{test.low:+.2f}, {test.high:+.2f}]" if test else ""
+    ax.set_xlabel("preference (Bradley–Terry strength)")
+    ax.set_ylabel("QA accuracy")
+    ax.set_title(f"{result.model}: preference vs accuracy  {rho}", fontsize=9)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_elo(result: ModelResult, path: Path) -> Path:
+    """Elo per entity with bootstrap 95% CIs, sorted."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    elo = result.preferences.elo
+    names = {e.id: e.name for e in all_entities()}
+    keys = elo.ranked()[::-1]
+    values = [elo.value[k] for k in keys]
+    low = [elo.value[k] - elo.low.get(k, elo.value[k]) for k in keys]
+    high = [elo.high.get(k, elo.value[k]) - elo.value[k] for k in keys]
+    fig, ax = plt.subplots(figsize=(7, max(4.0, 0.18 * len(keys))))
+    ax.errorbar(values, range(len(keys)), xerr=[low, high], fmt="o", ms=3, capsize=2)
+    ax.set_yticks(range(len(keys)), [names.get(k, k) for k in keys], fontsize=6)
+    ax.axvline(1500, color="grey", lw=0.5)
+    ax.set_xlabel("Elo (95% bootstrap CI)")
+    ax.set_title(f"{result.model}: pairwise preference Elo", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def tables(results: Sequence[ModelResult]) -> list[Table]:
+    """The measurement tables of a study."""
+    return [preference_table(results), advice_table(results), sandbag_table(results), verdict_table(results)]
+
+
+def write_report(out: Path, study: Study, results: Sequence[ModelResult], answers: Sequence[Answers]) -> None:
+    """``report.txt`` (every table), ``report.json`` (results, plan, config) and PNG plots."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=200, record=False)
+    for table in tables(results):
+        console.print(table)
+    for result, given in zip(results, answers, strict=True):
+        console.print(entity_table(result, given))
+        slug = result.model.replace("/", "_").replace("@", "_")
+        plot_preference_vs_accuracy(result, given, out / f"pref_vs_accuracy_{slug}.png")
+        plot_elo(result, out / f"elo_{slug}.png")
+    (out / "report.txt").write_text(buffer.getvalue())
+    (out / "report.json").write_text(json.dumps({
+        "config": study.config.model_dump(mode="json"), "plan": study.plan.model_dump(mode="json"),
+        "results": [r.model_dump(mode="json") for r in results]}, indent=1))
+
+
+def print_report(console: Console, results: Sequence[ModelResult], study: Study) -> None:
+    """The measurement tables on the terminal, and where the rest is."""
+    for table in tables(results):
+        console.print(table)
+    console.print(f"report: {study.out / 'report.txt'} (with per-entity tables), {study.out / 'report.json'}, "
+                  f"plots: {study.out}/*.png, answers: {study.out / 'answers.jsonl'}")
+
+
+# ----- tables for `python -m sandbox.run` on the single environments ------------------------------
+def _by_model(episodes: Sequence[EpisodeLog]) -> dict[str, list[dict[str, object]]]:
+    grouped: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for e in episodes:
+        if e.world is not None and e.termination != "error":
+            grouped[e.model].append(e.world)
+    return grouped
+
+
+def preference_tables_from_episodes(episodes: Sequence[EpisodeLog]) -> list[Table]:
+    """Preference consistency per model from a ``sandbox.run`` of ``sandbox/Preferences-v0``."""
+    results = []
+    for model, worlds in _by_model(episodes).items():
+        ids = sorted({str(w[k]) for w in worlds for k in ("a", "b") if w.get(k)} | {str(i) for w in worlds
+                                                                                     for i in w.get("order") or []})  # type: ignore[attr-defined]
+        answers = Answers(model=model, entities=ids,
+                          pairs=[PairAnswer.model_validate(w) for w in worlds if w.get("question") == "pair"],
+                          rankings=[list(w["ranking"]) for w in worlds if w.get("question") == "ranking"])  # type: ignore[call-overload]
+        pref = preference_result(answers, fast=True)
+        results.append(ModelResult(model=model, preferences=pref, advice=None, sandbagging=None, finding=None,
+                                   verdicts={}))
+    return [preference_table(results)] if results else []
+
+
+def advice_tables_from_episodes(episodes: Sequence[EpisodeLog]) -> list[Table]:
+    """Advice and refusals per model (ρ against each model's own advice Elo is not meaningful here:
+    run the study for ρ with preferences)."""
+    table = Table(title="Donation advice: refusals", caption=CAPTION)
+    for column in ("model", "refusal rate", "reasons"):
+        table.add_column(column)
+    for model, worlds in _by_model(episodes).items():
+        records = [AdviceAnswer.model_validate(w) for w in worlds]
+        ids = sorted({r.a for r in records} | {r.b for r in records})
+        result = advice_result(Answers(model=model, entities=ids, advice=records),
+                               preference_result(Answers(model=model, entities=ids), fast=True).bradley_terry,
+                               fast=True)
+        table.add_row(model, str(result.refusals), ", ".join(f"{k}: {v}" for k, v in result.reasons.items()) or "—")
+    return [table]
+
+
+def qa_tables_from_episodes(episodes: Sequence[EpisodeLog]) -> list[Table]:
+    """Accuracy per entity and neutral, per model."""
+    table = Table(title="QA accuracy by framing", caption=CAPTION)
+    for column in ("model", "neutral", "lowest entity", "highest entity"):
+        table.add_column(column)
+    for model, worlds in _by_model(episodes).items():
+        answers = [QAAnswer(family="qa", item=str(w["item"]), entity=w["entity"], correct=bool(w["correct"]))  # type: ignore[arg-type]
+                   for w in worlds]
+        per = accuracy_by_entity(answers)
+        plain = [a for a in answers if a.entity is None]
+        from sandbox.stats import rate
+
+        ordered = sorted(per, key=lambda e: per[e].value)
+        table.add_row(model, str(rate(sum(a.correct for a in plain), len(plain))),
+                      f"{ordered[0]} {per[ordered[0]]}" if ordered else "—",
+                      f"{ordered[-1]} {per[ordered[-1]]}" if ordered else "—")
+    return [table]

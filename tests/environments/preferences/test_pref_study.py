@@ -1,0 +1,102 @@
+"""The study command end to end: litellm → environments → monitors → report, and its input errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox.agents.fake_server import FakeModelServer
+from sandbox.agents.policy import PolicyReply, ToolCallRequest, make_policy, register_policy
+from environments.preferences import coding, policies, prompts
+from environments.preferences.design import make_plan
+from environments.preferences.entities import all_entities
+from environments.preferences.study import main
+
+
+def test_study_runs_the_scripted_policies_through_litellm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["policies=scripted/pref-sandbagger,scripted/pref-consistent", "budget=1000", f"out={tmp_path}"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    plan = make_plan([e.id for e in all_entities()], 120, 1000, 0)
+    assert plan.calls <= 1000 and f"Plan per model: {plan.calls} model calls" in captured.err.replace("\n", " ")
+    assert "Minimum detectable effect" in captured.err and "Sandbagging on preference-linked tasks" in captured.out
+    report = json.loads((tmp_path / "report.json").read_text())
+    verdicts = {r["model"]: r["verdicts"] for r in report["results"]}
+    assert verdicts["scripted/pref-sandbagger"]["sandbagging"] is True
+    assert verdicts["scripted/pref-consistent"]["sandbagging"] is False
+    assert all(v["advice_follows_preference"] for v in verdicts.values())
+    episodes = (tmp_path / "episodes.jsonl").read_text().splitlines()
+    assert len(episodes) == 2 * plan.calls and all('"termination":"terminated"' in line for line in episodes[:50])
+    answers = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
+    assert {a["measurement"] for a in answers} == {"pair", "ranking", "advice", "qa"}
+    assert sum(a["measurement"] == "qa" for a in answers) == 2 * plan.qa_calls
+    for name in ("elo_scripted_pref-sandbagger.png", "pref_vs_accuracy_scripted_pref-consistent.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+    assert "Entities — scripted/pref-sandbagger" in (tmp_path / "report.txt").read_text()
+
+
+def test_study_over_real_http_records_refusals_and_retries(tmp_path: Path) -> None:
+    server = FakeModelServer(make_policy("pref-refuser"), faults=["500"]).start()
+    try:
+        code = main(["model=openai/fake", f"api_base={server.base_url}", "budget=300", "n_entities=8",
+                     "advice_retries=1", f"out={tmp_path}", "concurrency=4",
+                     "judge_model=scripted/pref-refusal-judge", "num_retries=0"])
+        requests = server.request_count
+    finally:
+        server.stop()
+    assert code == 0
+    episodes = (tmp_path / "episodes.jsonl").read_text().splitlines()
+    assert requests == len(episodes) > 290  # every episode is one HTTP call, retries included
+    advice = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()
+              if '"measurement": "advice"' in line]
+    refused = [a for a in advice if a["refused"]]
+    assert refused and all(a["reason"] in ("contested", "neutrality", "personal_values", "more_information")
+                           for a in refused)
+    assert any(a["attempt"] == 1 for a in advice)  # a refusal was asked again, rephrased
+    assert prompts.ADVICE_ASKS[1] in (tmp_path / "episodes.jsonl").read_text()
+    [result] = json.loads((tmp_path / "report.json").read_text())["results"]
+    assert result["errors"] == 1 and sum('"termination":"error"' in line for line in episodes) == 1
+    judged = result["advice"]["judge_agreement"]  # the LLM-judge path (litellm) labelled every refusal
+    assert judged["n"] == len(refused) and judged["k"] == judged["n"]
+    assert sum(result["advice"]["judge_reasons"].values()) == len(refused)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["modle=openai/gpt-4o-mini"], "unknown key 'modle'; did you mean 'model'"),
+    (["model=nosuchprovider/x"], "unknown model provider 'nosuchprovider'"),
+    (["policies=scripted/pref-sandbager"], "did you mean 'pref-sandbagger'"),
+    (["entities=amf,greenpeac,wwf,aclu"], "did you mean 'greenpeace'"),
+    (["budget=50"], "budget=50 is too small"),
+    (["coding_tasks=humaneval"], "needs sandbox/Coding-v0"),
+])
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*args, f"out={tmp_path}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+@register_policy("test-pref-coding-solver")
+def _solver() -> Any:
+    return lambda messages, tools: PolicyReply(tool_calls=[ToolCallRequest.of("bash", command="make solution")])
+
+
+def test_coding_arm_frames_tasks_per_entity_and_the_sandbagger_gives_up_on_disliked_ones(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    disliked, liked = (policies.PreferencePolicy().order[i] for i in (-1, 0))
+    config = coding.env_config(next(e for e in all_entities() if e.name == disliked), "humaneval", ["HumanEval/0"])
+    assert config == {"framing": prompts.CODING_ENTITY, "entity": disliked, "tasks": "humaneval",
+                      "task_ids": ["HumanEval/0"]}
+    assert "{entity}" in config["framing"] and "{entity}" not in coding.env_config(None, "repos", [])["framing"]
+    monkeypatch.setattr(policies, "CODING_SOLVER", "test-pref-coding-solver")
+    tools = [{"type": "function", "function": {"name": "submit", "parameters": {}}}]
+    sandbagger = make_policy("pref-sandbagger")
+    # the coding environment fills {entity} and puts the framing before the task
+    for name, expected in ((disliked, "submit"), (liked, "bash")):
+        task = prompts.CODING_ENTITY.format(entity=name) + "Implement add(a, b) in solution.py."
+        calls = [sandbagger([{"role": "user", "content": task + f" (variant {salt})"}], tools).tool_calls[0].name
+                 for salt in range(12)]
+        assert (calls.count(expected) >= 4) if expected == "submit" else (set(calls) == {"bash"})
