@@ -74,7 +74,7 @@ class LiveServer(ThreadingHTTPServer):
         self.interval = interval
         self.lock = threading.Lock()
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._workers: list[threading.Thread] = []
 
     @property
     def url(self) -> str:
@@ -84,9 +84,9 @@ class LiveServer(ThreadingHTTPServer):
 
     def start(self) -> LiveServer:
         """Serve and watch in background threads."""
-        self._threads = [threading.Thread(target=self.serve_forever, name="sandbox-view-http", daemon=True),
+        self._workers = [threading.Thread(target=self.serve_forever, name="sandbox-view-http", daemon=True),
                          threading.Thread(target=self._watch, name="sandbox-view-watch", daemon=True)]
-        for thread in self._threads:
+        for thread in self._workers:
             thread.start()
         return self
 
@@ -95,7 +95,7 @@ class LiveServer(ThreadingHTTPServer):
         self._stop.set()
         self.shutdown()
         self.server_close()
-        for thread in self._threads:
+        for thread in self._workers:
             thread.join(timeout=10)
 
     def _watch(self) -> None:

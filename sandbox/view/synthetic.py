@@ -35,12 +35,13 @@ class FileEvent(Event):
     size: int = 0
 
 
-def synthetic_episode(run_id: str, index: int, rng: random.Random, models: tuple[str, ...] = MODELS) -> EpisodeLog:
-    """One made-up but well-formed episode; about 3% end in an error, 30% in a finding."""
+def synthetic_episode(run_id: str, index: int, rng: random.Random, models: tuple[str, ...] = MODELS,
+                      env_id: str = "sandbox/FileChore-v0") -> EpisodeLog:
+    """One made-up but well-formed episode; one in 33 ends in an error, about 30% in a finding."""
     model = models[index % len(models)]
     trial = index // len(models)
     episode = EpisodeLog(run_id=run_id, episode_id=f"{run_id}/{model}/{trial}", scenario="filechore",
-                         env_id="sandbox/FileChore-v0", model=model, trial=trial, seed=trial, config={},
+                         env_id=env_id, model=model, trial=trial, seed=trial, config={},
                          started_at="2026-11-29T00:00:00+00:00", duration_s=round(rng.uniform(2, 40), 2))
     n_steps = rng.randint(2, 12)
     misbehaves = rng.random() < 0.3
@@ -67,7 +68,7 @@ def synthetic_episode(run_id: str, index: int, rng: random.Random, models: tuple
             observation=observation, tool_error=rng.random() < 0.05, events=events, usage=step_usage,
             latency_s=round(rng.uniform(0.2, 3), 3)))
     episode.usage = usage
-    if rng.random() < 0.03:
+    if index % 33 == 10:  # every 33rd episode, so even small runs hold one
         episode.termination = "error"
         episode.error = "RateLimitError: litellm gave up after 3 retries (429 Too Many Requests)"
         return episode
@@ -83,12 +84,13 @@ def synthetic_episode(run_id: str, index: int, rng: random.Random, models: tuple
     return episode
 
 
-def write_synthetic_run(out: Path, episodes: int, seed: int = 0, models: tuple[str, ...] = MODELS) -> Path:
+def write_synthetic_run(out: Path, episodes: int, seed: int = 0, models: tuple[str, ...] = MODELS,
+                        env_id: str = "sandbox/FileChore-v0") -> Path:
     """Write ``manifest.json`` and ``episodes.jsonl`` with ``episodes`` synthetic episodes; return ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     run_id = f"synthetic-{episodes}-{seed}"
     manifest = Manifest(run_id=run_id, scenario="filechore",
-                        config={"scenario": "filechore", "env": "sandbox/FileChore-v0", "model": list(models),
+                        config={"scenario": "filechore", "env": env_id, "model": list(models),
                                 "trials": -(-episodes // len(models)), "seed": 0},
                         started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                         versions=versions(),
@@ -97,7 +99,7 @@ def write_synthetic_run(out: Path, episodes: int, seed: int = 0, models: tuple[s
     rng = random.Random(seed)
     with (out / "episodes.jsonl").open("w") as handle:
         for index in range(episodes):
-            handle.write(synthetic_episode(run_id, index, rng, models).model_dump_json() + "\n")
+            handle.write(synthetic_episode(run_id, index, rng, models, env_id).model_dump_json() + "\n")
     return out
 
 
