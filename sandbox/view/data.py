@@ -79,7 +79,7 @@ class EpisodeStream:
 
 def check_run_dir(path: Path) -> Path:
     """The run directory, or a :class:`UserInputError` saying what to give instead."""
-    if (path / "episodes.jsonl").is_file():
+    if (path / "episodes.jsonl").is_file() or (path / "manifest.json").is_file():  # a run that just started
         return path
     if path.is_file() and path.name == "episodes.jsonl":
         return path.parent
@@ -88,7 +88,7 @@ def check_run_dir(path: Path) -> Path:
         siblings = [p.name for p in parent.iterdir() if (p / "episodes.jsonl").is_file()] if parent.is_dir() else []
         raise UnknownNameError("run directory", str(path), [str(parent / s) for s in siblings],
                                hint="give a directory under runs/ holding episodes.jsonl")
-    raise UserInputError(f"no episodes.jsonl in {path} (give a run directory, e.g. runs/<run id>)")
+    raise UserInputError(f"no episodes.jsonl or manifest.json in {path} (give a run directory, e.g. runs/<run id>)")
 
 
 def read_manifest(run_dir: Path) -> Manifest | None:

@@ -62,6 +62,7 @@ class RunBuilder:
         self.figures: list[dict[str, str]] = []
         self._plotted_at = 0.0
         self._plotted_count = -1
+        self._finished = False
 
     @property
     def base(self) -> str:
@@ -86,7 +87,9 @@ class RunBuilder:
                 self._write_rows(chunk)
         stale_plots = self._plotted_count != len(self.rows) and (
             force_figures or time.monotonic() - self._plotted_at >= PLOT_INTERVAL_S)
-        if grew or stale_plots or self.run_version == 0:
+        finished = self.finished
+        if grew or stale_plots or self.run_version == 0 or finished != self._finished:
+            self._finished = finished
             if stale_plots:
                 self._plot()
             self._write_run()

@@ -73,8 +73,13 @@ def test_refresh_takes_in_appended_episodes_and_skips_partial_and_broken_lines(t
     import random
 
     run = write_synthetic_run(tmp_path / "run", 998)
+    episodes = (run / "episodes.jsonl").read_text()
+    (run / "episodes.jsonl").unlink()  # the run has just started: a manifest, no episode yet
     site = Site([run], tmp_path / "site", live=True).build()
+    assert data(tmp_path / "site/status.js")["runs"][0]["count"] == 0
     assert not site.refresh()
+    (run / "episodes.jsonl").write_text(episodes)
+    assert site.refresh()
     writer = RunWriter(run)
     rng = random.Random(5)
     for index in range(998, 1003):
@@ -90,6 +95,10 @@ def test_refresh_takes_in_appended_episodes_and_skips_partial_and_broken_lines(t
         handle.write('ne"}\n')  # the half line completes, still not an episode: no crash, one more warning
     site.refresh()
     assert data(tmp_path / "site/status.js")["runs"][0]["count"] == 1003
+    assert not data(tmp_path / "site/status.js")["runs"][0]["finished"]
+    (run / "summary.json").write_text("[]")
+    assert site.refresh()  # no new episode, but the run is now finished
+    assert data(tmp_path / "site/status.js")["runs"][0]["finished"]
     site.close()
 
 
@@ -139,7 +148,7 @@ def one_line_error(capsys: pytest.CaptureFixture[str], code: int) -> str:
 def test_bad_input_gets_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = write_synthetic_run(tmp_path / "runs" / "20260101-filechore-abc", 3)
     assert "did you mean" in one_line_error(capsys, main([str(tmp_path / "runs" / "20260101-filechore-abd")]))
-    assert "no episodes.jsonl" in one_line_error(capsys, main([str(tmp_path / "runs")]))
+    assert "no episodes.jsonl or manifest.json" in one_line_error(capsys, main([str(tmp_path / "runs")]))
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me")
     assert "not written by sandbox.view" in one_line_error(capsys, main([str(run), "--out", str(tmp_path / "mine")]))
