@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Make sure a headless browser is there for the viewer's tests: install Debian's chromium and
-# chromium-driver when missing and we are root (as docker-up.sh does for Docker). Idempotent.
+# Make sure a headless browser is there for the viewer's tests: install Debian's chromium,
+# chromium-driver and a font for screenshots when missing and we are root (as docker-up.sh
+# does for Docker). Idempotent.
 # Nothing downloads a browser build of its own: Selenium drives this system Chromium.
 set -euo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
-if have chromium && have chromedriver; then
+if have chromium && have chromedriver && [ -d /usr/share/fonts/truetype/dejavu ]; then
   exit 0
 fi
 if [ "$(id -u)" != 0 ] || ! have apt-get; then
