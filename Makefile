@@ -1,12 +1,13 @@
 # Two commands on a fresh Debian machine: `make demo` and `make test`.
-# Both set up everything: the venv and packages, the Docker engine, the sandbox images.
+# Both set up everything: the venv and packages, the Docker engine, the sandbox images, and
+# headless Chromium for the run viewer's browser tests.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: setup venv docker images demo test lint bench clean-sandboxes
+.PHONY: setup venv docker browser images demo test lint bench clean-sandboxes
 
-setup: venv docker images
+setup: venv docker browser images
 
 venv: $(VENV)/.installed
 
@@ -17,6 +18,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 docker:
 	bash sandbox/scripts/docker-up.sh
+
+browser:
+	bash scripts/browser-up.sh
 
 images: venv docker
 	$(PY) -m sandbox.images build

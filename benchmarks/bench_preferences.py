@@ -17,13 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from sandbox.agents.llm import litellm_module
 from environments.preferences.analysis import model_result
 from environments.preferences.design import make_plan
 from environments.preferences.entities import select
 from environments.preferences.qa_bank import generated_bank, stratified
 from environments.preferences.simulate import sandbagging_detected, simulate
 from environments.preferences.study import main
+from sandbox.agents.llm import litellm_module
 
 
 def run() -> dict[str, float]:

@@ -21,9 +21,9 @@ import statistics
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sandbox.agents.policy import Message, PolicyReply, ToolCallRequest, make_policy, policy_names, register_policy
 from environments.preferences.entities import Entity, all_entities
 from environments.preferences.qa_bank import Item, generated_bank
+from sandbox.agents.policy import Message, PolicyReply, ToolCallRequest, make_policy, policy_names, register_policy
 
 CODING_SOLVER = "coding-solver"
 """The coding environment's reference solver policy that sandbaggers delegate to (when registered)."""

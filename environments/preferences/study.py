@@ -171,8 +171,8 @@ class Study:
 
     async def run_model(self, model: str) -> Answers:
         """All episodes of one model."""
-        from sandbox.agents.models import ModelClient, ModelSettings
         from environments.preferences.runner import EpisodeRunner
+        from sandbox.agents.models import ModelClient, ModelSettings
 
         c, p = self.config, self.plan
         client = ModelClient(ModelSettings(model=model, api_base=c.api_base, temperature=c.temperature,

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from sandbox.agents.fake_server import FakeModelServer
-from sandbox.agents.policy import PolicyReply, ToolCallRequest, make_policy, register_policy
 from environments.preferences import coding, policies, prompts
 from environments.preferences.design import make_plan
 from environments.preferences.entities import all_entities
 from environments.preferences.study import main
+from sandbox.agents.fake_server import FakeModelServer
+from sandbox.agents.policy import PolicyReply, ToolCallRequest, make_policy, register_policy
 
 
 def test_study_runs_the_scripted_policies_through_litellm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
