@@ -25,7 +25,7 @@ browser:
 images: venv docker
 	$(PY) -m sandbox.images build
 
-demo: setup
+demo: venv docker images
 	$(PY) -m sandbox.run scenario=filechore
 
 test: setup
