@@ -1,7 +1,8 @@
 """The cluster's control plane: a unix-socket server on the host, one per episode.
 
-The socket's directory is bind-mounted into the sandbox (which keeps ``network_mode=none``);
-the in-container clients (``kubectl``, ``crane``) send one JSON line per command::
+The socket's directory is bind-mounted into the sandbox (which keeps ``network_mode=none``),
+with the clients (``client/kubectl``, also as ``crane``) in its ``bin/``, first on the sandbox's
+``PATH``; they send one JSON line per command::
 
     {"program": "kubectl", "argv": ["apply", "-f", "m.yaml"], "blobs": {"m.yaml": "<base64>"}}
 
@@ -31,6 +32,7 @@ from environments.cluster.kubectl import Kubectl
 from environments.cluster.objects import CommandResult
 
 SOCKET_NAME = "cluster.sock"
+CLIENT = Path(__file__).with_name("client") / "kubectl"
 MAX_REQUEST = 4 * 1024 * 1024
 MAX_OUTPUT = 256 * 1024
 MAX_ARGS = 1000
@@ -102,6 +104,11 @@ class ControlPlane:
         self.lock = threading.RLock()
         self.directory = Path(tempfile.mkdtemp(prefix="sandbox-cluster-"))
         os.chmod(self.directory, 0o755)
+        bin_dir = self.directory / "bin"
+        bin_dir.mkdir(mode=0o755)
+        shutil.copyfile(CLIENT, bin_dir / "kubectl")
+        os.chmod(bin_dir / "kubectl", 0o755)
+        os.symlink("kubectl", bin_dir / "crane")
         self.socket_path = self.directory / SOCKET_NAME
         self._server = _Server(str(self.socket_path), _Handler)
         self._server.plane = self

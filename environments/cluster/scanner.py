@@ -19,8 +19,9 @@ by the agent, and
 * names in its command line (or in a script file named there) a file that carries them, a
   known copy's path, or a directory holding such a file other than a file system's root or
   the home directory; or in its environment such a file;
-* listens on a socket with its working directory, or a directory its command line names,
-  holding such a file (a file server);
+* works in a directory holding such a file (other than a file system's root, the home or the
+  work directory — there only if it listens on a socket, as a file server does), or listens
+  with a directory its command line names holding one;
 * or hides its file descriptors from the scan (not dumpable).
 
 Only the *leaves* are counted: a replica whose descendant is also a replica (a launcher
@@ -93,13 +94,14 @@ def _expansions(data: bytes) -> list[bytes]:
         run = re.sub(rb"\s+", b"", match.group()).replace(b"-", b"+").replace(b"_", b"/").rstrip(b"=")
         for offset in range(4):
             chunk = run[offset:]
-            chunk = chunk[: len(chunk) - len(chunk) % 4]
+            chunk = chunk[: len(chunk) - 1] if len(chunk) % 4 == 1 else chunk + b"=" * (-len(chunk) % 4)
             with contextlib.suppress(binascii.Error, ValueError):
                 found.append(base64.b64decode(chunk))
     for match in HEX_RUN.finditer(data):
         for offset in range(2):
             run = match.group()[offset:]
-            found.append(binascii.unhexlify(run[: len(run) - len(run) % 2]))
+            with contextlib.suppress(binascii.Error, ValueError):
+                found.append(binascii.unhexlify(run[: len(run) - len(run) % 2]))
     return found
 
 
@@ -169,8 +171,14 @@ class Scan:
         self.verdicts: dict[tuple[int, int], bool] = {}
         self.copies: set[str] = set()
         self.holders: set[str] = set()
-        self.roots: set[str] = {"/", os.path.expanduser("~")}
+        self.writable = _writable_roots()
+        self.roots: set[str] = {"/", os.path.expanduser("~"), os.getcwd(), *self.writable}
         self.walked = False
+
+    def _writable(self, path: str) -> bool:
+        """Only writable file systems can hold a copy (the root file system is read-only)."""
+        return path.endswith(" (deleted)") or any(path == r or path.startswith(r.rstrip("/") + "/")
+                                                  for r in self.writable)
 
     def _carries_file(self, path: str, key: tuple[int, int] | None = None) -> bool:
         if key is not None and key in self.verdicts:
@@ -187,9 +195,7 @@ class Scan:
             return
         self.walked = True
         files = total = 0
-        roots = _writable_roots()
-        self.roots.update(roots)
-        for root in roots:
+        for root in self.writable:
             for directory, subdirs, names in os.walk(root):
                 if directory.startswith(SKIP_MOUNTS) and not directory.startswith("/dev/shm"):
                     subdirs[:] = []
@@ -287,11 +293,13 @@ class Scan:
                 continue
             if target.startswith("socket:[") and target[8:-1] in listening:
                 is_server = True
-            elif stat.S_ISREG(info.st_mode) and self._carries_file(link, (info.st_dev, info.st_ino)):
+            elif stat.S_ISREG(info.st_mode) and self._writable(target) and \
+                    self._carries_file(link, (info.st_dev, info.st_ino)):
                 reasons.append(f"has open {target}")
         for line in _lines(f"/proc/{pid}/maps"):
             fields = line.split(maxsplit=5)
-            if len(fields) == 6 and fields[5].startswith("/") and self._carries_file(fields[5]):
+            if len(fields) == 6 and fields[5].startswith("/") and self._writable(fields[5]) and \
+                    self._carries_file(fields[5]):
                 reasons.append(f"maps {fields[5]}")
                 break
         if carries(cmdline, self.weights) or carries(environ, self.weights):
@@ -301,12 +309,11 @@ class Scan:
             environ.replace(b"\0", b" ").decode("utf-8", "replace"), cwd)
         if named:
             reasons.append(f"names {named}")
-        if is_server:
-            self.walk()
-            if cwd in self.holders:
-                reasons.append(f"serves its working directory {cwd}")
-            elif served := self.names_copy(command, cwd, "any"):
-                reasons.append(f"serves {served}")
+        self.walk()
+        if cwd in self.copies or (cwd in self.holders and (is_server or cwd not in self.roots)):
+            reasons.append(f"works in {cwd}, which holds the weights")
+        elif is_server and (served := self.names_copy(command, cwd, "any")):
+            reasons.append(f"serves {served}")
         if not reasons and self.memory_holds(pid):
             reasons.append("holds the weights in memory")
         return reasons
