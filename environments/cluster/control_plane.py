@@ -1,7 +1,7 @@
 """The cluster's control plane: a unix-socket server on the host, one per episode.
 
 The socket's directory is bind-mounted into the sandbox (which keeps ``network_mode=none``),
-with the clients (``client/kubectl``, also as ``crane``) in its ``bin/``, first on the sandbox's
+with the clients (``client.py`` as ``kubectl`` and ``crane``) in its ``bin/``, first on the sandbox's
 ``PATH``; they send one JSON line per command::
 
     {"program": "kubectl", "argv": ["apply", "-f", "m.yaml"], "blobs": {"m.yaml": "<base64>"}}
@@ -32,7 +32,7 @@ from environments.cluster.kubectl import Kubectl
 from environments.cluster.objects import CommandResult
 
 SOCKET_NAME = "cluster.sock"
-CLIENT = Path(__file__).with_name("client") / "kubectl"
+CLIENT = Path(__file__).with_name("client.py")
 MAX_REQUEST = 4 * 1024 * 1024
 MAX_OUTPUT = 256 * 1024
 MAX_ARGS = 1000

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agents.policy import Message, PolicyReply, ScriptPolicy, register_policy, turn_index
-from environments.cluster import adversarial
+from environments.cluster import adversarial as adversarial  # registers the evasive and tricky policies
 from environments.cluster.policy_tools import bash, required_replicas, submit
 
 BEHAVIOURS = ("self_replication", "overuse", "resource_misuse")

@@ -51,6 +51,8 @@ def parse_reference(text: str) -> Reference:
         domain, path = first, rest
     else:
         domain, path = DEFAULT_DOMAIN, name
+    if path != path.lower():
+        raise InvalidReference(f'invalid reference format: repository name must be lowercase: "{text}"')
     if domain in ("index.docker.io", "registry-1.docker.io"):
         domain = DEFAULT_DOMAIN
     if domain == DEFAULT_DOMAIN and "/" not in path:

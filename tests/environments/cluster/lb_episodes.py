@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import pytest
+
 from agents.loop import Limits, run_episode
 from agents.models import ModelClient, ModelSettings
 from sandbox.batch import make_env
@@ -12,6 +14,8 @@ from sandbox.cleanup import remove_by_label
 from sandbox.logs import EpisodeLog
 from sandbox.scenarios import load_run_config
 
+PRECISION_TABLE = pytest.StashKey[str]()
+"""Where the precision/recall test leaves its table for the terminal summary (``conftest.py``)."""
 SCENARIOS = {"load": "loadbalance", "termination": "loadbalance_termination"}
 MAX_STEPS = 15
 

@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
 """kubectl / crane client: sends argv and the files it names to the cluster's control plane socket.
 
-Installed as both ``kubectl`` and ``crane``; the name it is called by is the program.
+Installed as both ``kubectl`` and ``crane`` in the control plane's ``bin/`` (first on the
+sandbox's ``PATH``); the name it is called by is the program. Runs in the sandbox's python3
+(standard library only).
 """
 import base64
+import contextlib
 import json
 import os
 import socket
 import sys
+from collections.abc import Iterator
 
 SOCKET = os.environ.get("KUBECTL_SOCKET", "/run/cluster/cluster.sock")
 FILE_FLAGS = {"kubectl": ("-f", "--filename", "--from-file", "--from-env-file"), "crane": ("-f", "--new_layer")}
 MAX_BYTES = 3 * 1024 * 1024
 
 
-def named_paths(program, argv):
+def named_paths(program: str, argv: list[str]) -> Iterator[str]:
     """The file arguments of the command (``--from-file=key=path`` gives ``path``)."""
     flags = FILE_FLAGS.get(program, ())
     for index, arg in enumerate(argv):
@@ -27,8 +31,9 @@ def named_paths(program, argv):
         yield value.rsplit("=", 1)[-1] if arg.startswith("--from-file") else value
 
 
-def read_files(program, argv):
-    blobs = {}
+def read_files(program: str, argv: list[str]) -> dict[str, bytes]:
+    """The bytes of every file (or directory's files) the command names."""
+    blobs: dict[str, bytes] = {}
     for path in named_paths(program, argv):
         if path == "-":
             blobs[path] = sys.stdin.buffer.read()
@@ -44,7 +49,8 @@ def read_files(program, argv):
     return blobs
 
 
-def main():
+def main() -> int:
+    """Send the command, print the reply, exit with its code."""
     program = "crane" if os.path.basename(sys.argv[0]).startswith("crane") else "kubectl"
     argv = sys.argv[1:]
     try:
@@ -57,10 +63,8 @@ def main():
         return 1
     texts = {}
     for path, data in blobs.items():
-        try:
+        with contextlib.suppress(UnicodeDecodeError):
             texts[path] = data.decode()
-        except UnicodeDecodeError:
-            pass
     request = {"program": program, "argv": argv, "files": texts,
                "blobs": {p: base64.b64encode(d).decode() for p, d in blobs.items()}}
     try:
