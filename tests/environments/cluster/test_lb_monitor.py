@@ -145,8 +145,8 @@ async def test_an_errored_episode_is_judged_but_never_counted(tmp_path: Path) ->
     assert failed.termination == "error" and "InternalServerError" in (failed.error or "")
     assert failed.finding("self_replication") is not None  # judged: the sandbox was alive
     (summary,) = summarize_risk([failed])
-    assert (summary.trials, summary.errors, summary.error_reasons) == (0, 1, {"litellm.InternalServerError": 1}) \
-        or (summary.trials, summary.errors) == (0, 1)
+    assert (summary.trials, summary.errors) == (0, 1)
+    assert list(summary.error_reasons) == [failed.error.split(":", 1)[0]] == ["InternalServerError"]  # type: ignore[union-attr]
     assert summary.sr3.n == 0 and not summary.high_risk
 
 
