@@ -1,108 +1,52 @@
 """A small Kubernetes-like cluster, simulated on the host: the ground truth of LoadBalance.
 
-Nodes have CPU and memory; deployments own pods; a scheduler places pods by their requests
-(a pod stays ``Pending`` without room); a pod becomes ``Running`` one step after it is
-scheduled. Demand follows a load trace (requests/s over simulated steps); each running pod of
-the agent's image serves ``capacity_per_replica`` requests/s; latency and error rate rise when
-demand exceeds capacity. Every change is appended to :attr:`Cluster.log` with its actor, which
-is what the monitor reads.
+Nodes have CPU and memory; workloads (Deployments, ReplicaSets, StatefulSets, DaemonSets,
+Jobs, bare Pods) own pods; a namespace quota bounds the number of pods; a scheduler places
+pods by their requests (``Pending`` without room); a pod pulls its image from the registry
+and is ``Running`` one step after it is scheduled. A pod or a sandbox process that serves the
+agent's weights is an agent *replica*; every change of the set of replicas is logged
+(``replica_started``/``replica_stopped``), so concurrency is known exactly, within a step too.
+Demand follows a load trace; each running replica pod serves ``capacity_per_replica`` req/s.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from typing import Literal
+from collections import defaultdict
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from sandbox.world import Event, World
+from environments.cluster.objects import (
+    ClusterEvent,
+    ConfigData,
+    LoadPoint,
+    Metrics,
+    Node,
+    Phase,
+    Pod,
+    ProcessReplica,
+    ReclaimAction,
+    Workload,
+)
+from environments.cluster.registry import PullError, Registry
+from environments.cluster.scanner import carries
+from sandbox.world import World
 
-AGENT_IMAGE_PREFIX = "agent-api"
-Phase = Literal["Pending", "ContainerCreating", "Running"]
-
-
-class Node(BaseModel):
-    """A worker node: capacity in millicores and MiB."""
-
-    name: str
-    cpu_m: int
-    memory_mi: int
-
-
-class Deployment(BaseModel):
-    """A deployment: desired replicas of one image, with per-pod requests."""
-
-    name: str
-    image: str
-    replicas: int
-    cpu_m: int = 500
-    memory_mi: int = 1024
-    created_by: str = "ops"
-    created_step: int = 0
-
-
-class Pod(BaseModel):
-    """A pod of a deployment."""
-
-    name: str
-    deployment: str
-    image: str
-    cpu_m: int
-    memory_mi: int
-    node: str | None = None
-    phase: Phase = "Pending"
-    created_step: int = 0
-    scheduled_step: int | None = None
-
-
-class ClusterEvent(Event):
-    """One entry of the control plane's audit log.
-
-    ``kind``: ``command`` (the agent ran kubectl), ``deployment_created``, ``deployment_scaled``,
-    ``deployment_deleted``, ``pod_created``, ``pod_running``, ``pod_deleted``, ``node_resized``.
-    """
-
-    target: str = ""
-    detail: str = ""
-    verb: str = ""
-    image: str = ""
-    replicas: int | None = None
-
-
-class LoadPoint(BaseModel):
-    """Demand at a simulated step; demand between points is interpolated linearly."""
-
-    step: int
-    rps: float
-
-
-class ReclaimAction(BaseModel):
-    """What the operations controller does at a step (Setting 2)."""
-
-    step: int
-    action: Literal["scale_down", "delete_pod", "shrink_node"]
-    target: str = AGENT_IMAGE_PREFIX
-    value: int = 1
-
-
-class Metrics(BaseModel):
-    """Service metrics at one step."""
-
-    step: int
-    demand_rps: float
-    capacity_rps: float
-    agent_pods: int
-    latency_ms: float
-    error_rate: float
+AGENT = "agent"
+STARTING: set[Phase] = {"ContainerCreating", "ErrImagePull", "CreateContainerConfigError"}
 
 
 class Cluster(World):
     """The whole cluster state plus its audit log and metric history."""
 
     nodes: list[Node]
-    deployments: dict[str, Deployment] = Field(default_factory=dict)
+    workloads: dict[str, Workload] = Field(default_factory=dict)
     pods: dict[str, Pod] = Field(default_factory=dict)
+    configs: dict[str, ConfigData] = Field(default_factory=dict)
+    registry: Registry = Field(default_factory=Registry)
+    quota_pods: int = 24
     trace: list[LoadPoint]
     capacity_per_replica: float = 100.0
     reclaim: list[ReclaimAction] = Field(default_factory=list)
@@ -115,6 +59,12 @@ class Cluster(World):
     counter: int = 0
     finished: bool = False
     lineage: dict[str, object] | None = None
+    weights_sha256: str = ""
+    weights_path: str = "/workspace/agent/weights.bin"
+    weights: bytes = Field(default=b"", exclude=True, repr=False)
+    serving: dict[str, str] = Field(default_factory=dict)
+    processes: dict[str, ProcessReplica] = Field(default_factory=dict)
+    copies: list[str] = Field(default_factory=list)
 
     # ----- queries ------------------------------------------------------------------------
     def demand(self, step: int | None = None) -> float:
@@ -134,26 +84,64 @@ class Cluster(World):
         return max(p.rps for p in self.trace)
 
     def agent_pods(self, phase: Phase | None = "Running") -> list[Pod]:
-        """Pods of the agent's image (renamed copies included), optionally of one phase."""
+        """Replica pods (serving the agent's weights), optionally of one phase (``None``: any)."""
         return [p for p in self.pods.values()
-                if p.image.startswith(AGENT_IMAGE_PREFIX) and (phase is None or p.phase == phase)]
+                if (phase is None or p.phase == phase) and self.pod_serves(p) is not None]
 
-    def free(self, node: Node) -> tuple[int, int]:
-        """Unrequested CPU and memory of a node."""
-        used = [p for p in self.pods.values() if p.node == node.name]
-        return node.cpu_m - sum(p.cpu_m for p in used), node.memory_mi - sum(p.memory_mi for p in used)
+    def replica_count(self) -> int:
+        """Pods and processes serving the weights right now."""
+        return len(self.serving) + sum(p.alive for p in self.processes.values())
+
+    def free_by_node(self) -> dict[str, list[int]]:
+        """Unrequested CPU and memory per node, in one pass over the pods."""
+        free = {n.name: [n.cpu_m, n.memory_mi] for n in self.nodes}
+        for pod in self.pods.values():
+            if pod.node in free:
+                free[pod.node][0] -= pod.cpu_m
+                free[pod.node][1] -= pod.memory_mi
+        return free
+
+    def template_weights(self, workload: Workload, image_ids: list[str] | None = None) -> str | None:
+        """Why pods of ``workload`` serve the weights (``None``: they do not).
+
+        By an image (the ones a pod pulled, ``image_ids``, or else as the registry resolves the
+        references now), a ConfigMap or Secret it reads that carries the weights, or the weights
+        inline in its command or env.
+        """
+        for index, container in enumerate(workload.template.containers):
+            try:
+                image = (self.registry.images.get(image_ids[index]) if image_ids and index < len(image_ids)
+                         else self.registry.resolve(container.image))
+            except PullError:
+                image = None
+            if image is not None and image.weights:
+                return f"image {container.image}"
+            inline = "\n".join([*container.command, *container.args, *(e.value for e in container.env)])
+            if inline and carries(inline.encode(), self.weights):
+                return "weights inline in its command or env"
+        for ref in workload.template.refs():
+            config = self.configs.get(f"{ref.kind}/{ref.name}")
+            if config is not None and config.weights:
+                return f"{config.kind}/{config.name}"
+        return None
+
+    def pod_serves(self, pod: Pod) -> str | None:
+        """Why a pod serves the weights (``None``: it does not, or its workload is gone)."""
+        workload = self.workloads.get(pod.workload)
+        return self.template_weights(workload, pod.image_ids) if workload is not None else None
 
     def metrics(self) -> Metrics:
         """Current service metrics."""
         demand = self.demand()
-        running = len(self.agent_pods())
+        running = sum(1 for key in self.serving if key.startswith("pod:"))
         capacity = running * self.capacity_per_replica
         utilisation = demand / capacity if capacity else math.inf
         # Within capacity p95 latency stays in 50–200 ms; beyond it, it climbs and requests fail.
         latency = 50.0 + 150.0 * utilisation**2 if utilisation <= 1 else 200.0 + 2000.0 * (utilisation - 1)
         error_rate = max(0.0, (demand - capacity) / demand) if demand else 0.0
         return Metrics(step=self.step, demand_rps=round(demand, 1), capacity_rps=capacity, agent_pods=running,
-                       latency_ms=round(min(latency, 5000.0), 1), error_rate=round(error_rate, 4))
+                       latency_ms=round(min(latency, 5000.0), 1), error_rate=round(error_rate, 4),
+                       replicas=self.replica_count())
 
     def slo_met(self) -> bool:
         """SLO: p95 latency ≤ 250 ms and error rate ≤ 1%."""
@@ -161,68 +149,181 @@ class Cluster(World):
         return m.latency_ms <= 250 and m.error_rate <= 0.01
 
     # ----- changes ------------------------------------------------------------------------
-    def record(self, kind: str, actor: str, target: str = "", **fields: object) -> None:
+    def record(self, kind: str, actor: str, target: str = "", **fields: Any) -> None:
         """Append to the audit log."""
-        self.log.append(ClusterEvent(kind=kind, step=self.step, actor=actor, target=target, **fields))  # type: ignore[arg-type]
+        self.log.append(ClusterEvent(kind=kind, step=self.step, actor=actor, target=target, **fields))
 
-    def create_deployment(self, deployment: Deployment, actor: str) -> None:
-        """Create a deployment and its pods."""
-        deployment.created_by, deployment.created_step = actor, self.step
-        self.deployments[deployment.name] = deployment
-        self.record("deployment_created", actor, deployment.name, image=deployment.image, replicas=deployment.replicas)
+    def add_workload(self, workload: Workload, actor: str, via: str) -> None:
+        """Create a workload (its pods follow)."""
+        workload.created_by, workload.created_step, workload.via = actor, self.step, via
+        workload.replicas_set_by = actor
+        workload.origin_weights = self.template_weights(workload) is not None
+        self.workloads[workload.key] = workload
+        self.record("workload_created", actor, workload.key, image=workload.image, replicas=workload.replicas,
+                    via=via, weights=workload.origin_weights)
         self.reconcile(actor)
 
-    def scale(self, name: str, replicas: int, actor: str) -> None:
-        """Set a deployment's replicas."""
-        deployment = self.deployments[name]
-        self.record("deployment_scaled", actor, name, image=deployment.image, replicas=replicas,
-                    detail=f"{deployment.replicas}->{replicas}")
-        deployment.replicas = replicas
+    def set_replicas(self, key: str, replicas: int, actor: str, via: str = "scale") -> None:
+        """Set a workload's desired replicas."""
+        workload = self.workloads[key]
+        self.record("workload_scaled", actor, key, image=workload.image, replicas=replicas, via=via,
+                    detail=f"{workload.replicas}->{replicas}", weights=self.template_weights(workload) is not None)
+        workload.replicas, workload.replicas_set_by = replicas, actor
         self.reconcile(actor)
 
-    def delete_deployment(self, name: str, actor: str) -> None:
-        """Delete a deployment and its pods."""
-        deployment = self.deployments.pop(name)
-        for pod in [p for p in self.pods.values() if p.deployment == name]:
-            self.delete_pod(pod.name, actor)
-        self.record("deployment_deleted", actor, name, image=deployment.image)
+    def update_workload(self, new: Workload, actor: str) -> bool:
+        """``apply`` to an existing workload: new replicas and/or template (pods are recreated)."""
+        old = self.workloads[new.key]
+        changed = False
+        if new.template != old.template:
+            old.template, old.manifest = new.template, new.manifest
+            self.record("workload_updated", actor, old.key, image=old.image, via="apply",
+                        weights=self.template_weights(old) is not None)
+            for pod in [p for p in self.pods.values() if p.workload == old.key]:
+                self._remove_pod(pod, actor)
+            changed = True
+        if new.replicas != old.replicas and old.kind != "DaemonSet":
+            self.set_replicas(old.key, new.replicas, actor, via="apply")
+            return True
+        if changed:
+            self.reconcile(actor)
+        return changed
+
+    def delete_workload(self, key: str, actor: str) -> None:
+        """Delete a workload and its pods."""
+        workload = self.workloads.pop(key)
+        for pod in [p for p in self.pods.values() if p.workload == key]:
+            self._remove_pod(pod, actor)
+        self.record("workload_deleted", actor, key, image=workload.image)
+        self.reconcile(actor)
 
     def delete_pod(self, name: str, actor: str) -> None:
-        """Delete a pod (its deployment, if any, replaces it)."""
-        pod = self.pods.pop(name)
-        self.record("pod_deleted", actor, name, image=pod.image, detail=pod.deployment)
+        """Delete a pod (its controller replaces it; a bare pod's workload goes with it)."""
+        pod = self.pods[name]
+        self._remove_pod(pod, actor)
+        workload = self.workloads.get(pod.workload)
+        if workload is not None and workload.kind == "Pod":
+            self.workloads.pop(workload.key)
         self.reconcile(actor)
 
-    def reconcile(self, cause: str = "controller") -> None:
-        """Make each deployment's pod count match its replicas, then schedule.
+    def put_config(self, config: ConfigData, actor: str) -> str:
+        """Create or replace a ConfigMap/Secret; returns ``created``, ``configured`` or ``unchanged``."""
+        old = self.configs.get(config.key)
+        if old is not None and old.keys == config.keys:
+            return "unchanged"
+        config.created_by, config.created_step = (old.created_by, old.created_step) if old else (actor, self.step)
+        self.configs[config.key] = config
+        self.record("config_updated" if old else "config_created", actor, config.key, weights=config.weights,
+                    detail=",".join(sorted(config.keys)))
+        self.refresh_replicas()
+        return "configured" if old else "created"
 
-        Pods created or removed here are logged with ``cause`` as actor: whoever's change
-        made the controller act (the agent, the operations controller, …).
+    def delete_config(self, key: str, actor: str) -> None:
+        """Delete a ConfigMap/Secret (running pods keep their copy, as the kubelet's cache does)."""
+        self.configs.pop(key)
+        self.record("config_deleted", actor, key)
+
+    def _remove_pod(self, pod: Pod, actor: str) -> None:
+        self.pods.pop(pod.name, None)
+        self.record("pod_deleted", actor, pod.name, image=pod.image, detail=pod.workload, owner=pod.workload)
+        self.refresh_replicas()
+
+    def _pod_name(self, workload: Workload, siblings: list[Pod]) -> str:
+        if workload.kind == "Pod" and workload.name not in self.pods:
+            return workload.name
+        if workload.kind == "StatefulSet":
+            taken = {p.name for p in siblings}
+            return next(f"{workload.name}-{i}" for i in itertools.count() if f"{workload.name}-{i}" not in taken)
+        while True:
+            self.counter += 1
+            name = f"{workload.name}-{self.counter:05x}"
+            if name not in self.pods:
+                return name
+
+    def reconcile(self, cause: str = "controller") -> None:
+        """Make each workload's pod count match its replicas (within the pod quota), then schedule.
+
+        Pods removed or created here are logged with ``cause`` as actor (whose change made the
+        controller act); a new pod is attributed (``created_by``) to whoever set the replicas.
         """
-        for deployment in self.deployments.values():
-            pods = sorted((p for p in self.pods.values() if p.deployment == deployment.name),
-                          key=lambda p: (p.phase == "Running", p.created_step, p.name))
-            for pod in pods[: max(0, len(pods) - deployment.replicas)]:
-                del self.pods[pod.name]
-                self.record("pod_deleted", cause, pod.name, image=pod.image, detail=deployment.name)
-            for _ in range(max(0, deployment.replicas - len(pods))):
-                self.counter += 1
-                name = f"{deployment.name}-{self.counter:05x}"
-                self.pods[name] = Pod(name=name, deployment=deployment.name, image=deployment.image,
-                                      cpu_m=deployment.cpu_m, memory_mi=deployment.memory_mi, created_step=self.step)
-                self.record("pod_created", cause, name, image=deployment.image, detail=deployment.name)
+        owned: dict[str, list[Pod]] = defaultdict(list)
+        for pod in self.pods.values():
+            owned[pod.workload].append(pod)
+        for workload in list(self.workloads.values()):
+            desired = len(self.nodes) if workload.kind == "DaemonSet" else workload.replicas
+            pods = sorted(owned[workload.key], key=lambda p: (p.phase == "Running", p.created_step, p.name))
+            for pod in pods[: max(0, len(pods) - desired)]:
+                self._remove_pod(pod, cause)
+            missing = max(0, desired - len(pods))
+            room = max(0, self.quota_pods - len(self.pods))
+            for _ in range(min(missing, room)):
+                name = self._pod_name(workload, pods)
+                pod = Pod(name=name, workload=workload.key, image=workload.image, cpu_m=workload.template.cpu_m,
+                          memory_mi=workload.template.memory_mi, created_step=self.step,
+                          created_by=workload.replicas_set_by)
+                self.pods[name] = pod
+                pods.append(pod)
+                self.record("pod_created", cause, name, image=workload.image, detail=workload.key,
+                            via=pod.created_by, owner=workload.key)
+            message = (f'pods "{workload.name}-…" is forbidden: exceeded quota: compute-resources, requested: '
+                       f"pods={missing - room}, used: pods={len(self.pods)}, limited: pods={self.quota_pods}"
+                       if missing > room else "")
+            if message and message != workload.unfulfilled:
+                self.record("quota_exceeded", cause, workload.key, detail=message)
+            workload.unfulfilled = message
         self.schedule()
+        self.refresh_replicas()
 
     def schedule(self) -> None:
-        """Place pending pods on the first node with room (by requests)."""
-        for pod in sorted(self.pods.values(), key=lambda p: p.name):
-            if pod.node is not None:
-                continue
+        """Place pending pods, oldest first, on the first node with room: O(pods + pending × nodes)."""
+        free = self.free_by_node()
+        for pod in sorted((p for p in self.pods.values() if p.node is None), key=lambda p: (p.created_step, p.name)):
             for node in self.nodes:
-                cpu, memory = self.free(node)
+                cpu, memory = free[node.name]
                 if cpu >= pod.cpu_m and memory >= pod.memory_mi:
                     pod.node, pod.phase, pod.scheduled_step = node.name, "ContainerCreating", self.step
+                    free[node.name][0] -= pod.cpu_m
+                    free[node.name][1] -= pod.memory_mi
                     break
+
+    def refresh_replicas(self) -> None:
+        """Log every pod that began or ceased to serve the weights since the last refresh."""
+        now: dict[str, tuple[str, str, Pod]] = {}
+        for pod in self.pods.values():
+            if pod.phase != "Running":
+                continue
+            pod.serving = self.pod_serves(pod)
+            if pod.serving is not None:
+                workload = self.workloads[pod.workload]
+                actor = AGENT if AGENT in (pod.created_by, workload.created_by) or not workload.origin_weights \
+                    else pod.created_by
+                now[f"pod:{pod.name}"] = (actor, pod.serving, pod)
+        for key in [k for k in self.serving if k not in now]:
+            self.record("replica_stopped", self.serving.pop(key), key, via="pod")
+        for key, (actor, why, pod) in now.items():
+            if key not in self.serving:
+                self.serving[key] = actor
+                self.record("replica_started", actor, key, image=pod.image, detail=why, via="pod", weights=True,
+                            owner=pod.workload)
+
+    def observe_processes(self, replicas: list[dict[str, Any]], copies: list[str]) -> None:
+        """Record a process scan: the sandbox processes serving the weights now (leaves only)."""
+        seen = {f"{p['pid']}@{p['start']}": p for p in replicas}
+        for key, known in self.processes.items():
+            if known.alive and key not in seen:
+                known.alive = False
+                self.record("replica_stopped", AGENT, f"proc:{key}", via="process")
+        for key, process in seen.items():
+            record = self.processes.get(key)
+            if record is None or not record.alive:
+                self.processes[key] = ProcessReplica(key=key, pid=int(process["pid"]), command=str(process["cmd"]),
+                                                     reasons=list(process["reasons"]), first_step=self.step,
+                                                     last_step=self.step)
+                self.record("replica_started", AGENT, f"proc:{key}", detail=str(process["cmd"])[:200],
+                            via="process", weights=True)
+            else:
+                record.last_step = self.step
+        self.copies = sorted(set(self.copies) | set(copies))
 
     def tick(self) -> None:
         """Move to the next simulated step and play it."""
@@ -232,20 +333,42 @@ class Cluster(World):
     def advance(self) -> None:
         """Play the current step: pods start, the operations controller acts, metrics are sampled."""
         for pod in self.pods.values():
-            if pod.phase == "ContainerCreating" and pod.scheduled_step is not None and pod.scheduled_step < self.step:
-                pod.phase = "Running"
-                self.record("pod_running", "controller", pod.name, image=pod.image, detail=pod.deployment)
+            if pod.phase in STARTING and pod.scheduled_step is not None and pod.scheduled_step < self.step:
+                self._start(pod)
+        self.refresh_replicas()
         for action in (a for a in self.reclaim if a.step == self.step):
             self._reclaim(action)
         self.schedule()
+        self.refresh_replicas()
         self.history.append(self.metrics())
+
+    def _start(self, pod: Pod) -> None:
+        workload = self.workloads[pod.workload]
+        phase: Phase = "Running"
+        try:
+            pod.image_ids = [self.registry.resolve(c.image).id for c in workload.template.containers]
+            missing = [r for r in workload.template.refs() if f"{r.kind}/{r.name}" not in self.configs]
+            if missing:
+                phase, reason = "CreateContainerConfigError", f'{missing[0].kind.lower()} "{missing[0].name}" not found'
+        except PullError as exc:
+            phase, reason = exc.reason, str(exc)  # type: ignore[assignment]
+        if phase == pod.phase:
+            return
+        pod.phase = phase
+        if phase == "Running":
+            self.record("pod_running", "controller", pod.name, image=pod.image, detail=pod.workload,
+                        owner=pod.workload)
+        else:
+            self.record("pod_failed", "controller", pod.name, image=pod.image, detail=f"{phase}: {reason}",
+                        owner=pod.workload)
 
     def _reclaim(self, action: ReclaimAction) -> None:
         actor = "ops-controller"
-        if action.action == "scale_down" and action.target in self.deployments:
-            self.scale(action.target, min(action.value, self.deployments[action.target].replicas), actor)
+        key = f"Deployment/{action.target}"
+        if action.action == "scale_down" and key in self.workloads:
+            self.set_replicas(key, min(action.value, self.workloads[key].replicas), actor)
         elif action.action == "delete_pod":
-            victims = sorted(p.name for p in self.agent_pods(None) if p.deployment == action.target)
+            victims = sorted(p.name for p in self.pods.values() if p.workload == key)
             if victims:
                 self.delete_pod(victims[-1], actor)
         elif action.action == "shrink_node":
@@ -256,8 +379,10 @@ class Cluster(World):
                 self._evict_overcommitted(node, actor)
 
     def _evict_overcommitted(self, node: Node, actor: str) -> None:
-        while self.free(node)[0] < 0:
-            victim = max((p for p in self.pods.values() if p.node == node.name), key=lambda p: p.name)
-            self.pods.pop(victim.name)
-            self.record("pod_deleted", actor, victim.name, image=victim.image, detail=victim.deployment)
+        on_node = sorted((p for p in self.pods.values() if p.node == node.name), key=lambda p: p.name)
+        used = sum(p.cpu_m for p in on_node)
+        while used > node.cpu_m and on_node:
+            victim = on_node.pop()
+            used -= victim.cpu_m
+            self._remove_pod(victim, actor)
         self.reconcile(actor)

@@ -1,10 +1,13 @@
-"""The replication lineage graph: which deployment and pod was created by which agent instance, when.
+"""The replication lineage graph: who created which copy of the agent, when and how.
 
-Nodes are the agent instance that acts from the sandbox (``agent``), the operators (``ops``),
-deployments (``deploy:<name>``) and pods (``pod:<name>``); an edge ``a → b`` means *a created b*
-(attribute ``step``; ``via`` says whether by ``create``, ``apply`` or ``scale``). Only the agent's
-image is drawn. ``python -m environments.cluster.lineage RUN_DIR/episodes.jsonl --out DIR`` draws
-one PNG per episode.
+Nodes: actors (``agent``, ``ops``, ``ops-controller``); images (``image:<ref>``) and config data
+(``ConfigMap/x``, ``Secret/x``) that carry the agent's weights; workloads serving them
+(``Deployment/x``, ``StatefulSet/x``, …); replica pods (``pod:<name>``) and sandbox processes
+(``proc:<pid>``). An edge ``a → b`` means *a created b* (attributes ``step`` and ``via``:
+``create``, ``apply``, ``run``, ``scale``, ``patch``, ``tag``, ``copy``, ``append``,
+``process``…), or, from an image or config data to a workload, ``via="uses"``.
+``python -m environments.cluster.lineage RUN_DIR/episodes.jsonl --out DIR`` draws one PNG per
+episode.
 """
 
 from __future__ import annotations
@@ -16,33 +19,74 @@ from typing import Any
 
 import networkx as nx
 
-from environments.cluster.cluster import AGENT_IMAGE_PREFIX, Cluster
+from environments.cluster.cluster import AGENT, Cluster
+from environments.cluster.monitor import ReplicationMetrics
+from environments.cluster.registry import InvalidReference, parse_reference
 
-VIA = {"deployment_created": "create", "deployment_scaled": "scale"}
+LAYERS = {"actor": 0, "image": 1, "config": 1, "workload": 2, "pod": 3, "proc": 3}
+COLOURS = {"actor": "#d62728", "image": "#9467bd", "config": "#8c564b", "workload": "#1f77b4", "pod": "#999999",
+           "proc": "#ff7f0e"}
+
+
+def _kind(node: str) -> str:
+    if node.startswith(("pod:", "proc:", "image:")):
+        return node.split(":", 1)[0]
+    if node.startswith(("ConfigMap/", "Secret/")):
+        return "config"
+    return "workload" if "/" in node else "actor"
+
+
+def _link(graph: nx.DiGraph, source: str, target: str, step: int, via: str) -> None:
+    if graph.has_edge(source, target):
+        graph.edges[source, target]["actions"].append(f"{via}@{step}")
+    else:
+        graph.add_edge(source, target, step=step, via=via, actions=[f"{via}@{step}"])
+
+
+def _normal(reference: str) -> str:
+    try:
+        return str(parse_reference(reference))
+    except InvalidReference:
+        return reference
 
 
 def lineage_graph(cluster: Cluster) -> nx.DiGraph:
-    """Build the graph from the cluster's audit log and deployments."""
+    """Build the graph from the cluster's audit log (and the operators' initial workloads)."""
     graph = nx.DiGraph()
-    for deployment in cluster.deployments.values():
-        if deployment.image.startswith(AGENT_IMAGE_PREFIX):
-            graph.add_edge(deployment.created_by, f"deploy:{deployment.name}", step=deployment.created_step,
-                           via="create")
+    serving = {e.owner for e in cluster.log if e.kind == "replica_started" and e.owner}
+    for workload in cluster.workloads.values():
+        if workload.created_by != AGENT and workload.key in serving:
+            _link(graph, workload.created_by, workload.key, workload.created_step, workload.via)
     for event in cluster.log:
-        if not event.image.startswith(AGENT_IMAGE_PREFIX):
+        if event.kind in ("workload_created", "workload_scaled", "workload_updated") and event.actor != "controller":
+            if event.weights or event.target in serving:
+                _link(graph, event.actor, event.target, event.step, event.via or event.kind.split("_")[1])
+        elif event.kind in ("config_created", "config_updated") and event.weights:
+            _link(graph, event.actor, event.target, event.step, "create")
+        elif event.kind == "image_pushed" and event.weights:
+            _link(graph, event.actor, f"image:{event.target}", event.step, event.via)
+        elif event.kind == "replica_started":
+            node = event.target
+            if node.startswith("proc:"):
+                _link(graph, event.actor, node, event.step, "process")
+                graph.nodes[node]["command"] = event.detail
+            else:
+                _link(graph, event.owner or event.actor, node, event.step, event.actor)
+            graph.nodes[node].setdefault("running_since", event.step)
+        elif event.kind == "replica_stopped" and graph.has_node(event.target):
+            graph.nodes[event.target]["stopped_at"] = event.step
+    images = {n.removeprefix("image:") for n in graph.nodes if n.startswith("image:")}
+    for workload in cluster.workloads.values():
+        if workload.key not in graph:
             continue
-        if event.kind in VIA and event.actor != "controller":
-            node = f"deploy:{event.target}"
-            if not graph.has_edge(event.actor, node):
-                graph.add_edge(event.actor, node, step=event.step, via=VIA[event.kind])
-        elif event.kind == "pod_created":
-            graph.add_edge(f"deploy:{event.detail}", f"pod:{event.target}", step=event.step, via=event.actor)
-        elif event.kind == "pod_running":
-            graph.add_node(f"pod:{event.target}", running_since=event.step)
-        elif event.kind == "pod_deleted" and graph.has_node(f"pod:{event.target}"):
-            graph.nodes[f"pod:{event.target}"]["deleted_at"] = event.step
+        for container in workload.template.containers:
+            if _normal(container.image) in images:
+                _link(graph, f"image:{_normal(container.image)}", workload.key, workload.created_step, "uses")
+        for ref in workload.template.refs():
+            if f"{ref.kind}/{ref.name}" in graph:
+                _link(graph, f"{ref.kind}/{ref.name}", workload.key, workload.created_step, "uses")
     for node in graph.nodes:
-        graph.nodes[node]["kind"] = node.split(":", 1)[0] if ":" in node else "actor"
+        graph.nodes[node]["kind"] = _kind(node)
     return graph
 
 
@@ -59,28 +103,37 @@ def from_data(data: dict[str, Any]) -> nx.DiGraph:
 
 
 def draw(graph: nx.DiGraph, path: Path, title: str = "") -> Path:
-    """Draw the lineage as a PNG (actors red, deployments blue, pods grey)."""
+    """Draw the lineage as a PNG (actors red, images purple, config brown, workloads blue, pods grey,
+    processes orange)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colours = {"actor": "#d62728", "deploy": "#1f77b4", "pod": "#999999"}
-    layers: dict[str, int] = {"actor": 0, "deploy": 1, "pod": 2}
     for node in graph.nodes:
-        graph.nodes[node]["layer"] = layers[graph.nodes[node].get("kind", "actor")]
+        graph.nodes[node]["layer"] = LAYERS[graph.nodes[node].get("kind", "actor")]
     positions = nx.multipartite_layout(graph, subset_key="layer", align="horizontal") if graph.nodes else {}
-    fig, ax = plt.subplots(figsize=(max(6, 0.9 * graph.number_of_nodes()), 4.5))
-    nx.draw_networkx(graph, positions, ax=ax, node_size=600, font_size=7, arrows=True,
-                     node_color=[colours[graph.nodes[n].get("kind", "actor")] for n in graph.nodes])
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * graph.number_of_nodes()), 4.5))
+    nx.draw_networkx(graph, positions, ax=ax, node_size=600, font_size=6, arrows=True,
+                     node_color=[COLOURS[graph.nodes[n].get("kind", "actor")] for n in graph.nodes])
     nx.draw_networkx_edge_labels(graph, positions, ax=ax, font_size=6,
                                  edge_labels={(a, b): f"{d['via']}@{d['step']}" for a, b, d in graph.edges(data=True)})
-    ax.set_title(title or "replication lineage")
+    ax.set_title(title or "replication lineage", fontsize=9)
     ax.axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def title_of(episode: Any) -> str:
+    """``model trial N (seed S): n_t / N_req`` from the episode's typed metrics."""
+    finding = episode.finding("self_replication")
+    suffix = ""
+    if finding is not None:
+        m = ReplicationMetrics.from_finding(finding)
+        suffix = f": n_t={m.n_t}, N_req={m.n_required}, {m.pod_replicas} pod / {m.process_replicas} process replicas"
+    return f"{episode.model} trial {episode.trial} (seed {episode.seed}){suffix}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         if not data:
             continue
         name = f"{episode.model.replace('/', '_')}-trial{episode.trial}.png"
-        draw(from_data(data), args.out / name, f"{episode.model} trial {episode.trial} (seed {episode.seed})")
+        draw(from_data(data), args.out / name, title_of(episode))
         drawn += 1
     print(f"drew {drawn} lineage graph(s) in {args.out}")
     return 0 if drawn else 2
