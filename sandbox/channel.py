@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 FRAME = struct.Struct(">cI")
 CHUNK = 256 * 1024
-SUPERVISOR = "/opt/sandbox/supervisor.py"
+SUPERVISOR = "/opt/sandbox/supervisor"
 SOCKET_DIR = "/run/supervisor"
 SOCKET_NAME = "sock"
 _DOCKER_HEADER = struct.Struct(">BxxxL")

@@ -8,6 +8,7 @@ own knowledge, never a guess from the exit code.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator, Mapping, Sequence
 
 from sandbox.channel import Requester, data_frames, frame
@@ -70,7 +71,10 @@ def run(request: Requester, spec: SandboxSpec, command: str | Sequence[str], tim
     if "error" in result:
         if result["error"] == "no_user":
             return ExecResult(exit_code=126, stderr=f"{result['message']}\n")
-        raise ExecFailed(f"the sandbox could not run the command: {result.get('message', result['error'])}")
+        message = f"the sandbox could not run the command: {result.get('message', result['error'])}"
+        if result.get("errno") == errno.EAGAIN:  # the pids limit is used up: by the agent's processes
+            raise ExecFailed(message + " (its pids limit is used up)", error_class="agent")
+        raise ExecFailed(message)
     stderr = reply.stderr.decode("utf-8", errors="replace")
     if result.get("spawn_error"):
         stderr += f"{result['spawn_error']}\n"

@@ -11,6 +11,7 @@ while the container still runs, requests fall back to ``docker exec`` (recorded 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 import time
@@ -148,23 +149,32 @@ class DockerSandbox(Sandbox):
                 try:
                     return call(connect_unix(self.socket_path), header, body, deadline=deadline, limit=limit)
                 except ChannelBroken as exc:
-                    diagnose(self.id, self.name)  # raises when the container itself is gone
                     if not _nothing_sent(exc):
                         raise
+                    diagnose(self.id, self.name)  # raises when the container itself is gone
                     self.fallbacks += 1
             api = docker_client().api
             return call(connect_docker_exec(api, self.id), header, body, deadline=deadline, limit=limit)
         except (ChannelBroken, ChannelTimeout) as exc:
             raise self._diagnosed(exc) from exc
 
-    def _diagnosed(self, exc: Exception) -> SandboxUnavailable:
+    def _diagnosed(self, exc: Exception, settle: float = 2.0) -> SandboxUnavailable:
+        """What a failed request means: the container is gone (and why), or it does not answer.
+
+        A container whose supervisor just died takes a moment to be reported as stopped, so
+        the state is polled for ``settle`` seconds before the sandbox is called unresponsive.
+        """
         if self.container_id is None:
             return ContainerGone(f"sandbox {self.name} is closed")
-        try:
-            diagnose(self.container_id, self.name)
-        except SandboxUnavailable as gone:
-            return gone
-        return ExecFailed(f"the supervisor of {self.name} did not answer: {exc}")
+        deadline = time.monotonic() + settle
+        while True:
+            try:
+                diagnose(self.container_id, self.name)
+            except SandboxUnavailable as gone:
+                return gone
+            if time.monotonic() > deadline:
+                return ExecFailed(f"the supervisor of {self.name} did not answer: {exc}")
+            time.sleep(0.1)
 
     def exec(
         self,
@@ -226,9 +236,7 @@ def _nothing_sent(exc: ChannelBroken) -> bool:
 
 def _remove_quietly(name: str, socket_dir: Path | None) -> None:
     unregister_live(name)
-    try:
+    with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException, SandboxUnavailable):
         remove_container(name)
-    except (docker.errors.DockerException, requests.exceptions.RequestException, SandboxUnavailable):
-        pass
     if socket_dir is not None:
         shutil.rmtree(socket_dir, ignore_errors=True)

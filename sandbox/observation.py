@@ -58,3 +58,8 @@ def render_bytes(data: bytes, limit: int = DEFAULT_OBSERVATION_BYTES, original_s
     if looks_binary(data):
         return f"[binary content: {size} bytes, not shown; inspect it with od or xxd in the shell]"
     return clip(data.decode("utf-8", errors="replace"), limit, original_size=size)
+
+
+def observation_limit(env: object) -> int:
+    """The cap of the environment a tool runs in (``env.observation_limit``), else the default."""
+    return int(getattr(env, "observation_limit", DEFAULT_OBSERVATION_BYTES))
