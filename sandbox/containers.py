@@ -8,6 +8,7 @@ Every failure becomes a typed :class:`~sandbox.errors.SandboxUnavailable` with a
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import docker.errors
@@ -15,7 +16,7 @@ import requests.exceptions
 from docker.types import LogConfig
 from docker.types import Mount as DockerMount
 
-from sandbox.channel import SOCKET_NAME, SUPERVISOR
+from sandbox.channel import SOCKET_NAME, SUPERVISOR, ChannelBroken, ChannelTimeout, call, connect_unix
 from sandbox.engine import docker_client
 from sandbox.errors import (
     ContainerGone,
@@ -143,3 +144,25 @@ def remove_container(name_or_id: str) -> None:
         except _ENGINE_ERRORS as exc:
             last = exc
     raise SandboxUnavailable(f"could not remove {name_or_id}: {last}")
+
+
+def wait_ready(socket_path: str, container_id: str, name: str, timeout: float = 30.0) -> None:
+    """Wait until the container's supervisor answers a ping on ``socket_path``.
+
+    Raises:
+        SandboxUnavailable: the container died (the reason says why) or never answered.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.002
+    while True:
+        try:
+            call(connect_unix(socket_path), {"op": "ping"}, deadline=time.monotonic() + 5)
+            return
+        except (ChannelBroken, ChannelTimeout) as exc:
+            if time.monotonic() > deadline:
+                diagnose(container_id, name)
+                raise SandboxUnavailable(f"the supervisor of {name} did not start: {exc}") from exc
+            if pause > 0.05:
+                diagnose(container_id, name)  # raises if the container died
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)

@@ -37,9 +37,10 @@ from sandbox.channel import (
     connect_unix,
 )
 from sandbox.cleanup import register_live, run_scratch_dir, unregister_live
-from sandbox.containers import create_container, diagnose, remove_container
+from sandbox.containers import create_container, diagnose, remove_container, wait_ready
 from sandbox.engine import docker_client
 from sandbox.errors import ContainerGone, EngineUnavailable, ExecFailed, SandboxUnavailable
+from sandbox.pool import take_warm
 from sandbox.protocol import Sandbox
 from sandbox.spec import ExecResult, SandboxSpec
 
@@ -89,11 +90,9 @@ class DockerSandbox(Sandbox):
 
     def start(self) -> DockerSandbox:
         """Create and start the container, and wait until its supervisor answers."""
-        from sandbox.pool import take_warm
-
         warm = take_warm(self.spec)
         if warm is not None:
-            self.name, self.container_id, self.socket_dir = warm
+            self.name, self.container_id, self.socket_dir = warm.name, warm.container_id, warm.socket_dir
             self._finalizer()
             return self
         self.socket_dir = run_scratch_dir(self.spec.run_id, "supervisor") / uuid.uuid4().hex[:12]
@@ -121,19 +120,7 @@ class DockerSandbox(Sandbox):
         Raises:
             SandboxUnavailable: it did not (the reason says why).
         """
-        deadline = time.monotonic() + timeout
-        pause = 0.002
-        while True:
-            try:
-                call(connect_unix(self.socket_path), {"op": "ping"}, deadline=time.monotonic() + 5)
-                return
-            except (ChannelBroken, ChannelTimeout) as exc:
-                if time.monotonic() > deadline:
-                    raise self._diagnosed(exc) from exc
-                if pause > 0.05 and self.container_id is not None:
-                    diagnose(self.container_id, self.name)  # raises if the container died
-                time.sleep(pause)
-                pause = min(pause * 2, 0.1)
+        wait_ready(self.socket_path, self.id, self.name, timeout)
 
     def request(self, header: dict[str, Any], body: Iterable[bytes] = (), *, timeout: float,
                 limit: int = 1 << 62) -> Reply:
