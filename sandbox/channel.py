@@ -31,6 +31,10 @@ class ChannelBroken(Exception):
     """The transport failed (refused, reset, closed early): the caller finds out why."""
 
 
+class ChannelUnreachable(ChannelBroken):
+    """Nothing answered the connection: the request was never sent (safe to send elsewhere)."""
+
+
 class ChannelTimeout(Exception):
     """No answer before the deadline."""
 
@@ -194,7 +198,7 @@ def connect_unix(path: str) -> Connection:
     """A connection to the supervisor's socket (long paths go through ``/proc/self/fd``).
 
     Raises:
-        ChannelBroken: nothing listens there.
+        ChannelUnreachable: nothing listens there.
     """
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -208,7 +212,7 @@ def connect_unix(path: str) -> Connection:
                 os.close(directory)
     except OSError as exc:
         sock.close()
-        raise ChannelBroken(f"cannot reach the supervisor: {exc}") from exc
+        raise ChannelUnreachable(f"cannot reach the supervisor: {exc}") from exc
     return Connection(sock)
 
 

@@ -31,6 +31,7 @@ from sandbox.channel import (
     SOCKET_NAME,
     ChannelBroken,
     ChannelTimeout,
+    ChannelUnreachable,
     Reply,
     call,
     connect_docker_exec,
@@ -135,9 +136,7 @@ class DockerSandbox(Sandbox):
             if self.spec.channel == "socket":
                 try:
                     return call(connect_unix(self.socket_path), header, body, deadline=deadline, limit=limit)
-                except ChannelBroken as exc:
-                    if not _nothing_sent(exc):
-                        raise
+                except ChannelUnreachable:
                     diagnose(self.id, self.name)  # raises when the container itself is gone
                     self.fallbacks += 1
             api = docker_client().api
@@ -214,11 +213,6 @@ class DockerSandbox(Sandbox):
                 return
             self.container_id = None
         _remove_quietly(self.name, self.socket_dir)
-
-
-def _nothing_sent(exc: ChannelBroken) -> bool:
-    """Whether the failure happened before the request reached the supervisor (safe to retry)."""
-    return "cannot reach" in str(exc)
 
 
 def _remove_quietly(name: str, socket_dir: Path | None) -> None:

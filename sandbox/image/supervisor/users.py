@@ -41,9 +41,13 @@ class Credentials:
 
     def __enter__(self) -> "Credentials":
         if self.uid:
-            os.setgroups(self.groups)
-            os.setegid(self.gid)
-            os.seteuid(self.uid)
+            try:
+                os.setgroups(self.groups)
+                os.setegid(self.gid)
+                os.seteuid(self.uid)
+            except OSError as exc:
+                self.__exit__()
+                raise Failure("no_user", f"cannot act as uid {self.uid}: {exc.strerror}") from None
         return self
 
     def __exit__(self, *exc: object) -> None:
