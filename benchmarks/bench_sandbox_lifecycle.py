@@ -6,6 +6,11 @@ Usage::
 
     python benchmarks/bench_sandbox_lifecycle.py            # reset latency, lifecycle, memory (16 live)
     python benchmarks/bench_sandbox_lifecycle.py live 1000  # 1,000 live sandboxes
+    python benchmarks/bench_sandbox_lifecycle.py workload   # issue 11's workload, model calls as sleeps
+
+``workload`` is issue 11's shape without the HTTP client: 64 episodes × 8 bash steps, each step
+a 200 ms wait standing in for the model, 16 episodes at a time in threads; with and without the
+warm pool, against the same loop with no sandbox at all. It bounds what the backend adds.
 """
 
 from __future__ import annotations
@@ -139,12 +144,46 @@ def live(run_id: str, count: int, workers: int = 8) -> dict[str, object]:
     }
 
 
+def workload(run_id: str, episodes: int = 64, steps: int = 8, concurrency: int = 16,
+             model_s: float = 0.2) -> dict[str, object]:
+    """Issue 11's workload with sleeps for model calls: bare, cold sandboxes, warm pool."""
+    def episode(i: int, sandbox: bool) -> None:
+        box = DockerSandbox(SandboxSpec(run_id=run_id, episode_id=f"w-{i}")).start() if sandbox else None
+        try:
+            for step in range(steps):
+                time.sleep(model_s)
+                if box is not None:
+                    box.exec(f"echo step {step} >> /workspace/log && ls /workspace")
+        finally:
+            if box is not None:
+                box.close()
+
+    def run(sandbox: bool) -> float:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as executor:
+            list(executor.map(lambda i: episode(i, sandbox), range(episodes)))
+        return time.perf_counter() - started
+
+    bare = run(False)
+    cold = run(True)
+    pool.configure(concurrency)
+    pool.prewarm(SandboxSpec(run_id=run_id), concurrency)
+    time.sleep(5)
+    warm = run(True)
+    pool.configure(0)
+    return {"workload": f"{episodes} episodes x {steps} steps, {model_s * 1000:g} ms model, {concurrency} at a time",
+            "bare_s": round(bare, 2), "sandboxes_cold_s": round(cold, 2), "sandboxes_warm_pool_s": round(warm, 2),
+            "cold_over_bare": round(cold / bare, 3), "warm_pool_over_bare": round(warm / bare, 3)}
+
+
 def main() -> None:
     run_id = f"bench-{uuid.uuid4().hex[:8]}"
     load = os.getloadavg()[0]
     try:
-        if sys.argv[1:2] == ["live"]:
-            result: dict[str, object] = {"benchmark": "sandbox_live", **live(run_id, int(sys.argv[2]))}
+        if sys.argv[1:2] == ["workload"]:
+            result: dict[str, object] = {"benchmark": "sandbox_workload", **workload(run_id)}
+        elif sys.argv[1:2] == ["live"]:
+            result = {"benchmark": "sandbox_live", **live(run_id, int(sys.argv[2]))}
         else:
             rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 12
             result = {"benchmark": "sandbox_lifecycle", "rounds": rounds, **reset_latency(run_id, rounds),

@@ -136,7 +136,7 @@ def _get_executor() -> ThreadPoolExecutor:
     global _executor
     with _pools_lock:
         if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="warm-pool")
+            _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="warm-pool")
         return _executor
 
 
