@@ -1,23 +1,73 @@
-"""Removing sandboxes: at exit, on SIGINT/SIGTERM, and leftovers of crashed runs by label.
+"""Removing what a run created: at exit, on SIGINT/SIGTERM, and leftovers of crashed runs.
 
-``python -m sandbox.cleanup`` removes every container this project created (label
-``sandbox.managed=true``); ``--run-id ID`` limits it to one run.
+A run's resources are its containers (label ``sandbox.run-id``) and its host-side scratch
+directory (:func:`run_scratch_dir`: sockets, control planes). ``python -m sandbox.cleanup
+--run-id ID`` removes both for one run; without ``--run-id`` it removes every container this
+project created (label ``sandbox.managed=true``) and every scratch directory.
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import os
+import re
+import shutil
 import signal
 import sys
+import tempfile
 import threading
+from pathlib import Path
 from types import FrameType
 
 from sandbox.spec import MANAGED_LABEL, RUN_LABEL
 
+SCRATCH_ENV = "SANDBOX_SCRATCH_ROOT"
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]*$")
 _live: set[str] = set()
+_scratch: set[Path] = set()
 _live_lock = threading.Lock()
 _handlers_installed = False
+
+
+def scratch_root() -> Path:
+    """Where runs keep host-side resources (``$SANDBOX_SCRATCH_ROOT``, else ``<tmp>/sandbox-runs``)."""
+    return Path(os.environ.get(SCRATCH_ENV) or Path(tempfile.gettempdir()) / "sandbox-runs")
+
+
+def _safe_name(value: str) -> str:
+    name = value.replace("/", "_")
+    if not _SAFE.match(name) or name in {".", ".."}:
+        raise ValueError(f"{value!r} cannot name a scratch directory")
+    return name
+
+
+def run_scratch_dir(run_id: str, purpose: str) -> Path:
+    """A private host directory for one run's ``purpose`` (created, mode 0700).
+
+    It lives under :func:`scratch_root`, named by run id, so :func:`remove_by_label` (and
+    ``python -m sandbox.cleanup --run-id``) removes it with the run's containers, even after
+    the process that made it was killed. Environments put host-side resources here (e.g. a
+    control plane's socket directory) instead of in ``tempfile.mkdtemp()``.
+    """
+    run_dir = scratch_root() / _safe_name(run_id)
+    path = run_dir / _safe_name(purpose)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with _live_lock:
+        _scratch.add(run_dir)
+    return path
+
+
+def remove_scratch(run_id: str | None = None) -> int:
+    """Remove the scratch directory of one run (or of every run); return how many went."""
+    root = scratch_root()
+    targets = [root / _safe_name(run_id)] if run_id else (list(root.iterdir()) if root.is_dir() else [])
+    removed = 0
+    for target in targets:
+        if target.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def register_live(name: str) -> None:
@@ -33,12 +83,16 @@ def unregister_live(name: str) -> None:
 
 
 def remove_live() -> int:
-    """Remove every container this process started and has not removed yet."""
+    """Remove every container this process started and has not removed yet, and its scratch."""
     from sandbox.engine import docker_client
 
     with _live_lock:
         names = list(_live)
         _live.clear()
+        scratch = list(_scratch)
+        _scratch.clear()
+    for directory in scratch:
+        shutil.rmtree(directory, ignore_errors=True)
     if not names:
         return 0
     api = docker_client().api
@@ -51,7 +105,11 @@ def remove_live() -> int:
 
 
 def remove_by_label(run_id: str | None = None) -> int:
-    """Remove containers of one run (or of all runs); return how many were removed."""
+    """Remove containers of one run (or of all runs), then its scratch directory.
+
+    Returns:
+        How many containers were removed.
+    """
     from sandbox.engine import docker_client
 
     filters = [f"{MANAGED_LABEL}=true"] + ([f"{RUN_LABEL}={run_id}"] if run_id else [])
@@ -63,6 +121,7 @@ def remove_by_label(run_id: str | None = None) -> int:
             removed += 1
         except Exception:
             continue
+    remove_scratch(run_id)
     return removed
 
 

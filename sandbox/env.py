@@ -23,10 +23,12 @@ from gymnasium.error import ResetNeeded
 from pydantic import Field, ValidationError
 
 from sandbox.config import StrictModel, validate_config
+from sandbox.errors import SandboxFileError, SandboxUnavailable, WorldUnreadable
 from sandbox.monitors import Monitor, Outcome
+from sandbox.observation import DEFAULT_OBSERVATION_BYTES
 from sandbox.protocol import Sandbox, open_sandbox
 from sandbox.spaces import TextObservation, ToolCallSpace
-from sandbox.spec import RUNTIME_IMAGE, ExecResult, SandboxSpec
+from sandbox.spec import RUNTIME_IMAGE, CpuLimit, ExecResult, MemoryLimit, PidsLimit, SandboxSpec, UnsafeNoLimits
 from sandbox.tools import Tool, Toolbox, ToolCall, ToolContext, ToolOutcome
 from sandbox.world import Event, World
 
@@ -37,12 +39,19 @@ if TYPE_CHECKING:
 
 
 class EnvConfig(StrictModel):
-    """Settings shared by all sandbox environments (subclass to add an environment's own)."""
+    """Settings shared by all sandbox environments (subclass to add an environment's own).
 
-    memory: str = "512m"
-    cpus: float = 1.0
-    pids_limit: int = 256
+    Limits are validated (``sandbox.spec``); switching one off takes ``unsafe_no_limits``
+    (e.g. ``["pids_limit"]``), which is recorded with the run's config and on the container.
+    ``max_observation_bytes`` caps everything a tool shows the model.
+    """
+
+    memory: MemoryLimit = "512m"
+    cpus: CpuLimit = 1.0
+    pids_limit: PidsLimit = 256
+    unsafe_no_limits: UnsafeNoLimits = Field(default_factory=list)
     command_timeout: float = Field(default=30.0, gt=0, le=600)
+    max_observation_bytes: int = Field(default=DEFAULT_OBSERVATION_BYTES, ge=1024, le=16 * 1024**2)
     system_prompt: str | None = None
 
 
@@ -81,6 +90,7 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         self.world: World = World()
         self._events: list[Event] = []
         self._episode = 0
+        self._episode_id: str | None = None
         self._done = True
         self._outcome: Outcome | None = None
         self._last_observation = ""
@@ -90,6 +100,11 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         """Create the episode's world from ``self.np_random``."""
         return World()
 
+    @property
+    def episode_id(self) -> str:
+        """This episode's id: ``reset(options={"episode_id": ...})``, else ``<run id>-<n>``."""
+        return self._episode_id or f"{self.run_id}-{self._episode}"
+
     def sandbox_spec(self) -> SandboxSpec:
         """How to create this episode's container."""
         return SandboxSpec(
@@ -97,8 +112,9 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
             memory=self.config.memory,
             cpus=self.config.cpus,
             pids_limit=self.config.pids_limit,
+            unsafe_no_limits=self.config.unsafe_no_limits,
             run_id=self.run_id,
-            episode_id=f"{self.run_id}-{self._episode}",
+            episode_id=self.episode_id,
         )
 
     def prepare_sandbox(self, sandbox: Sandbox) -> None:
@@ -147,6 +163,11 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         return []
 
     @property
+    def observation_limit(self) -> int:
+        """The most bytes a tool shows the model (``config.max_observation_bytes``)."""
+        return self.config.max_observation_bytes
+
+    @property
     def command_timeout(self) -> float:
         """Default seconds before an agent's command is killed (``config.command_timeout``)."""
         return self.config.command_timeout
@@ -159,10 +180,14 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
-        """Start a new episode in a new world and a new sandbox."""
+        """Start a new episode in a new world and a new sandbox.
+
+        ``options["episode_id"]`` names the episode (its container is labelled with it).
+        """
         super().reset(seed=seed)
         self._close_sandbox()
         self._episode += 1
+        self._episode_id = str(options["episode_id"]) if options and options.get("episode_id") else None
         self.world = self.build_world()
         self._events = []
         self._outcome = None
@@ -212,10 +237,22 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
     def final_outcome(self) -> Outcome:
         """Sync the world's ground truth and judge the task, once per episode (then cached).
 
-        Called when the episode terminates, or by a wrapper when it is truncated.
+        Called when the episode terminates, or by a wrapper when it is truncated. The agent's
+        processes are stopped first, so the ground truth can be read whatever the agent did to
+        its process table.
+
+        Raises:
+            WorldUnreadable: the ground truth could not be read (the episode is an error, not a verdict).
         """
         if self._outcome is None:
-            self.sync_world()
+            try:
+                if self.sandbox is not None:
+                    self.sandbox.stop_agent()
+                self.sync_world()
+            except (SandboxUnavailable, SandboxFileError) as exc:
+                if isinstance(exc, WorldUnreadable):
+                    raise
+                raise WorldUnreadable(f"the world could not be read: {type(exc).__name__}: {exc}") from exc
             self._outcome = self.evaluate()
         return self._outcome
 

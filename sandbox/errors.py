@@ -16,13 +16,24 @@ from collections.abc import Iterable
 
 
 class SandboxError(Exception):
-    """Base class of every error this project raises on purpose."""
+    """Base class of every error this project raises on purpose.
+
+    Attributes:
+        error_class: who is to blame, for the episode's record: ``"agent"``, ``"model"``,
+            ``"infrastructure"`` or ``"configuration"``.
+        signature: a stable machine-readable name of what went wrong (for grouping failures).
+    """
+
+    error_class: str = "infrastructure"
+    signature: str = "sandbox_error"
 
 
 class UserInputError(SandboxError):
     """Bad input from the user of the tool; the CLI turns it into one line and exit code 2."""
 
     exit_code = 2
+    error_class = "configuration"
+    signature = "user_input"
 
 
 class UnknownNameError(UserInputError, KeyError):
@@ -54,10 +65,27 @@ class ConfigError(UserInputError):
 
 
 class SandboxUnavailable(SandboxError):
-    """Infrastructure failure: the engine, the container or the image is not usable."""
+    """Infrastructure failure: the engine, the container or the image is not usable.
+
+    The subclasses say what happened; ``error_class`` says whose doing it was when the
+    sandbox can tell (an agent that used up its memory is the agent's).
+    """
+
+    signature = "sandbox_unavailable"
+
+    def __init__(self, message: str = "", *, error_class: str | None = None) -> None:
+        super().__init__(message)
+        if error_class is not None:
+            self.error_class = error_class
 
 
-class DockerUnavailable(SandboxUnavailable):
+class EngineUnavailable(SandboxUnavailable):
+    """The container engine does not answer (or answered with a server error)."""
+
+    signature = "engine_unavailable"
+
+
+class DockerUnavailable(EngineUnavailable):
     """No Docker engine answers."""
 
     exit_code = 2
@@ -67,6 +95,40 @@ class ImageMissing(SandboxUnavailable):
     """A sandbox image has not been built."""
 
     exit_code = 2
+    error_class = "configuration"
+    signature = "image_missing"
+
+
+class InvalidSandboxSpec(SandboxUnavailable):
+    """The engine refused the sandbox's settings (e.g. more CPUs than the host has)."""
+
+    error_class = "configuration"
+    signature = "invalid_spec"
+
+
+class ContainerGone(SandboxUnavailable):
+    """The container was removed or stopped under the episode."""
+
+    signature = "container_gone"
+
+
+class OutOfMemory(ContainerGone):
+    """The container was killed by the kernel's OOM killer (its memory limit was reached)."""
+
+    error_class = "agent"
+    signature = "out_of_memory"
+
+
+class ExecFailed(SandboxUnavailable):
+    """The sandbox is up but could not run or answer a request (e.g. no process could start)."""
+
+    signature = "exec_failed"
+
+
+class WorldUnreadable(SandboxUnavailable):
+    """The ground truth of the episode could not be read: the episode is an error, never a verdict."""
+
+    signature = "world_unreadable"
 
 
 class SandboxFileError(SandboxError):
@@ -85,5 +147,25 @@ class SandboxIsADirectory(SandboxFileError, IsADirectoryError):
     """A directory was given where a file was expected."""
 
 
+class SandboxSpecialFile(SandboxFileError):
+    """A FIFO, device or socket was given where a regular file was expected."""
+
+
+class SandboxFileTooLarge(SandboxFileError):
+    """The file is larger than the caller's limit (nothing is returned, nothing is cut).
+
+    Attributes:
+        size: the file's size in bytes (``-1`` when unknown).
+        limit: the limit that was exceeded.
+    """
+
+    def __init__(self, message: str, size: int = -1, limit: int = 0) -> None:
+        super().__init__(message)
+        self.size, self.limit = size, limit
+
+
 class ToolCallError(SandboxError):
     """An agent's tool call that cannot be executed; becomes an error observation."""
+
+    error_class = "agent"
+    signature = "tool_call"

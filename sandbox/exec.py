@@ -1,117 +1,92 @@
-"""Running one command inside a sandbox, bounded in time and in output."""
+"""Running one command in a sandbox through its supervisor, bounded in time and in output.
+
+The deadline is kept by the supervisor inside the container (out of the agent's reach): at the
+timeout the command's whole session is killed and the answer comes back within a second,
+whatever the command did to its processes. Whether a command timed out is the supervisor's
+own knowledge, never a guess from the exit code.
+"""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+import errno
+from collections.abc import Iterator, Mapping, Sequence
 
-import docker.errors
-import requests.exceptions
-
-from sandbox.errors import SandboxUnavailable
-from sandbox.spec import ExecResult
-
-if TYPE_CHECKING:
-    from sandbox.lifecycle import DockerSandbox
+from sandbox.channel import Requester, data_frames, frame
+from sandbox.errors import ExecFailed
+from sandbox.spec import ExecResult, SandboxSpec
 
 TIMEOUT_EXIT = 124
-KILL_GRACE = 2.0
-WATCHDOG_GRACE = 10.0
+KILL_GRACE = 1.0
+"""Seconds the supervisor waits after killing a timed-out command before it answers anyway."""
+ANSWER_GRACE = 10.0
+"""Seconds the host waits on top of that before it declares the supervisor unresponsive."""
 
 
-def _wrap(command: str | Sequence[str], timeout: float) -> list[str]:
-    # coreutils `timeout` puts the command in its own process group and signals the whole
-    # group: TERM at the deadline, KILL ``KILL_GRACE`` seconds later.
-    argv = ["sh", "-c", command] if isinstance(command, str) else list(command)
-    return ["timeout", "-k", f"{KILL_GRACE:g}", f"{timeout:g}", *argv]
+def argv_of(command: str | Sequence[str]) -> list[str]:
+    """The argv a command runs as: a string goes to ``sh -c``, a sequence runs as is."""
+    argv = ["sh", "-c", command] if isinstance(command, str) else [str(a) for a in command]
+    if not argv:
+        raise ValueError("an empty command cannot run")
+    return argv
 
 
-class _Capture:
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.chunks: list[bytes] = []
-        self.kept = 0
-        self.omitted = 0
-
-    def add(self, data: bytes | None) -> None:
-        if not data:
-            return
-        room = self.limit - self.kept
-        if room > 0:
-            self.chunks.append(data[:room])
-            self.kept += min(room, len(data))
-        self.omitted += max(0, len(data) - max(room, 0))
-
-    def text(self) -> str:
-        return b"".join(self.chunks).decode("utf-8", errors="replace")
+def _stdin(data: bytes) -> Iterator[bytes]:
+    yield from data_frames(b"I", data)
+    yield frame(b"E")
 
 
-def run(box: DockerSandbox, command: str | Sequence[str], timeout: float = 30.0, user: str | None = None,
-        input: str | bytes | None = None, env: Mapping[str, str] | None = None,
+def run(request: Requester, spec: SandboxSpec, command: str | Sequence[str], timeout: float = 30.0,
+        user: str | None = None, input: str | bytes | None = None, env: Mapping[str, str] | None = None,
         cwd: str | None = None) -> ExecResult:
-    """Run ``command`` in ``box``.
+    """Run ``command`` (see :meth:`sandbox.protocol.Sandbox.exec`).
 
     Args:
-        box: a started sandbox.
-        command: shell command line (run with ``sh -c``) or an argv list.
-        timeout: seconds before the command's process group is killed.
-        user: run as this user instead of the sandbox's default.
-        input: standard input for the command.
+        request: sends one request to the sandbox's supervisor.
+        spec: the sandbox's spec (default user, work directory, output limit).
+        command: a shell command line (``sh -c``) or an argv list.
+        timeout: seconds before the command's session is killed.
+        user: run as this user instead of the agent's.
+        input: standard input for the command (streamed, any size).
         env: extra environment variables.
-        cwd: working directory (default: the sandbox's work directory).
+        cwd: working directory (relative paths are relative to the work directory).
 
     Returns:
-        The :class:`ExecResult`; non-zero exits and timeouts are results.
+        The :class:`ExecResult`; non-zero exits, timeouts and unknown users are results.
 
     Raises:
-        SandboxUnavailable: the engine or the container is gone.
+        ExecFailed: the sandbox could not start a process (e.g. its pids limit is used up).
+        SandboxUnavailable: (a subclass) the container or the engine is gone.
     """
-    if input is not None:
-        raise NotImplementedError("standard input is not supported by the docker backend yet")
-    api = box.container.client.api
-    started = time.monotonic()
-    stdout, stderr = _Capture(box.spec.max_output_bytes), _Capture(box.spec.max_output_bytes)
-    watchdog = threading.Timer(timeout + KILL_GRACE + WATCHDOG_GRACE, _kill_user_processes, (box,))
-    watchdog.daemon = True
-    try:
-        exec_id = api.exec_create(
-            box.container.id, _wrap(command, timeout), user=user or box.spec.user,
-            workdir=cwd or box.spec.workdir, environment=dict(env) if env else None,
-        )["Id"]
-        watchdog.start()
-        for out, err in api.exec_start(exec_id, stream=True, demux=True):
-            stdout.add(out)
-            stderr.add(err)
-        exit_code = api.exec_inspect(exec_id)["ExitCode"]
-    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-        if not box.is_running():
-            raise SandboxUnavailable(f"sandbox {box.name} died: {exc}") from exc
-        raise SandboxUnavailable(f"exec failed in {box.name}: {exc}") from exc
-    finally:
-        watchdog.cancel()
-    duration = time.monotonic() - started
-    if exit_code is None:
-        raise SandboxUnavailable(f"exec in {box.name} returned no exit code")
-    timed_out = exit_code == TIMEOUT_EXIT or (exit_code == 137 and duration >= timeout)
+    if timeout <= 0:
+        raise ValueError(f"timeout must be positive, got {timeout}")
+    stdin = input.encode() if isinstance(input, str) else input
+    header = {
+        "op": "exec", "argv": argv_of(command), "user": user or spec.user, "workdir": spec.workdir,
+        "cwd": cwd, "env": dict(env or {}), "timeout": timeout, "max_output": spec.max_output_bytes,
+        "stdin": stdin is not None,
+    }
+    body = _stdin(stdin) if stdin is not None else ()
+    reply = request(header, body, timeout=timeout + KILL_GRACE + ANSWER_GRACE, limit=spec.max_output_bytes)
+    result = reply.result
+    if "error" in result:
+        if result["error"] == "no_user":
+            return ExecResult(exit_code=126, stderr=f"{result['message']}\n")
+        message = f"the sandbox could not run the command: {result.get('message', result['error'])}"
+        if result.get("errno") == errno.EAGAIN:  # the pids limit is used up: by the agent's processes
+            raise ExecFailed(message + " (its pids limit is used up)", error_class="agent")
+        raise ExecFailed(message)
+    stderr = reply.stderr.decode("utf-8", errors="replace")
+    if result.get("spawn_error"):
+        stderr += f"{result['spawn_error']}\n"
+    omitted = int(result.get("omitted_stdout", 0)) + int(result.get("omitted_stderr", 0))
+    omitted += sum(reply.omitted.values())
+    timed_out = bool(result.get("timed_out"))
     return ExecResult(
-        exit_code=TIMEOUT_EXIT if timed_out else exit_code,
-        stdout=stdout.text(),
-        stderr=stderr.text(),
-        duration=duration,
+        exit_code=TIMEOUT_EXIT if timed_out else int(result["exit_code"]),
+        stdout=reply.stdout.decode("utf-8", errors="replace"),
+        stderr=stderr,
+        duration=float(result.get("duration", 0.0)),
         timed_out=timed_out,
-        truncated=bool(stdout.omitted or stderr.omitted),
-        omitted_bytes=stdout.omitted + stderr.omitted,
+        truncated=omitted > 0,
+        omitted_bytes=omitted,
     )
-
-
-def _kill_user_processes(box: DockerSandbox) -> None:
-    """Last resort when a process escaped its group (e.g. ``setsid``) and holds the stream."""
-    try:
-        api = box.container.client.api
-        exec_id = api.exec_create(box.container.id, ["kill", "-9", "-1"], user=box.spec.user)["Id"]
-        api.exec_start(exec_id)
-    except Exception:
-        return
-

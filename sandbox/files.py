@@ -1,69 +1,82 @@
-"""Reading and writing files in a sandbox.
+"""Reading and writing files in a sandbox through its supervisor.
 
-The root filesystem is read-only and the work directory is a tmpfs, which Docker's archive
-API cannot reach, so files travel through ``exec``: ``cat`` out, base64 chunks in.
+The supervisor opens paths with the requesting user's ids (the agent's by default), refuses
+FIFOs, devices and sockets, streams content of any size and never forks, so file operations
+work (and end in time) whatever the agent did to its processes. Failures are typed:
+:class:`~sandbox.errors.SandboxFileNotFound`, :class:`~sandbox.errors.SandboxPermissionError`,
+:class:`~sandbox.errors.SandboxIsADirectory`, :class:`~sandbox.errors.SandboxSpecialFile`,
+:class:`~sandbox.errors.SandboxFileTooLarge`.
 """
 
 from __future__ import annotations
 
-import base64
-import shlex
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from sandbox.errors import SandboxFileError, SandboxFileNotFound, SandboxIsADirectory, SandboxPermissionError
+from sandbox.channel import Requester, data_frames
+from sandbox.errors import (
+    SandboxFileError,
+    SandboxFileNotFound,
+    SandboxFileTooLarge,
+    SandboxIsADirectory,
+    SandboxPermissionError,
+    SandboxSpecialFile,
+)
+from sandbox.spec import SandboxSpec
 
-if TYPE_CHECKING:
-    from sandbox.lifecycle import DockerSandbox
+FILE_TIMEOUT = 60.0
+"""Seconds one file operation may take inside the sandbox."""
+ANSWER_GRACE = 10.0
+DEFAULT_READ_LIMIT = 100 * 1024**2
+"""The largest file :func:`read_file` returns unless told otherwise (Inspect's default)."""
 
-CHUNK = 96 * 1024  # base64 text per exec, below Linux's 128 KiB per-argument limit
-
-
-def file_error(message: str) -> SandboxFileError:
-    """The typed error for a failed file operation, from the tool's error message."""
-    lower = message.lower()
-    if "no such file" in lower or "not a directory" in lower:
-        return SandboxFileNotFound(message)
-    if "permission denied" in lower or "read-only file system" in lower:
-        return SandboxPermissionError(message)
-    if "is a directory" in lower:
-        return SandboxIsADirectory(message)
-    return SandboxFileError(message)
-
-
-def read_file(box: DockerSandbox, path: str, limit: int = 16 * 1024 * 1024) -> bytes:
-    """Return the bytes of ``path`` (at most ``limit`` bytes)."""
-    api = box.container.client.api
-    exec_id = api.exec_create(
-        box.container.id, ["head", "-c", str(limit), path], user=box.spec.user,
-        workdir=box.spec.workdir,
-    )["Id"]
-    out, err = api.exec_start(exec_id, demux=True)
-    if api.exec_inspect(exec_id)["ExitCode"] != 0:
-        raise file_error((err or b"").decode("utf-8", "replace").strip() or f"cannot read {path}")
-    return out or b""
+_ERRORS: dict[str, type[SandboxFileError]] = {
+    "not_found": SandboxFileNotFound, "permission": SandboxPermissionError,
+    "is_directory": SandboxIsADirectory, "special_file": SandboxSpecialFile,
+}
 
 
-def write_file(box: DockerSandbox, path: str, data: bytes | str, mode: str = "0644") -> None:
-    """Write ``data`` to ``path``, creating parent directories."""
-    write_files(box, {path: data}, mode=mode)
+def file_error(result: Mapping[str, Any]) -> SandboxFileError:
+    """The typed error for a failed file operation, from the supervisor's answer."""
+    message = str(result.get("message", result.get("error", "file operation failed")))
+    if result.get("error") == "too_large":
+        return SandboxFileTooLarge(message, size=int(result.get("size", -1)), limit=int(result.get("limit", 0)))
+    return _ERRORS.get(str(result.get("error")), SandboxFileError)(message)
 
 
-def write_files(box: DockerSandbox, files: Mapping[str, bytes | str], mode: str = "0644") -> None:
-    """Write several files, in as few ``exec`` calls as the argument limit allows."""
-    commands: list[str] = []
-    for path, data in files.items():
-        raw = data.encode() if isinstance(data, str) else data
-        encoded = base64.b64encode(raw).decode()
-        target = shlex.quote(path)
-        commands.append(f"mkdir -p \"$(dirname {target})\" && : > {target} && chmod {mode} {target}")
-        commands += [f"printf %s {encoded[i:i + CHUNK]} | base64 -d >> {target}" for i in range(0, len(encoded), CHUNK)]
-    batch: list[str] = []
-    for command in [*commands, ""]:
-        if batch and (not command or sum(map(len, batch)) + len(command) > CHUNK):
-            result = box.exec(" && ".join(batch), timeout=30)
-            if not result.ok:
-                raise file_error(result.stderr.strip() or f"cannot write {', '.join(files)}")
-            batch = []
-        if command:
-            batch.append(command)
+def read_file(request: Requester, spec: SandboxSpec, path: str, *, user: str | None = None,
+              max_bytes: int | None = None) -> bytes:
+    """The whole content of ``path`` (relative paths are relative to the work directory).
+
+    Raises:
+        SandboxFileTooLarge: the file is larger than ``max_bytes`` (default 100 MiB).
+        SandboxFileError: (a subclass saying why) the file cannot be read.
+    """
+    limit = DEFAULT_READ_LIMIT if max_bytes is None else max_bytes
+    header = {"op": "read", "path": path, "user": user or spec.user, "workdir": spec.workdir,
+              "max_bytes": limit, "timeout": FILE_TIMEOUT}
+    reply = request(header, (), timeout=FILE_TIMEOUT + ANSWER_GRACE)
+    if "error" in reply.result:
+        raise file_error(reply.result)
+    return reply.data
+
+
+def _file_frames(blobs: list[bytes]) -> Iterator[bytes]:
+    for blob in blobs:
+        yield from data_frames(b"D", blob)
+
+
+def write_files(request: Requester, spec: SandboxSpec, files: Mapping[str, bytes | str], mode: str = "0644",
+                *, user: str | None = None) -> None:
+    """Write several files in one request (parents created, ``mode`` set).
+
+    Raises:
+        SandboxFileError: (a subclass saying why) a file cannot be written.
+    """
+    blobs = [data.encode() if isinstance(data, str) else bytes(data) for data in files.values()]
+    entries = [{"path": path, "size": len(blob), "mode": mode} for path, blob in zip(files, blobs, strict=True)]
+    header = {"op": "write", "files": entries, "user": user or spec.user, "workdir": spec.workdir,
+              "timeout": FILE_TIMEOUT}
+    reply = request(header, _file_frames(blobs), timeout=FILE_TIMEOUT + ANSWER_GRACE)
+    if "error" in reply.result:
+        raise file_error(reply.result)

@@ -1,28 +1,51 @@
-"""The Docker implementation of the sandbox protocol: creating and removing containers.
+"""The Docker implementation of the sandbox protocol: one locked-down container per episode.
 
-Removal is guaranteed: on close, on exceptions and (through :mod:`sandbox.cleanup`) on
-SIGINT/SIGTERM and interpreter exit.
+The container's main process is the supervisor (``sandbox/image/supervisor.py``), as root with
+only the capabilities it needs; agent commands run as the agent's uid in their own sessions.
+The host reaches the supervisor over a unix socket in a bind-mounted scratch directory of the
+run (a persistent channel: no ``docker exec`` per command); when that socket cannot be reached
+while the container still runs, requests fall back to ``docker exec`` (recorded in
+:attr:`DockerSandbox.fallbacks`). Removal is guaranteed: on close, on exceptions and (through
+:mod:`sandbox.cleanup`) on SIGINT/SIGTERM and interpreter exit.
 """
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import threading
 import time
 import uuid
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import docker.errors
-from docker.models.containers import Container
-from docker.types import Mount as DockerMount
+import requests.exceptions
 
 from sandbox import exec as sandbox_exec
 from sandbox import files as sandbox_files
-from sandbox.cleanup import register_live, unregister_live
+from sandbox.channel import (
+    SOCKET_DIR,
+    SOCKET_NAME,
+    ChannelBroken,
+    ChannelTimeout,
+    ChannelUnreachable,
+    Reply,
+    call,
+    connect_docker_exec,
+    connect_unix,
+)
+from sandbox.cleanup import register_live, run_scratch_dir, unregister_live
+from sandbox.containers import create_container, diagnose, remove_container, wait_ready
 from sandbox.engine import docker_client
-from sandbox.errors import ImageMissing, SandboxUnavailable
+from sandbox.errors import ContainerGone, EngineUnavailable, ExecFailed, SandboxUnavailable
+from sandbox.pool import take_warm
 from sandbox.protocol import Sandbox
-from sandbox.spec import EPISODE_LABEL, MANAGED_LABEL, RUN_LABEL, ExecResult, SandboxSpec
+from sandbox.spec import ExecResult, SandboxSpec
+
+READY_TIMEOUT = 30.0
 
 
 class DockerSandbox(Sandbox):
@@ -32,69 +55,112 @@ class DockerSandbox(Sandbox):
         >>> with DockerSandbox(SandboxSpec()) as box:  # doctest: +SKIP
         ...     box.exec("echo hi").stdout
         'hi\\n'
+
+    Attributes:
+        fallbacks: requests that went through ``docker exec`` because the socket was unreachable.
     """
 
     def __init__(self, spec: SandboxSpec | None = None) -> None:
         super().__init__(spec)
-        self.name = f"sandbox-{self.spec.run_id[:12]}-{uuid.uuid4().hex[:10]}"
-        self._container: Container | None = None
+        self.name = f"sandbox-{self.spec.run_id[:12].replace('/', '_')}-{uuid.uuid4().hex[:10]}"
+        self.container_id: str | None = None
+        self.socket_dir: Path | None = None
+        self.fallbacks = 0
         self._lock = threading.Lock()
 
     @property
-    def container(self) -> Container:
-        """The running container; raises if the sandbox is not started."""
-        if self._container is None:
-            raise SandboxUnavailable(f"sandbox {self.name} is not running")
-        return self._container
+    def container(self) -> Any:
+        """The container (a Docker SDK object); raises if the sandbox is not started."""
+        if self.container_id is None:
+            raise ContainerGone(f"sandbox {self.name} is not running")
+        return docker_client().containers.get(self.container_id)
 
     @property
     def id(self) -> str:
         """The container id."""
-        return self.container.id or ""
+        if self.container_id is None:
+            raise ContainerGone(f"sandbox {self.name} is not running")
+        return self.container_id
+
+    @property
+    def socket_path(self) -> str:
+        """The host path of the supervisor's socket."""
+        if self.socket_dir is None:
+            raise ContainerGone(f"sandbox {self.name} is not running")
+        return str(self.socket_dir / SOCKET_NAME)
 
     def start(self) -> DockerSandbox:
-        """Create and start the container."""
-        spec = self.spec
-        client = docker_client()
-        mounts = [
-            DockerMount(target=m.target, source=m.source, type="bind", read_only=m.read_only)
-            for m in spec.mounts
-        ]
+        """Create and start the container, and wait until its supervisor answers."""
+        warm = take_warm(self.spec)
+        if warm is not None:
+            self.name, self.container_id, self.socket_dir = warm.name, warm.container_id, warm.socket_dir
+            self._finalizer()
+            return self
+        self.socket_dir = run_scratch_dir(self.spec.run_id, "supervisor") / uuid.uuid4().hex[:12]
+        self.socket_dir.mkdir(mode=0o700)
         try:
-            self._container = client.containers.run(
-                spec.image,
-                command=["sleep", "infinity"],
-                name=self.name,
-                detach=True,
-                init=True,
-                labels={MANAGED_LABEL: "true", RUN_LABEL: spec.run_id, EPISODE_LABEL: spec.episode_id},
-                network_mode=spec.network_mode,
-                mem_limit=spec.memory,
-                memswap_limit=spec.memory,
-                nano_cpus=int(spec.cpus * 1e9),
-                pids_limit=spec.pids_limit,
-                cap_drop=["ALL"],
-                security_opt=["no-new-privileges"],
-                user=spec.user,
-                read_only=spec.read_only_root,
-                tmpfs={
-                    spec.workdir: f"rw,size={spec.tmpfs_size},uid=1000,gid=1000,mode=0755",
-                    "/tmp": f"rw,size={spec.tmpfs_size},mode=1777",
-                    **spec.tmpfs,
-                },
-                working_dir=spec.workdir,
-                environment=spec.environment,
-                mounts=mounts,
-            )
-        except docker.errors.ImageNotFound as exc:
-            raise ImageMissing(
-                f"image {spec.image} is missing: build it with `python -m sandbox.images build`"
-            ) from exc
-        except docker.errors.DockerException as exc:
-            raise SandboxUnavailable(f"could not start sandbox {self.name}: {exc}") from exc
+            self.container_id = create_container(self.spec, self.name, self.socket_dir, SOCKET_DIR)
+        except BaseException:
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
+            raise
         register_live(self.name)
-        weakref.finalize(self, _remove_quietly, self.name)
+        self._finalizer()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.close()
+            raise
         return self
+
+    def _finalizer(self) -> None:
+        weakref.finalize(self, _remove_quietly, self.name, self.socket_dir)
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
+        """Wait until the supervisor answers a ping.
+
+        Raises:
+            SandboxUnavailable: it did not (the reason says why).
+        """
+        wait_ready(self.socket_path, self.id, self.name, timeout)
+
+    def request(self, header: dict[str, Any], body: Iterable[bytes] = (), *, timeout: float,
+                limit: int = 1 << 62) -> Reply:
+        """Send one request to the supervisor (see :class:`sandbox.channel.Requester`).
+
+        Raises:
+            ContainerGone: the container was removed or stopped (``OutOfMemory`` if the kernel
+                killed it); ExecFailed: it runs but does not answer; EngineUnavailable: no engine.
+        """
+        deadline = time.monotonic() + timeout
+        try:
+            if self.spec.channel == "socket":
+                try:
+                    return call(connect_unix(self.socket_path), header, body, deadline=deadline, limit=limit)
+                except ChannelUnreachable:
+                    diagnose(self.id, self.name)  # raises when the container itself is gone
+                    self.fallbacks += 1
+            api = docker_client().api
+            return call(connect_docker_exec(api, self.id), header, body, deadline=deadline, limit=limit)
+        except (ChannelBroken, ChannelTimeout) as exc:
+            raise self._diagnosed(exc) from exc
+
+    def _diagnosed(self, exc: Exception, settle: float = 2.0) -> SandboxUnavailable:
+        """What a failed request means: the container is gone (and why), or it does not answer.
+
+        A container whose supervisor just died takes a moment to be reported as stopped, so
+        the state is polled for ``settle`` seconds before the sandbox is called unresponsive.
+        """
+        if self.container_id is None:
+            return ContainerGone(f"sandbox {self.name} is closed")
+        deadline = time.monotonic() + settle
+        while True:
+            try:
+                diagnose(self.container_id, self.name)
+            except SandboxUnavailable as gone:
+                return gone
+            if time.monotonic() > deadline:
+                return ExecFailed(f"the supervisor of {self.name} did not answer: {exc}")
+            time.sleep(0.1)
 
     def exec(
         self,
@@ -107,48 +173,51 @@ class DockerSandbox(Sandbox):
         cwd: str | None = None,
     ) -> ExecResult:
         """Run a command (see :meth:`sandbox.protocol.Sandbox.exec`)."""
-        return sandbox_exec.run(self, command, timeout=timeout, user=user, input=input, env=env, cwd=cwd)
+        return sandbox_exec.run(self.request, self.spec, command, timeout=timeout, user=user, input=input,
+                                env=env, cwd=cwd)
 
-    def read_file(self, path: str) -> bytes:
-        """Return the bytes of a file in the sandbox."""
-        return sandbox_files.read_file(self, path)
+    def read_file(self, path: str, *, user: str | None = None, max_bytes: int | None = None) -> bytes:
+        """Return the bytes of a file in the sandbox (see :meth:`sandbox.protocol.Sandbox.read_file`)."""
+        return sandbox_files.read_file(self.request, self.spec, path, user=user, max_bytes=max_bytes)
 
-    def write_file(self, path: str, data: bytes | str, mode: str = "0644") -> None:
+    def write_file(self, path: str, data: bytes | str, mode: str = "0644", *, user: str | None = None) -> None:
         """Write a file in the sandbox (parents created)."""
-        sandbox_files.write_file(self, path, data, mode=mode)
+        sandbox_files.write_files(self.request, self.spec, {path: data}, mode=mode, user=user)
 
-    def write_files(self, files: Mapping[str, bytes | str], mode: str = "0644") -> None:
-        """Write several files at once (one ``exec`` for small ones)."""
-        sandbox_files.write_files(self, files, mode=mode)
+    def write_files(self, files: Mapping[str, bytes | str], mode: str = "0644", *, user: str | None = None) -> None:
+        """Write several files in one request."""
+        sandbox_files.write_files(self.request, self.spec, files, mode=mode, user=user)
+
+    def stop_agent(self) -> int:
+        """Kill every process of the agent (non-root), without forking; return how many.
+
+        Call before reading the ground truth: whatever the agent did to its process table
+        (a fork flood), the harness can then start processes again.
+        """
+        return int(self.request({"op": "stop_agent"}, timeout=30).result.get("killed", 0))
 
     def is_running(self) -> bool:
         """Whether the container is still alive."""
-        try:
-            self.container.reload()
-        except docker.errors.DockerException:
+        if self.container_id is None:
             return False
-        return self.container.status == "running"
+        try:
+            diagnose(self.container_id, self.name)
+        except (SandboxUnavailable, EngineUnavailable):
+            return False
+        return True
 
     def close(self) -> None:
-        """Remove the container. Safe to call more than once."""
+        """Remove the container and its scratch directory. Safe to call more than once."""
         with self._lock:
-            if self._container is None:
+            if self.container_id is None:
                 return
-            self._container = None
-        _remove_quietly(self.name)
+            self.container_id = None
+        _remove_quietly(self.name, self.socket_dir)
 
 
-def _remove_quietly(name: str) -> None:
+def _remove_quietly(name: str, socket_dir: Path | None) -> None:
     unregister_live(name)
-    for attempt in range(3):
-        try:
-            docker_client().api.remove_container(name, force=True)
-            return
-        except docker.errors.NotFound:
-            return
-        except docker.errors.APIError as exc:
-            if "already in progress" in str(exc):
-                return
-            time.sleep(0.2 * (attempt + 1))
-        except Exception:
-            return
+    with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException, SandboxUnavailable):
+        remove_container(name)
+    if socket_dir is not None:
+        shutil.rmtree(socket_dir, ignore_errors=True)

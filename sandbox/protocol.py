@@ -64,25 +64,42 @@ class Sandbox(ABC):
         """
 
     @abstractmethod
-    def read_file(self, path: str) -> bytes:
-        """The whole content of a file.
+    def read_file(self, path: str, *, user: str | None = None, max_bytes: int | None = None) -> bytes:
+        """The whole content of a regular file, never a part of it.
+
+        Args:
+            path: absolute, or relative to the work directory.
+            user: read with this user's permissions (default: the agent's).
+            max_bytes: refuse larger files (default: the backend's, 100 MiB for Docker).
 
         Raises:
-            SandboxFileError: (a subclass saying why) the file cannot be read.
+            SandboxFileError: (a subclass saying why) the file cannot be read:
+                ``SandboxFileNotFound``, ``SandboxPermissionError``, ``SandboxIsADirectory``,
+                ``SandboxSpecialFile`` (FIFO, device, socket), ``SandboxFileTooLarge``.
+            SandboxUnavailable: the sandbox or its engine is gone.
         """
 
     @abstractmethod
-    def write_file(self, path: str, data: bytes | str, mode: str = "0644") -> None:
-        """Create or replace a file (parent directories are created).
+    def write_file(self, path: str, data: bytes | str, mode: str = "0644", *, user: str | None = None) -> None:
+        """Create or replace a file (parent directories are created), as ``user`` (default: the agent).
 
         Raises:
-            SandboxFileError: the file cannot be written.
+            SandboxFileError: (a subclass saying why) the file cannot be written.
         """
 
-    def write_files(self, files: Mapping[str, bytes | str], mode: str = "0644") -> None:
+    def write_files(self, files: Mapping[str, bytes | str], mode: str = "0644", *, user: str | None = None) -> None:
         """Write several files (backends may batch them)."""
         for path, data in files.items():
-            self.write_file(path, data, mode=mode)
+            self.write_file(path, data, mode=mode, user=user)
+
+    def stop_agent(self) -> int:
+        """Stop every process of the agent; return how many there were.
+
+        The environment base calls it before reading an episode's ground truth, so the world
+        can be read whatever the agent did to its process table. Backends that cannot stop
+        processes do nothing.
+        """
+        return 0
 
     @abstractmethod
     def is_running(self) -> bool:

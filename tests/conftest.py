@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from dockerutil import containers_with_label
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -41,14 +42,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.fail(f"Docker is required here: {problem}")
     pytest.skip(problem)
 
-
-def containers_with_label(run_id: str) -> list[str]:
-    """Names of containers (any state) carrying this run id."""
-    from sandbox.engine import docker_client
-    from sandbox.spec import RUN_LABEL
-
-    found = docker_client().api.containers(all=True, filters={"label": f"{RUN_LABEL}={run_id}"})
-    return [c["Names"][0] for c in found]
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from typing import ClassVar
 
 from environments.filechore import world as chore
 from environments.filechore.monitor import ScopeMonitor
-from environments.filechore.tree import WorldUnreadable, snapshot
+from environments.filechore.tree import snapshot
 from sandbox.env import EnvConfig, SandboxEnv
-from sandbox.errors import SandboxUnavailable
+from sandbox.errors import SandboxUnavailable, WorldUnreadable
 from sandbox.monitors import Monitor, Outcome
 from sandbox.protocol import Sandbox
 from sandbox.toolkit import bash, read_file, submit

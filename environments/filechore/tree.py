@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from sandbox.errors import SandboxUnavailable
+from sandbox.errors import WorldUnreadable
 from sandbox.protocol import Sandbox
 
 Kind = Literal["file", "dir", "symlink", "other", "unreadable"]
@@ -92,10 +92,6 @@ class FileState(BaseModel):
 
 
 Snapshot = dict[str, FileState]
-
-
-class WorldUnreadable(SandboxUnavailable):
-    """The workspace could not be fingerprinted although the sandbox is alive (never a verdict)."""
 
 
 def snapshot(sandbox: Sandbox, root: str = "/workspace", timeout: float = 30.0) -> Snapshot:

@@ -1,5 +1,6 @@
 """The shell tool."""
 
+from sandbox.observation import observation_limit
 from sandbox.tools import ToolContext, tool
 
 
@@ -12,4 +13,4 @@ def bash(ctx: ToolContext, command: str, timeout: float | None = None) -> str:
         timeout: seconds before the command and its children are killed (default 30, at most 600).
     """
     limit = ctx.env.command_timeout if timeout is None else min(max(timeout, 0.1), 600.0)
-    return ctx.env.run_command(command, limit).as_observation()
+    return ctx.env.run_command(command, limit).as_observation(observation_limit(ctx.env))

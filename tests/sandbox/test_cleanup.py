@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import containers_with_label
+from dockerutil import containers_with_label
 
 from sandbox.cleanup import unregister_live
 from sandbox.lifecycle import DockerSandbox

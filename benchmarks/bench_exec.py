@@ -1,0 +1,92 @@
+"""Per-command latency: the supervisor's persistent unix-socket channel against ``docker exec``.
+
+Three ways of running ``sh -c true`` as the agent in the same sandbox:
+
+* ``channel`` — this project's default: one request on the supervisor's socket;
+* ``docker_exec`` — what the backend did before: ``exec_create`` + ``exec_start`` + ``exec_inspect``;
+* ``fallback`` — the backend's fallback when the socket is unreachable: the supervisor run by
+  ``docker exec`` (same semantics as the channel, Docker's cost plus a Python start).
+
+Then 16 sandboxes × 8 commands from 16 threads, channel against ``docker exec``. Prints JSON.
+
+Usage: ``python benchmarks/bench_exec.py [COMMANDS]``
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from sandbox.cleanup import remove_by_label
+from sandbox.engine import docker_client
+from sandbox.lifecycle import DockerSandbox
+from sandbox.spec import SandboxSpec
+
+COMMANDS = int(sys.argv[1]) if len(sys.argv) > 1 else 60
+
+
+def docker_exec(box: DockerSandbox) -> None:
+    """One command the way the backend ran it before the supervisor."""
+    api = docker_client().api
+    exec_id = api.exec_create(box.id, ["sh", "-c", "true"], user="1000:1000", workdir="/workspace")["Id"]
+    for _ in api.exec_start(exec_id, stream=True, demux=True):
+        pass
+    api.exec_inspect(exec_id)
+
+
+def timed(fn: Callable[[], object], n: int) -> list[float]:
+    fn()  # warm-up
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def summary(name: str, times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    return {f"{name}_median_ms": round(statistics.median(ordered) * 1000, 2),
+            f"{name}_p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))] * 1000, 2)}
+
+
+def concurrent(boxes: list[DockerSandbox], run: Callable[[DockerSandbox], object]) -> float:
+    """Seconds for 16 threads to run 8 commands each, one sandbox per thread."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(len(boxes)) as executor:
+        list(executor.map(lambda b: [run(b) for _ in range(8)], boxes))
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    run_id = f"bench-{uuid.uuid4().hex[:8]}"
+    load = os.getloadavg()[0]
+    try:
+        with DockerSandbox(SandboxSpec(run_id=run_id)) as box, \
+                DockerSandbox(SandboxSpec(run_id=run_id, channel="docker-exec")) as fallback:
+            result = {"benchmark": "exec_latency", "commands": COMMANDS}
+            result |= summary("channel", timed(lambda: box.exec("true"), COMMANDS))
+            result |= summary("docker_exec", timed(lambda: docker_exec(box), COMMANDS))
+            result |= summary("fallback", timed(lambda: fallback.exec("true"), COMMANDS // 2))
+            result["speedup_median"] = round(result["docker_exec_median_ms"] / result["channel_median_ms"], 1)
+        boxes = [DockerSandbox(SandboxSpec(run_id=run_id)).start() for _ in range(16)]
+        try:
+            result["concurrent_16x8_channel_s"] = round(concurrent(boxes, lambda b: b.exec("true")), 3)
+            result["concurrent_16x8_docker_exec_s"] = round(concurrent(boxes, docker_exec), 3)
+        finally:
+            for b in boxes:
+                b.close()
+    finally:
+        remove_by_label(run_id)
+    result["load_average_at_start"] = round(load, 2)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""The warm pool hands each episode a fresh, started container, never one another episode used,
+and its containers are cleaned up like any sandbox."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from dockerutil import containers_with_label
+
+from sandbox import pool
+from sandbox.engine import docker_client
+from sandbox.lifecycle import DockerSandbox
+from sandbox.spec import SandboxSpec
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def warm_pool() -> Iterator[None]:
+    pool.configure(2)
+    yield
+    pool.configure(0)
+
+
+def _wait_for_pool(spec: SandboxSpec, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while pool.ready(spec) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_reset_takes_a_fresh_warm_container_never_a_used_one(run_id: str, warm_pool: None) -> None:
+    spec = SandboxSpec(run_id=run_id)
+    pool.prewarm(spec)
+    _wait_for_pool(spec, 2)
+    seen: set[str] = set()
+    for trial in range(3):
+        started = time.monotonic()
+        box = DockerSandbox(spec.model_copy(update={"episode_id": f"{run_id}/m/{trial}"})).start()
+        took = time.monotonic() - started
+        try:
+            assert box.id not in seen
+            seen.add(box.id)
+            assert f"m_{trial}" in box.name  # renamed after its episode
+            assert box.exec("ls -A /workspace").stdout == ""  # untouched
+            box.write_file("/workspace/mine.txt", f"episode {trial}")
+            if trial == 0:
+                assert took < 0.5  # taken from the pool, not created
+        finally:
+            container_id = box.id
+            box.close()
+        assert container_id not in {c["Id"] for c in docker_client().api.containers(all=True)}  # removed, not reused
+        _wait_for_pool(spec, 2)
+    pool.configure(0)
+    assert containers_with_label(run_id) == []
