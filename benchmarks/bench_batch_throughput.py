@@ -122,7 +122,7 @@ def breakdown(episodes: list[Any]) -> dict[str, Any]:
         for field in ("queue_s", "reset_s", "judge_s", "close_s"):
             values = [getattr(t, field) for t in timings]
             out[f"{field}_median"] = round(statistics.median(values), 3)
-        tool = [getattr(t, "tools_s") / max(len(e.steps), 1) for t, e in zip(timings, episodes, strict=True)]
+        tool = [t.tools_s / max(len(e.steps), 1) for t, e in zip(timings, episodes, strict=True)]
         out["tool_s_per_step_median"] = round(statistics.median(tool), 4)
     return out
 
