@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
 from rich.console import Console
 
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         from sandbox.run.batch import Batch
         from sandbox.run.cost import check_cost_cap
         from sandbox.run.scenarios import load_run_config
+        from sandbox.run.store import RunStore
 
         config = load_run_config(args)
         for settings in config.models:
@@ -56,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
                 if image is not None:
                     docker_client()
                     require_image(image)
+        if config.out and not config.dry_run:
+            RunStore(Path(config.out)).open().close()  # unwritable or held by a live runner: say so now
         if config.reference and not config.dry_run:
             err.print(
                 f"[bold]No model named[/bold]: running the reference policies "
