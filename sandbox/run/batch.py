@@ -166,6 +166,7 @@ class Batch:
                                   state.done_by_pair[(scenario.scenario, settings.model)])
         jobs = self._pending(state)
         spent = [state.spent_usd]
+        attempted: set[str] = set()
 
         def next_job() -> EpisodeJob | None:
             while not self.stopping:
@@ -176,8 +177,8 @@ class Batch:
                 if job is None:
                     return None
                 if job.settings.model in result.stopped_models:
-                    result.not_started += 1
                     continue
+                attempted.add(job.key)
                 return job
             return None
 
@@ -215,7 +216,7 @@ class Batch:
             if registration is not None:
                 registration.release()
         result.spent_usd = spent[0]
-        result.not_started += sum(1 for _ in jobs) if (self.stopping or result.stop_reason) else 0
+        result.not_started = max(0, result.planned - len(state.done) - len(attempted))
         if self.stopping:
             result.interrupted = True
             result.stop_reason = result.stop_reason or "interrupted"
