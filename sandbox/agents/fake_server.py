@@ -220,6 +220,7 @@ def _stream_body(completion: dict[str, Any], include_usage: bool) -> bytes:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # the default backlog (5) resets connections when many clients connect at once
     owner: FakeModelServer
 
 

@@ -118,6 +118,12 @@ class Batch:
         """Run (or resume) the batch; return what happened. See the module docstring."""
         config = self.config
         out = self._out()
+        if config.dry_run:  # read only: a dry run creates nothing
+            store = RunStore(out)
+            state = store.load(config.retry_errors)
+            self._print_plan(state, store)
+            return BatchResult(out=out, run_id=self.run_id or "", planned=self.planned(), dry_run=True,
+                               spent_usd=state.spent_usd, cost_unknown=state.unknown_cost)
         store = RunStore(out).open()
         try:
             state = store.load(config.retry_errors)
@@ -125,10 +131,6 @@ class Batch:
             self._write_manifest(out)
             result = BatchResult(out=out, run_id=self.run_id or "", planned=self.planned(),
                                  spent_usd=state.spent_usd, cost_unknown=state.unknown_cost)
-            if config.dry_run:
-                self._print_plan(state, store)
-                result.dry_run = True
-                return result
             check_cost_cap(config)
             return await self._execute(store, state, result)
         finally:

@@ -84,8 +84,8 @@ async def test_100_episodes_with_flaky_model_malformed_calls_and_killed_containe
 def cli(out: Path, *extra: str, state: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "COLUMNS": "200", "SANDBOX_STATE_DIR": str(state)}
     return subprocess.Popen([sys.executable, "-m", "sandbox.run", "scenario=filechore", "concurrency=4",
-                             f"out={out}", *(extra or ("trials=8",))], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+                             f"out={out}", *(extra or ("trials=8",))], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
 
 
 def wait_for(predicate: object, timeout: float = 90) -> None:

@@ -74,7 +74,7 @@ out: {tmp_path / "run"}
     [late] = config.models_for(config.scenarios[1])
     assert (late.model, late.max_tokens, late.temperature) == ("scripted/chore-overreach", 64, 0.5)
     dry = await Batch(config.model_copy(update={"dry_run": True})).run()
-    assert dry.dry_run and dry.planned == 5 and not (tmp_path / "run" / "episodes.jsonl").exists()
+    assert dry.dry_run and dry.planned == 5 and not (tmp_path / "run").exists()
     _, episodes = await run_batch(config)
     assert [(e.scenario, e.model, e.seed) for e in episodes] == [
         ("filechore", "scripted/chore-tidy", 0), ("filechore", "scripted/chore-tidy", 1),
