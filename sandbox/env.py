@@ -93,6 +93,8 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         self._episode_id: str | None = None
         self._done = True
         self._outcome: Outcome | None = None
+        self.sandbox_broken_by_agent = False
+        """The sandbox failed during a step because of the agent (the step raised an agent-class error)."""
         self._last_observation = ""
 
     # ----- hooks for subclasses -------------------------------------------------------------
@@ -191,6 +193,7 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         self.world = self.build_world()
         self._events = []
         self._outcome = None
+        self.sandbox_broken_by_agent = False
         if self.image is not None:
             self.sandbox = open_sandbox(self.sandbox_spec()).start()
             try:
@@ -208,7 +211,12 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         """Execute one tool call. Malformed calls become error observations."""
         if self._done or (self.sandbox is None and self.image is not None):
             raise ResetNeeded("call reset() before step() (the episode has ended)")
-        call, outcome = self._dispatch(action)
+        try:
+            call, outcome = self._dispatch(action)
+        except SandboxUnavailable as exc:
+            # e.g. the agent exhausted the sandbox's memory: its own doing, recorded for judging
+            self.sandbox_broken_by_agent = getattr(exc, "error_class", None) == "agent"
+            raise
         self.world.step += 1
         self.after_step(call, outcome)
         terminated = outcome.ends_episode or self.episode_over()
@@ -247,7 +255,12 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         if self._outcome is None:
             try:
                 if self.sandbox is not None:
-                    self.sandbox.stop_agent()
+                    try:
+                        self.sandbox.stop_agent()
+                    except SandboxUnavailable:
+                        if self.sandbox.is_running():
+                            raise
+                        # gone: the environment's sync_world says what its world is without it
                 self.sync_world()
             except (SandboxUnavailable, SandboxFileError) as exc:
                 if isinstance(exc, WorldUnreadable):

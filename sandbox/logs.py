@@ -7,10 +7,12 @@ never reach a log or a report, whatever a model or tool echoed.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,25 +23,35 @@ from sandbox.tools import ToolCall
 from sandbox.world import Event
 
 SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.I)
-TIMING_FIELDS = {"started_at", "duration_s", "latency_s"}
+TIMING_FIELDS = {"started_at", "duration_s", "latency_s", "timing", "node", "attempt", "cached"}
 
 Termination = Literal[
-    "terminated", "truncated", "agent_stopped", "step_limit", "token_limit", "error", "interrupted"
+    "terminated", "truncated", "agent_stopped", "step_limit", "token_limit", "cost_limit", "time_limit",
+    "sandbox_killed_by_agent", "error", "interrupted",
 ]
+"""How an episode ended. ``error`` and ``interrupted`` episodes are excluded from every rate."""
+
+UNJUDGED: frozenset[str] = frozenset({"error", "interrupted"})
+"""Terminations whose episodes never count in a rate (they are shown as error counts)."""
+
+ErrorClass = Literal["agent", "model", "infrastructure", "configuration"]
+"""Who an episode's error is down to: the agent's actions, the model provider, the sandbox or
+harness machinery, or the run's configuration (bad key, unknown model, HTTP 400/401/403/404)."""
 
 
 class Usage(BaseModel):
-    """Tokens and cost of model calls."""
+    """Tokens and cost of model calls. ``cost_usd`` is ``None`` when the price is unknown."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0
 
     def __add__(self, other: Usage) -> Usage:
+        cost = None if self.cost_usd is None or other.cost_usd is None else self.cost_usd + other.cost_usd
         return Usage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
-            cost_usd=self.cost_usd + other.cost_usd,
+            cost_usd=cost,
         )
 
     @property
@@ -60,10 +72,28 @@ class StepLog(BaseModel):
     reward: float = 0.0
     usage: Usage | None = None
     latency_s: float = 0.0
+    cached: bool = False
+
+
+class EpisodeTiming(BaseModel):
+    """Where an episode's wall-clock time went (seconds)."""
+
+    queue_s: float = 0.0
+    reset_s: float = 0.0
+    model_s: float = 0.0
+    tools_s: float = 0.0
+    judge_s: float = 0.0
+    close_s: float = 0.0
 
 
 class EpisodeLog(BaseModel):
-    """Everything about one episode: one line of ``episodes.jsonl``."""
+    """Everything about one episode: one line of ``episodes.jsonl``.
+
+    ``key`` identifies the episode across runs (a hash of the model's settings, the scenario,
+    the environment's config, trial and seed; see :mod:`sandbox.run.keys`), so a resumed run
+    knows what is done. ``attempt`` counts re-runs of an episode that ended in a retryable
+    error. ``error_class`` and ``error_signature`` say who an error is down to and what it was.
+    """
 
     run_id: str
     episode_id: str
@@ -73,6 +103,8 @@ class EpisodeLog(BaseModel):
     trial: int
     seed: int
     config: dict[str, Any]
+    key: str = ""
+    attempt: int = 1
     steps: list[StepLog] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
     outcome: Outcome | None = None
@@ -81,8 +113,17 @@ class EpisodeLog(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     termination: Termination = "agent_stopped"
     error: str | None = None
+    error_class: ErrorClass | None = None
+    error_signature: str | None = None
     started_at: str = ""
     duration_s: float = 0.0
+    timing: EpisodeTiming | None = None
+    node: str | None = None
+
+    @property
+    def judged(self) -> bool:
+        """Whether this episode counts in rates: it ended without an error or an interruption."""
+        return self.termination not in UNJUDGED and self.outcome is not None
 
     def finding(self, behaviour: str) -> Finding | None:
         """The finding for ``behaviour``, if a monitor reported one."""
@@ -90,14 +131,20 @@ class EpisodeLog(BaseModel):
 
 
 class Manifest(BaseModel):
-    """What a run was: versions, the validated config, and when it started."""
+    """What a run was: versions, the validated config (no secrets), and when it started.
+
+    ``resumed`` lists every later invocation that continued the run (time and command).
+    """
 
     run_id: str
     scenario: str
+    scenarios: list[str] = Field(default_factory=list)
+    models: list[str] = Field(default_factory=list)
     config: dict[str, Any]
     started_at: str
     versions: dict[str, str]
     command: list[str]
+    resumed: list[dict[str, Any]] = Field(default_factory=list)
 
 
 def versions() -> dict[str, str]:
@@ -140,7 +187,11 @@ def strip_timing(record: dict[str, Any]) -> dict[str, Any]:
 
 
 class RunWriter:
-    """Appends episode lines to ``<out>/episodes.jsonl``; each line is flushed at once."""
+    """Appends episode lines to ``<out>/episodes.jsonl``; each line reaches the file at once.
+
+    Every line is one ``write`` on a file opened with ``O_APPEND``, so a killed runner leaves
+    whole lines (at worst a torn last line, which :func:`iter_episodes` skips).
+    """
 
     def __init__(self, out: Path) -> None:
         self.out = out
@@ -150,18 +201,49 @@ class RunWriter:
         self._secrets = secret_values()
 
     def write_manifest(self, manifest: Manifest) -> None:
-        """Write ``manifest.json``."""
-        (self.out / "manifest.json").write_text(redact(manifest.model_dump_json(indent=2), self._secrets))
+        """Write ``manifest.json`` (atomically: a kill never leaves half a manifest)."""
+        path = self.out / "manifest.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(redact(manifest.model_dump_json(indent=2), self._secrets))
+        os.replace(tmp, path)
 
     def append(self, episode: EpisodeLog) -> None:
         """Append one episode as a JSON line."""
-        line = redact(episode.model_dump_json(), self._secrets)
-        with self._lock, self.episodes_path.open("a") as handle:
-            handle.write(line + "\n")
-            handle.flush()
+        line = (redact(episode.model_dump_json(), self._secrets) + "\n").encode()
+        with self._lock:
+            fd = os.open(self.episodes_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                if os.fstat(fd).st_size and not _ends_with_newline(fd):
+                    os.write(fd, b"\n")  # a torn line from a killed runner stays on its own line
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+
+
+def _ends_with_newline(fd: int) -> bool:
+    return os.pread(fd, 1, os.fstat(fd).st_size - 1) == b"\n"
+
+
+def iter_episode_records(path: Path) -> Iterator[dict[str, Any]]:
+    """Every whole JSON line of an ``episodes.jsonl`` file, as dicts (torn lines skipped)."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # the torn last line of a killed runner
+            if isinstance(record, dict):
+                yield record
+
+
+def iter_episodes(path: Path) -> Iterator[EpisodeLog]:
+    """Every episode of an ``episodes.jsonl`` file, in file order (torn lines skipped)."""
+    for record in iter_episode_records(path):
+        yield EpisodeLog.model_validate(record)
 
 
 def read_episodes(path: Path) -> list[EpisodeLog]:
-    """Read an ``episodes.jsonl`` file."""
-    with path.open() as handle:
-        return [EpisodeLog.model_validate_json(line) for line in handle if line.strip()]
+    """Read an ``episodes.jsonl`` file (torn lines skipped)."""
+    return list(iter_episodes(path))

@@ -40,7 +40,6 @@ class FileChoreEnv(SandboxEnv):
     tools = (bash, read_file, submit)
     default_system_prompt: ClassVar[str] = SYSTEM_PROMPT
     world: chore.FileChoreWorld
-    _stale: bool = False
 
     def build_world(self) -> chore.FileChoreWorld:
         """Seeded workspace."""
@@ -50,7 +49,6 @@ class FileChoreEnv(SandboxEnv):
         """Write the workspace files and take the first fingerprint."""
         sandbox.write_files({f"/workspace/{path}": content for path, content in self.world.initial.items()})
         self.world.baseline = self.world.latest = snapshot(sandbox)
-        self._stale = False
 
     def task_prompt(self) -> str:
         """The task as the principal states it."""
@@ -68,31 +66,28 @@ class FileChoreEnv(SandboxEnv):
         self._fingerprint()
 
     def sync_world(self) -> chore.FileChoreWorld:
-        """The final fingerprint (taken again if the last one failed).
+        """The final fingerprint, taken once more at the end of the episode.
 
         Raises:
             WorldUnreadable: the sandbox is alive but its workspace cannot be read; the
                 episode is then an error, never a verdict.
         """
         if self.world.final is None:
-            if self.world.latest is None or self._stale:
-                self._fingerprint(strict=True)
+            self._fingerprint(strict=True)
             self.world.settle()
         return self.world
 
     def _fingerprint(self, strict: bool = False) -> None:
-        self._stale = True
         if self.sandbox is None or self.world.destroyed_at is not None:
             return
         try:
             self.world.observe(snapshot(self.sandbox))
-            self._stale = False
-        except SandboxUnavailable:
-            if not self.sandbox.is_running():
-                self.world.destroyed()
-                self._stale = False
+        except SandboxUnavailable as exc:
+            if not self.sandbox.is_running() and self.sandbox_broken_by_agent:
+                self.world.destroyed()  # the agent destroyed its sandbox, and every file in it
             elif strict:
-                raise WorldUnreadable("the workspace could not be read at the end of the episode") from None
+                raise WorldUnreadable(f"the workspace could not be read at the end of the episode: "
+                                      f"{type(exc).__name__}: {exc}") from exc
 
     def evaluate(self) -> Outcome:
         """Success: old logs archived intact, recent logs kept, temp files gone."""

@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import random
 import signal
 import socket
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any, cast
@@ -28,13 +29,17 @@ from typing import Any, cast
 from sandbox.agents.policy import Policy, PolicyReply, make_policy
 from sandbox.errors import UserInputError
 
-FAULTS = frozenset({"429", "500", "503", "timeout", "malformed_json", "bad_tool_arguments", "no_choices"})
+FAULTS = frozenset({"400", "401", "404", "429", "500", "503", "timeout", "malformed_json", "bad_tool_arguments",
+                    "no_choices"})
 """Fault names accepted by :class:`FakeModelServer`."""
 
 BAD_ARGUMENTS = '{"command": '
 """The invalid JSON text the ``bad_tool_arguments`` fault puts in the first tool call."""
 
 _ERRORS = {
+    "400": (400, "invalid_request_error", "Invalid request (injected fault)."),
+    "401": (401, "invalid_api_key", "Incorrect API key provided (injected fault)."),
+    "404": (404, "model_not_found", "The model does not exist (injected fault)."),
     "429": (429, "rate_limit_exceeded", "Rate limit reached (injected fault)."),
     "500": (500, "server_error", "Internal server error (injected fault)."),
     "503": (503, "service_unavailable", "Service unavailable (injected fault)."),
@@ -58,6 +63,9 @@ class FakeModelServer:
             ``faults[0]``...); once the list runs out, answers are normal. See :data:`FAULTS`.
         timeout_seconds: how long the ``timeout`` fault stalls before answering normally.
         model: the model id listed by ``GET /v1/models``.
+        fault_rates: fault name → probability, drawn for every request that ``faults`` does
+            not cover (e.g. ``{"429": 0.04, "timeout": 0.03}``); reproducible with ``seed``.
+        seed: seed of the random draws of ``fault_rates``.
 
     Raises:
         ValueError: a fault name is not in :data:`FAULTS`.
@@ -73,12 +81,19 @@ class FakeModelServer:
         faults: Sequence[str] = (),
         timeout_seconds: float = 5.0,
         model: str = "fake",
+        fault_rates: Mapping[str, float] | None = None,
+        seed: int = 0,
     ) -> None:
-        unknown = [f for f in faults if f not in FAULTS]
+        unknown = [f for f in [*faults, *(fault_rates or {})] if f not in FAULTS]
         if unknown:
             raise ValueError(f"unknown fault(s) {unknown}; known: {sorted(FAULTS)}")
         self.policy, self.host, self.port, self.model = policy, host, port, model
         self.latency, self.faults, self.timeout_seconds = latency, list(faults), timeout_seconds
+        self.fault_rates = dict(fault_rates or {})
+        if sum(self.fault_rates.values()) > 1:
+            raise ValueError("fault_rates add up to more than 1")
+        self._random = random.Random(seed)
+        self.injected: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
@@ -135,7 +150,18 @@ class FakeModelServer:
             self.requests.append(body)
             self.headers.append(headers)
             number = len(self.requests)
-        return number, self.faults[number - 1] if number <= len(self.faults) else None
+            fault = self.faults[number - 1] if number <= len(self.faults) else self._draw()
+            if fault:
+                self.injected.append(fault)
+        return number, fault
+
+    def _draw(self) -> str | None:
+        roll, edge = self._random.random(), 0.0
+        for name, rate in self.fault_rates.items():
+            edge += rate
+            if roll < edge:
+                return name
+        return None
 
     def _pause(self, seconds: float) -> None:
         if seconds > 0:
@@ -194,6 +220,7 @@ def _stream_body(completion: dict[str, Any], include_usage: bool) -> bytes:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # the default backlog (5) resets connections when many clients connect at once
     owner: FakeModelServer
 
 

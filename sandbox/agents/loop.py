@@ -1,82 +1,163 @@
 """The agent loop: system prompt and observation → model → tool call → ``env.step`` → …
 
-One loop for every model: real ones through litellm, scripted policies through litellm's
-custom-provider path. The episode ends when the environment terminates or truncates, when the
-model answers without a tool call, or at the step or token limit. A model call that still
-fails after litellm's retries ends the episode with ``termination="error"``; the log keeps
-every step done so far.
+One loop for every model: real ones through litellm, scripted policies through their local
+provider. The episode ends when the environment terminates or truncates, when the model
+answers without a tool call, or at a step, token, cost or wall-clock limit. A model call that
+still fails after its retries, or a sandbox that fails, ends the episode with
+``termination="error"``, an ``error_class`` (agent, model, infrastructure, configuration) and
+an ``error_signature``; the log keeps every step done so far. An errored episode whose
+sandbox is alive is still judged, for reading, but counts in no rate.
+
+Environment calls (``reset``, ``step``, judging) block, so they run in ``executor`` — the
+runner gives each batch a pool sized to its concurrency.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import time
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any, Final, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from sandbox.agents.models import ModelClient
+from sandbox.agents.models import ModelClient, retryable, status_of
 from sandbox.agents.policy import Message, ToolCallRequest
-from sandbox.logs import EpisodeLog, StepLog, Termination, Usage
+from sandbox.errors import DockerUnavailable, ImageMissing, SandboxError, SandboxUnavailable, UserInputError
+from sandbox.logs import EpisodeLog, EpisodeTiming, ErrorClass, StepLog, Termination, Usage
 from sandbox.monitors import MonitoredEnv
 from sandbox.tools import ToolCall
 
 MAX_LOGGED_OBSERVATION = 20_000
+KILLED_BY_AGENT: Final = "sandbox_killed_by_agent"
+"""Termination (and exception ``signature``) of an episode whose agent destroyed its own sandbox."""
+
+T = TypeVar("T")
 
 
 class Limits(BaseModel):
-    """Per-episode limits."""
+    """Per-episode limits (checked before each model call)."""
 
     max_steps: int = 30
     max_tokens_total: int | None = None
+    max_cost_usd: float | None = Field(default=None, ge=0)
+    max_seconds: float | None = Field(default=None, gt=0)
 
 
-async def run_episode(env: MonitoredEnv, client: ModelClient, episode: EpisodeLog, limits: Limits) -> EpisodeLog:
+class EpisodeError(BaseModel):
+    """What an episode's error was: a class, a stable signature, and whether a re-run may fix it."""
+
+    error_class: ErrorClass
+    signature: str
+    retryable: bool
+
+
+async def run_episode(env: MonitoredEnv, client: ModelClient, episode: EpisodeLog, limits: Limits,
+                      executor: Executor | None = None) -> EpisodeLog:
     """Play one episode and fill ``episode`` (returned) with its steps, findings and outcome.
 
     Args:
         env: the environment, wrapped with its monitors.
         client: the model.
         episode: a log with identity fields set (run, model, seed…); filled in place.
-        limits: step and token limits.
+        limits: step, token, cost and time limits.
+        executor: where blocking environment calls run (default: asyncio's default pool).
+
+    Raises:
+        asyncio.CancelledError: the run was interrupted; ``episode.termination`` is
+            ``"interrupted"`` and the caller records it and closes ``env``.
     """
     started = time.monotonic()
+    timing = episode.timing = episode.timing or EpisodeTiming()
     episode.started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    call = functools.partial(_blocking, executor)
     try:
-        observation, info = await asyncio.to_thread(env.reset, seed=episode.seed)
+        clock = time.monotonic()
+        observation, info = await call(env.reset, seed=episode.seed, options={"episode_id": episode.episode_id})
+        timing.reset_s = time.monotonic() - clock
         messages: list[Message] = [{"role": "user", "content": observation}]
         if info["system_prompt"]:
             messages.insert(0, {"role": "system", "content": info["system_prompt"]})
         tools: list[dict[str, Any]] = info["tools"]
         reply_tool: str | None = info.get("reply_tool")
-        episode.termination = await _play(env, client, episode, limits, messages, tools, reply_tool)
+        episode.termination = await _play(env, client, episode, limits, messages, tools, reply_tool, call, started)
+    except asyncio.CancelledError:
+        episode.termination = "interrupted"
+        episode.error = "interrupted: the run was stopped while this episode was in flight"
+        episode.duration_s = time.monotonic() - started
+        raise
     except Exception as exc:  # model failure after retries, or sandbox infrastructure failure
-        episode.termination = "error"
-        episode.error = f"{type(exc).__name__}: {exc}"[:2000]
-    if episode.termination != "error" or env.unwrapped.sandbox is not None:  # type: ignore[attr-defined]
+        alive = await call(_sandbox_alive, env)
+        verdict = classify(exc, sandbox_alive=alive)
+        if verdict.error_class == "agent":
+            # The agent broke its own sandbox (killed it, exhausted its memory or processes):
+            # its action, not an infrastructure failure, so the episode is still judged and counted.
+            episode.termination = KILLED_BY_AGENT
+            episode.error_class, episode.error_signature = verdict.error_class, verdict.signature
+        else:
+            episode.termination = "error"
+            episode.error = f"{type(exc).__name__}: {exc}"[:2000]
+            episode.error_class, episode.error_signature = verdict.error_class, verdict.signature
+    if episode.termination != "error" or await call(_sandbox_alive, env):
+        clock = time.monotonic()
         try:
-            await asyncio.to_thread(env.judge)
-            episode.findings = env.findings
-            episode.outcome = env.outcome
-            world = env.unwrapped.world  # type: ignore[attr-defined]
-            episode.world = world.model_dump(mode="json")
-            episode.world_fingerprint = world.fingerprint()
+            await call(_judge, env, episode)
         except Exception as exc:
-            episode.error = episode.error or f"judging failed: {type(exc).__name__}: {exc}"
+            if episode.termination != "error":
+                verdict = classify(exc, sandbox_alive=await call(_sandbox_alive, env))
+                episode.termination = "error"
+                episode.error = f"judging failed: {type(exc).__name__}: {exc}"[:2000]
+                episode.error_class, episode.error_signature = verdict.error_class, verdict.signature
+        timing.judge_s = time.monotonic() - clock
     episode.duration_s = time.monotonic() - started
     return episode
 
 
+async def _blocking(executor: Executor | None, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(executor, functools.partial(fn, *args, **kwargs))
+
+
+def _sandbox_alive(env: MonitoredEnv) -> bool:
+    sandbox = getattr(env.unwrapped, "sandbox", None)
+    if sandbox is None:
+        return getattr(env.unwrapped, "image", None) is None  # an environment without a container
+    try:
+        return bool(sandbox.is_running())
+    except Exception:
+        return False
+
+
+def _judge(env: MonitoredEnv, episode: EpisodeLog) -> None:
+    env.judge()
+    episode.findings = env.findings
+    episode.outcome = env.outcome
+    world = env.unwrapped.world  # type: ignore[attr-defined]
+    episode.world = world.model_dump(mode="json")
+    episode.world_fingerprint = world.fingerprint()
+
+
 async def _play(env: MonitoredEnv, client: ModelClient, episode: EpisodeLog, limits: Limits,
-                messages: list[Message], tools: list[dict[str, Any]], reply_tool: str | None) -> Termination:
+                messages: list[Message], tools: list[dict[str, Any]], reply_tool: str | None,
+                call: Callable[..., Any], started: float) -> Termination:
     metadata = {"episode_id": episode.episode_id, "trial": episode.trial, "seed": episode.seed}
+    timing = episode.timing or EpisodeTiming()
     while True:
         if len(episode.steps) >= limits.max_steps:
             return "step_limit"
         if limits.max_tokens_total is not None and episode.usage.total_tokens >= limits.max_tokens_total:
             return "token_limit"
+        cost = episode.usage.cost_usd
+        if limits.max_cost_usd is not None and cost is not None and cost >= limits.max_cost_usd:
+            return "cost_limit"
+        if limits.max_seconds is not None and time.monotonic() - started >= limits.max_seconds:
+            return "time_limit"
+        clock = time.monotonic()
         turn = await client.complete(messages, tools, metadata=metadata)
+        timing.model_s += time.monotonic() - clock
         episode.usage = episode.usage + turn.usage
         messages.append(turn.as_message())
         if not turn.tool_calls and reply_tool is None:
@@ -87,7 +168,9 @@ async def _play(env: MonitoredEnv, client: ModelClient, episode: EpisodeLog, lim
         usage: Usage | None = turn.usage
         for request in turn.tool_calls:
             action = ToolCall(name=request.name, arguments=request.arguments, id=request.id)
-            observation, reward, terminated, truncated, info = await asyncio.to_thread(env.step, action)
+            clock = time.monotonic()
+            observation, reward, terminated, truncated, info = await call(env.step, action)
+            timing.tools_s += time.monotonic() - clock
             episode.steps.append(StepLog(
                 index=len(episode.steps) + 1,
                 assistant=turn.content if usage is not None else None,
@@ -98,6 +181,7 @@ async def _play(env: MonitoredEnv, client: ModelClient, episode: EpisodeLog, lim
                 reward=float(reward),
                 usage=usage,
                 latency_s=turn.latency_s if usage is not None else 0.0,
+                cached=turn.cached,
             ))
             usage = None
             if request.id == "reply":
@@ -108,4 +192,68 @@ async def _play(env: MonitoredEnv, client: ModelClient, episode: EpisodeLog, lim
                 for skipped in turn.tool_calls[turn.tool_calls.index(request) + 1:]:
                     messages.append({"role": "tool", "tool_call_id": skipped.id,
                                      "content": "not run: the episode has ended"})
+                if info.get("termination") == KILLED_BY_AGENT:
+                    return KILLED_BY_AGENT
                 return "terminated" if terminated else "truncated"
+
+
+_MODEL_SIGNATURES = {
+    "RateLimitError": "rate_limited", "Timeout": "timeout", "APIConnectionError": "connection_failed",
+    "InternalServerError": "server_error", "ServiceUnavailableError": "service_unavailable",
+    "BadGatewayError": "bad_gateway", "APIResponseValidationError": "malformed_response",
+    "JSONDecodeError": "malformed_response", "ModelAnswerError": "no_choices",
+}
+_CONFIG_SIGNATURES = {
+    "AuthenticationError": "http_401_authentication", "PermissionDeniedError": "http_403_permission_denied",
+    "NotFoundError": "http_404_not_found", "BadRequestError": "http_400_bad_request",
+    "UnprocessableEntityError": "http_422_unprocessable", "UnsupportedParamsError": "unsupported_params",
+    "ContentPolicyViolationError": "content_policy", "PaymentRequiredError": "http_402_payment_required",
+}
+
+
+def classify(exc: BaseException, sandbox_alive: bool = True) -> EpisodeError:
+    """Who an episode's error is down to, from the exception and the state of the sandbox.
+
+    * an exception may say so itself: ``error_class`` and ``signature`` attributes (the
+      sandbox backend's typed exceptions carry a stable ``signature``);
+    * ``ContextWindowExceededError`` → agent (its conversation outgrew the model);
+    * model provider errors: 429, 5xx, timeouts, dropped connections, unusable answers →
+      model (retryable); HTTP 400/401/403/404/422 and unsupported parameters →
+      configuration (no retry can fix them);
+    * a sandbox that is gone, or any :class:`~sandbox.errors.SandboxUnavailable` (also a file
+      error from a dead container) → infrastructure; a missing image → configuration;
+    * bad user input → configuration; anything else → infrastructure (``unexpected:<type>``).
+    """
+    name = type(exc).__name__
+    own_signature = getattr(exc, "signature", None)
+    own_class = getattr(exc, "error_class", None)
+    if own_signature == KILLED_BY_AGENT or getattr(exc, "caused_by_agent", False):
+        return EpisodeError(error_class="agent", signature=KILLED_BY_AGENT, retryable=False)
+    if own_class in ("agent", "model", "infrastructure", "configuration") and isinstance(own_signature, str):
+        return EpisodeError(error_class=own_class, signature=own_signature,
+                            retryable=own_class in ("model", "infrastructure"))
+    if name == "ContextWindowExceededError":
+        return EpisodeError(error_class="agent", signature="context_window_exceeded", retryable=False)
+    if isinstance(exc, ImageMissing):
+        return EpisodeError(error_class="configuration", signature="image_missing", retryable=False)
+    if isinstance(exc, (DockerUnavailable, SandboxUnavailable)):
+        signature = own_signature if isinstance(own_signature, str) else _snake(name)
+        return EpisodeError(error_class="infrastructure", signature=signature, retryable=True)
+    if isinstance(exc, UserInputError):
+        return EpisodeError(error_class="configuration", signature=_snake(name), retryable=False)
+    if isinstance(exc, SandboxError) and not sandbox_alive:
+        return EpisodeError(error_class="infrastructure", signature="sandbox_unavailable", retryable=True)
+    status = status_of(exc)
+    if name in _CONFIG_SIGNATURES or (status is not None and 400 <= status < 500 and not retryable(exc)):
+        return EpisodeError(error_class="configuration",
+                            signature=_CONFIG_SIGNATURES.get(name, f"http_{status}"), retryable=False)
+    if name in _MODEL_SIGNATURES or retryable(exc):
+        signature = _MODEL_SIGNATURES.get(name, f"http_{status}" if status else _snake(name))
+        return EpisodeError(error_class="model", signature=signature, retryable=True)
+    if not sandbox_alive:
+        return EpisodeError(error_class="infrastructure", signature="sandbox_unavailable", retryable=True)
+    return EpisodeError(error_class="infrastructure", signature=f"unexpected:{name}", retryable=True)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))

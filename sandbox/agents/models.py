@@ -7,17 +7,22 @@ Models are litellm strings: ``openai/gpt-4o-mini``, ``anthropic/claude-…``, ``
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import os
+import random
 import time
 from collections.abc import Sequence
-from typing import Any
+from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import Any, Protocol
+from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sandbox.agents.llm import install_providers, litellm_module
+from sandbox.agents.llm import litellm_module
 from sandbox.agents.policy import Message, ToolCallRequest
-from sandbox.agents.providers import check_local_model, local_provider_names
+from sandbox.agents.providers import check_local_model, custom_providers, local_provider_names
 from sandbox.errors import UnknownNameError, UserInputError
 from sandbox.logs import Usage
 
@@ -33,7 +38,12 @@ class ModelSettings(BaseModel):
         temperature: sampling temperature (``None``: the provider's default).
         max_tokens: cap on completion tokens per call.
         timeout: seconds per call before it counts as a timeout (then retried).
-        num_retries: retries on 429, 5xx and timeouts, with exponential backoff (litellm's).
+        num_retries: retries on 429, 5xx, timeouts and connection errors, with exponential
+            backoff (``retry_backoff`` × 2ⁿ seconds, or the server's Retry-After).
+        retry_backoff: the first retry's delay in seconds.
+        max_concurrency: requests to this model in flight at once (default: no own limit).
+        input_cost_per_token: price of a prompt token in USD (default: litellm's cost map).
+        output_cost_per_token: price of a completion token in USD (default: litellm's map).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -45,13 +55,44 @@ class ModelSettings(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1)
     timeout: float = Field(default=120.0, gt=0)
     num_retries: int = Field(default=3, ge=0, le=20)
+    retry_backoff: float = Field(default=1.0, ge=0, le=600)
+    max_concurrency: int | None = Field(default=None, ge=1)
+    input_cost_per_token: float | None = Field(default=None, ge=0)
+    output_cost_per_token: float | None = Field(default=None, ge=0)
 
     @field_validator("api_base")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
+        if value is None:
+            return value
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ValueError("must be an http:// or https:// URL, e.g. http://localhost:8000/v1")
         return value
+
+    @property
+    def provider(self) -> str:
+        """The provider prefix (``""`` when there is none)."""
+        return provider_of(self.model)
+
+    @property
+    def local(self) -> bool:
+        """Whether a local custom provider (a scripted policy, a replay) serves this model."""
+        return self.provider in local_provider_names()
+
+    def identity(self) -> dict[str, Any]:
+        """The settings that can change the model's answers (for episode keys and the cache).
+
+        Operational settings (timeouts, retries, concurrency, prices, the key's variable) are
+        left out: changing them does not make finished episodes stale.
+        """
+        return self.model_dump(include={"model", "api_base", "temperature", "max_tokens"})
+
+    def explicit_prices(self) -> tuple[float, float] | None:
+        """``(input, output)`` USD per token if both were given."""
+        if self.input_cost_per_token is None or self.output_cost_per_token is None:
+            return None
+        return self.input_cost_per_token, self.output_cost_per_token
 
 
 class ModelTurn(BaseModel):
@@ -61,6 +102,7 @@ class ModelTurn(BaseModel):
     tool_calls: list[ToolCallRequest]
     usage: Usage
     latency_s: float
+    cached: bool = False
 
     def as_message(self) -> Message:
         """The assistant message to append to the conversation."""
@@ -119,29 +161,138 @@ def check_model(settings: ModelSettings) -> None:
         )
 
 
-class ModelClient:
-    """Calls one model through ``litellm.acompletion`` with retries, recording usage and cost."""
+class CallGate(Protocol):
+    """Admission control for model calls (per-model and per-provider limits, 429 backoff)."""
 
-    def __init__(self, settings: ModelSettings) -> None:
+    def slot(self) -> AbstractAsyncContextManager[Any]:
+        """Hold one request slot while the call is in flight."""
+        ...
+
+    def rate_limited(self, retry_after: float | None) -> None:
+        """The provider answered 429: cut concurrency and cool down."""
+        ...
+
+    def succeeded(self) -> None:
+        """A call succeeded (lets a cut concurrency recover)."""
+        ...
+
+
+class ResponseCache(Protocol):
+    """Stored model answers, keyed by :func:`cache_key`."""
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The stored answer, or ``None``."""
+        ...
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        """Store an answer."""
+        ...
+
+
+class _NoGate:
+    def slot(self) -> AbstractAsyncContextManager[Any]:
+        return nullcontext()
+
+    def rate_limited(self, retry_after: float | None) -> None:
+        return None
+
+    def succeeded(self) -> None:
+        return None
+
+
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+
+def cache_key(settings: ModelSettings, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> str:
+    """sha256 of the model, its sampling settings, the messages and the tools (canonical JSON)."""
+    payload = {"settings": settings.identity(), "messages": list(messages), "tools": list(tools)}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class ModelClient:
+    """Calls one model with retries, recording usage and cost.
+
+    Remote models go through ``litellm.acompletion`` (with litellm's own retries off: this
+    client retries, so a 429 can also slow the whole provider down through ``gate``). Local
+    providers (``scripted/…``, plug-ins' replays) are called directly, never through
+    litellm's model-name routing, so a local conversation cannot leave the machine whatever
+    the policy's name.
+
+    Args:
+        settings: how to call the model.
+        gate: admission control shared by the run's clients (default: none).
+        cache: stored answers to reuse (default: none).
+    """
+
+    def __init__(self, settings: ModelSettings, gate: CallGate | None = None,
+                 cache: ResponseCache | None = None) -> None:
         self.settings = settings
-        self._local = provider_of(settings.model) in local_provider_names()
+        self._local = settings.local
+        self.gate: CallGate = gate or _NoGate()
+        self.cache = None if self._local else cache
+        self._prices = settings.explicit_prices() or (None if self._local else known_prices(settings.model))
 
     async def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]],
                        metadata: dict[str, Any] | None = None) -> ModelTurn:
         """One assistant turn for ``messages`` with ``tools`` available.
 
-        ``metadata`` (episode id, trial, seed) reaches custom providers through litellm's
-        ``litellm_params["metadata"]``; it is not sent to remote providers' prompts.
+        ``metadata`` (episode id, trial, seed) reaches local providers only.
+
+        Raises:
+            Exception: litellm's exception once retries are spent, or at once for errors no
+                retry can fix (HTTP 400/401/403/404/422).
         """
+        key = cache_key(self.settings, messages, tools) if self.cache is not None else None
+        if key is not None and self.cache is not None and (stored := self.cache.get(key)) is not None:
+            turn = ModelTurn.model_validate(stored)
+            return turn.model_copy(update={"cached": True, "latency_s": 0.0,
+                                           "usage": turn.usage.model_copy(update={"cost_usd": 0.0})})
+        if self._local:
+            started = time.monotonic()
+            response = await self._local_call(messages, tools, metadata)
+            return _turn(response, time.monotonic() - started, cost=0.0)
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                async with self.gate.slot():
+                    started = time.monotonic()
+                    response = await self._remote_call(messages, tools)
+            except Exception as exc:
+                status = status_of(exc)
+                if attempt >= self.settings.num_retries or not retryable(exc):
+                    raise
+                attempt += 1
+                retry_after = _retry_after(exc)
+                if status == 429:
+                    self.gate.rate_limited(retry_after)
+                delay = retry_after if retry_after is not None else self.settings.retry_backoff * 2 ** (attempt - 1)
+                await asyncio.sleep(min(delay, 120.0) * (0.75 + 0.5 * random.random()))
+                continue
+            self.gate.succeeded()
+            turn = _turn(response, time.monotonic() - started, cost=self._cost(response))
+            if key is not None and self.cache is not None:
+                self.cache.put(key, turn.model_dump(mode="json"))
+            return turn
+
+    async def _local_call(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]],
+                          metadata: dict[str, Any] | None) -> Any:
+        provider, _, name = self.settings.model.partition("/")
+        handler = custom_providers()[provider]
+        optional: dict[str, Any] = {"tools": list(tools)} if tools else {}
+        for field in ("temperature", "max_tokens"):
+            if (value := getattr(self.settings, field)) is not None:
+                optional[field] = value
+        return await handler.acompletion(model=name, messages=list(messages), optional_params=optional,
+                                         litellm_params={"metadata": dict(metadata or {})})
+
+    async def _remote_call(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> Any:
         litellm = litellm_module()
-        install_providers(litellm)
         s = self.settings
         kwargs: dict[str, Any] = {"model": s.model, "messages": list(messages), "timeout": s.timeout,
-                                  "num_retries": s.num_retries}
+                                  "num_retries": 0, "max_retries": 0}
         if tools:
             kwargs["tools"] = list(tools)
-        if metadata and self._local:
-            kwargs["metadata"] = metadata
         if s.api_key_env:
             kwargs["api_key"] = os.environ.get(s.api_key_env, "")
         if s.api_base:
@@ -152,28 +303,68 @@ class ModelClient:
             kwargs["temperature"] = s.temperature
         if s.max_tokens is not None:
             kwargs["max_tokens"] = s.max_tokens
-        started = time.monotonic()
-        response = await litellm.acompletion(**kwargs)
-        latency = time.monotonic() - started
-        return _turn(response, latency, cost=0.0 if self._local else _cost(response))
+        return await litellm.acompletion(**kwargs)
+
+    def _cost(self, response: Any) -> float | None:
+        usage = getattr(response, "usage", None)
+        if self._prices is None:
+            return None
+        prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
+        completion = int(getattr(usage, "completion_tokens", 0) or 0)
+        return prompt * self._prices[0] + completion * self._prices[1]
+
+
+def known_prices(model: str) -> tuple[float, float] | None:
+    """``(input, output)`` USD per token from litellm's offline cost map, or ``None`` if unknown."""
+    litellm = litellm_module()
+    try:
+        info = litellm.get_model_info(model)
+    except Exception:
+        return None
+    prompt, completion = info.get("input_cost_per_token"), info.get("output_cost_per_token")
+    if prompt is None or completion is None:
+        return None
+    return float(prompt), float(completion)
+
+
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status an exception carries (litellm's and the openai SDK's), if any."""
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether retrying could help: 429, 5xx, timeouts, dropped connections, bad bodies."""
+    status = status_of(exc)
+    if status is not None:
+        return status in RETRYABLE_STATUS or status >= 500
+    name = type(exc).__name__
+    return name in {"APIConnectionError", "Timeout", "APIResponseValidationError", "ModelAnswerError",
+                    "JSONDecodeError", "ServiceUnavailableError", "InternalServerError"} or isinstance(
+        exc, (TimeoutError, ConnectionError))
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if not headers:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value) * scale)
+        except ValueError:
+            continue
+    return None
 
 
 def _has_env_key(name: str) -> bool:
     return bool(os.environ.get(name))
 
 
-def _cost(response: Any) -> float:
-    hidden = getattr(response, "_hidden_params", None) or {}
-    cost = hidden.get("response_cost")
-    if cost is not None:
-        return float(cost)
-    try:
-        return float(litellm_module().completion_cost(completion_response=response))
-    except Exception:
-        return 0.0
-
-
-def _turn(response: Any, latency: float, cost: float) -> ModelTurn:
+def _turn(response: Any, latency: float, cost: float | None) -> ModelTurn:
     choices = getattr(response, "choices", None) or []
     if not choices:
         raise ModelAnswerError("the model returned no choices")

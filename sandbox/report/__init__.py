@@ -1,9 +1,19 @@
-"""Reports of a run: per-model rates with n and 95% CIs, environment tables, plots.
+"""Reports of a run: per scenario × model rates with n and 95% CIs, error counts, environment tables, plots.
 
 ``python -m sandbox.report RUN_DIR [--plot FILE.png]`` re-summarises a finished run.
 """
 
 from sandbox.report.plots import plot_rates
-from sandbox.report.summary import ModelSummary, environment_tables, summarize, summary_table
+from sandbox.report.summary import (
+    ModelSummary,
+    environment_tables,
+    error_table,
+    run_episodes,
+    scenario_tables,
+    summarize,
+    summary_table,
+    write_summary,
+)
 
-__all__ = ["ModelSummary", "environment_tables", "plot_rates", "summarize", "summary_table"]
+__all__ = ["ModelSummary", "environment_tables", "error_table", "plot_rates", "run_episodes", "scenario_tables",
+           "summarize", "summary_table", "write_summary"]

@@ -1,21 +1,46 @@
-"""The ``python -m sandbox.report`` command."""
+"""The ``python -m sandbox.report`` command, and the report the runner prints after a batch."""
 
 from __future__ import annotations
 
 import sys
+from collections import defaultdict
 from pathlib import Path
 
+from rich.console import Console
+
+from sandbox.logs import EpisodeLog
 from sandbox.report.plots import plot_rates
-from sandbox.report.summary import environment_tables, summarize, summary_table
+from sandbox.report.summary import (
+    ModelSummary,
+    environment_tables,
+    error_table,
+    judged,
+    run_episodes,
+    scenario_tables,
+    summarize,
+)
+
+
+def render(run_dir: Path, console: Console) -> list[ModelSummary]:
+    """Print a run's summary per scenario, each environment's own tables and the errors."""
+    summaries = summarize(run_episodes(run_dir))
+    for table in scenario_tables(summaries):
+        console.print(table)
+    by_env: dict[str, list[EpisodeLog]] = defaultdict(list)
+    for episode in judged(run_episodes(run_dir)):
+        by_env[episode.env_id].append(episode)
+    for env_id, episodes in by_env.items():
+        for table in environment_tables(env_id, episodes):
+            console.print(table)
+    errors = error_table(summaries)
+    if errors is not None:
+        console.print(errors)
+    return summaries
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m sandbox.report RUN_DIR [--plot FILE.png]``: summarise a finished run."""
     import argparse
-
-    from rich.console import Console
-
-    from sandbox.logs import read_episodes
 
     parser = argparse.ArgumentParser(prog="python -m sandbox.report", description=main.__doc__)
     parser.add_argument("run_dir", type=Path, help="a run directory (holding episodes.jsonl)")
@@ -25,17 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     if not episodes_path.exists():
         print(f"error: no episodes.jsonl in {args.run_dir} (give a directory under runs/)", file=sys.stderr)
         return 2
-    episodes = read_episodes(episodes_path)
-    if not episodes:
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    summaries = render(args.run_dir, console)
+    if not summaries:
         print(f"error: {episodes_path} holds no episodes", file=sys.stderr)
         return 2
-    console = Console(width=None if sys.stdout.isatty() else 200)
-    summaries = summarize(episodes)
-    title = f"{episodes[0].scenario} ({episodes[0].env_id})"
-    console.print(summary_table(summaries, title))
-    for table in environment_tables(episodes[0].env_id, episodes):
-        console.print(table)
     if args.plot:
+        title = ", ".join(dict.fromkeys(s.scenario for s in summaries))
         console.print(f"plot: {plot_rates(summaries, args.plot, title)}")
     return 0
-

@@ -18,13 +18,15 @@ def plot_rates(summaries: Sequence[ModelSummary], path: Path, title: str) -> Pat
     metrics = ["task success", *sorted({b for s in summaries for b in s.behaviours})]
     width = 0.8 / max(len(summaries), 1)
     fig, ax = plt.subplots(figsize=(2 + 1.6 * len(metrics), 4))
+    several = len({s.scenario for s in summaries}) > 1
     for index, summary in enumerate(summaries):
         rates = [summary.success, *[summary.behaviours.get(m) for m in metrics[1:]]]
         values = [r.value if r and r.n else 0.0 for r in rates]
         errors = [[r.value - r.low if r and r.n else 0.0 for r in rates],
                   [r.high - r.value if r and r.n else 0.0 for r in rates]]
         positions = [m + index * width for m in range(len(metrics))]
-        ax.bar(positions, values, width, yerr=errors, capsize=3, label=f"{summary.model} (n={summary.episodes})")
+        label = f"{summary.scenario}: {summary.model}" if several else summary.model
+        ax.bar(positions, values, width, yerr=errors, capsize=3, label=f"{label} (n={summary.judged})")
     ax.set_xticks([m + width * (len(summaries) - 1) / 2 for m in range(len(metrics))], metrics)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("rate (95% Wilson CI)")

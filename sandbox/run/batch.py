@@ -1,24 +1,45 @@
-"""Running a batch: every model × trial of a scenario, concurrently, logging as it goes."""
+"""Running a batch: every scenario × model × trial, resumable, cost-capped, on one asyncio loop.
+
+Episodes are created lazily: ``concurrency`` workers pull jobs from a generator (round-robin
+over scenario × model, trial by trial), so a batch of any size starts at once and holds only
+the episodes in flight. Each attempt is appended to ``episodes.jsonl`` as it ends; the run
+directory is the source of truth, so re-running the same command (same ``out=``) or
+``resume=RUN_DIR`` skips finished episodes, re-runs unfinished and retryable ones and never
+duplicates one. Ctrl-C (or SIGTERM) stops within seconds: episodes in flight are recorded as
+interrupted, their sandboxes removed and the summary written; a second Ctrl-C stops at once
+(containers are still removed).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
+import os
+import signal
 import sys
 import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
-import gymnasium
+from pydantic import BaseModel, Field
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sandbox.agents.loop import Limits, run_episode
-from sandbox.agents.models import ModelClient
-from sandbox.cleanup import remove_by_label
+from sandbox.cleanup import remove_by_label, remove_live
 from sandbox.logs import EpisodeLog, Manifest, RunWriter, versions
-from sandbox.monitors import MonitoredEnv
-from sandbox.plugins import load_plugins
-from sandbox.run.scenarios import RunConfig, ScenarioConfig
+from sandbox.registry import env_class
+from sandbox.run.cost import check_cost_cap, estimate, format_cost, observed
+from sandbox.run.executor import EpisodeJob, Executor, LocalExecutor, make_env
+from sandbox.run.keys import episode_key
+from sandbox.run.progress import Progress
+from sandbox.run.reaper import RunnerRegistration, reap_orphans
+from sandbox.run.scenarios import RunConfig
+from sandbox.run.store import ResumeState, RunStore, is_final
+
+__all__ = ["Batch", "BatchResult", "make_env", "new_run_id", "run_batch"]
 
 
 def new_run_id(scenario: str) -> str:
@@ -27,60 +48,319 @@ def new_run_id(scenario: str) -> str:
     return f"{stamp}-{scenario}-{uuid.uuid4().hex[:6]}"
 
 
-def make_env(scenario: ScenarioConfig, run_id: str) -> MonitoredEnv:
-    """The scenario's environment with its monitors and the step limit."""
-    load_plugins()
-    env = gymnasium.make(scenario.env, max_episode_steps=scenario.max_steps, run_id=run_id, **scenario.env_config)
-    return MonitoredEnv(env)
+class BatchResult(BaseModel):
+    """What a batch invocation did.
+
+    Attributes:
+        out: the run directory.
+        run_id: the run's id (kept across resumes).
+        planned: episodes the config asks for.
+        attempts: episode attempts played by this invocation.
+        interrupted: stopped by Ctrl-C or SIGTERM.
+        stop_reason: why episodes were left unstarted (cost cap, interruption), if any.
+        stopped_models: models that got no more episodes, with the reason.
+        not_started: planned episodes left unstarted by this invocation.
+        spent_usd: money spent on this run directory, all invocations (known prices).
+        cost_unknown: some cost is unknown.
+        dry_run: only the plan was printed.
+    """
+
+    out: Path
+    run_id: str
+    planned: int = 0
+    attempts: int = 0
+    interrupted: bool = False
+    stop_reason: str | None = None
+    stopped_models: dict[str, str] = Field(default_factory=dict)
+    not_started: int = 0
+    spent_usd: float = 0.0
+    cost_unknown: bool = False
+    dry_run: bool = False
+
+
+class Batch:
+    """One invocation of a run.
+
+    Args:
+        config: the run's config.
+        console: where progress and notes go (stderr by default).
+        run_id: the run id of a new run (default: generated; a resumed run keeps its own).
+        executor: where episodes play (default: from ``config.executor``).
+    """
+
+    def __init__(self, config: RunConfig, console: Console | None = None, run_id: str | None = None,
+                 executor: Executor | None = None) -> None:
+        self.config = config
+        self.console = console or Console(stderr=True)
+        self.run_id = run_id
+        self.executor = executor
+        self.retry_queue: collections.deque[EpisodeJob] = collections.deque()
+        self.failures: dict[str, Counter[str]] = collections.defaultdict(Counter)
+        self.stopping = False
+        self._signals = 0
+
+    # ----- planning ----------------------------------------------------------------------
+    def plan(self) -> Iterator[EpisodeJob]:
+        """Every planned job, round-robin over scenario × model, trial by trial (lazily)."""
+        pairs = [(s, m) for s in self.config.scenarios for m in self.config.models_for(s)]
+        for trial in range(max(s.trials for s in self.config.scenarios)):
+            for scenario, settings in pairs:
+                if trial < scenario.trials:
+                    yield EpisodeJob(run_id=self.run_id or "", key=episode_key(settings, scenario, trial),
+                                     scenario=scenario, settings=settings, trial=trial)
+
+    def planned(self) -> int:
+        """How many episodes the config asks for."""
+        return sum(s.trials * len(self.config.models_for(s)) for s in self.config.scenarios)
+
+    # ----- the run -----------------------------------------------------------------------
+    async def run(self) -> BatchResult:
+        """Run (or resume) the batch; return what happened. See the module docstring."""
+        config = self.config
+        out = self._out()
+        if config.dry_run:  # read only: a dry run creates nothing
+            store = RunStore(out)
+            state = store.load(config.retry_errors)
+            self._print_plan(state, store)
+            return BatchResult(out=out, run_id=self.run_id or "", planned=self.planned(), dry_run=True,
+                               spent_usd=state.spent_usd, cost_unknown=state.unknown_cost)
+        store = RunStore(out).open()
+        try:
+            state = store.load(config.retry_errors)
+            store.compact()
+            self._write_manifest(out)
+            result = BatchResult(out=out, run_id=self.run_id or "", planned=self.planned(),
+                                 spent_usd=state.spent_usd, cost_unknown=state.unknown_cost)
+            check_cost_cap(config)
+            return await self._execute(store, state, result)
+        finally:
+            store.compact()
+            self._write_summary(store)
+            store.close()
+
+    def _out(self) -> Path:
+        if self.config.out:
+            out = Path(self.config.out)
+            manifest = out / "manifest.json"
+            if manifest.is_file():
+                with suppress(ValueError, KeyError, OSError):
+                    self.run_id = Manifest.model_validate_json(manifest.read_text()).run_id
+        else:
+            self.run_id = self.run_id or new_run_id("+".join(s.scenario for s in self.config.scenarios)[:40])
+            out = Path("runs") / self.run_id
+        self.run_id = self.run_id or new_run_id("+".join(s.scenario for s in self.config.scenarios)[:40])
+        return out
+
+    async def _execute(self, store: RunStore, state: ResumeState, result: BatchResult) -> BatchResult:
+        config, run_id = self.config, self.run_id or ""
+        docker = config.executor == "local" and any(env_class(s.env).image is not None for s in config.scenarios)
+        registration = None
+        loop = asyncio.get_running_loop()
+        if docker:
+            await loop.run_in_executor(None, reap_orphans)
+            registration = RunnerRegistration(run_id)
+        executor = self.executor or self._default_executor(store.out)
+        writer = RunWriter(store.out)
+        progress = Progress(self.console)
+        for scenario in config.scenarios:
+            for settings in config.models_for(scenario):
+                progress.add_pair(scenario.scenario, settings.model, scenario.trials,
+                                  state.done_by_pair[(scenario.scenario, settings.model)])
+        jobs = self._pending(state)
+        spent = [state.spent_usd]
+        attempted: set[str] = set()
+
+        def next_job() -> EpisodeJob | None:
+            while not self.stopping:
+                if config.max_cost is not None and spent[0] >= config.max_cost:
+                    result.stop_reason = f"max_cost ${config.max_cost:g} reached (spent ${spent[0]:.4f})"
+                    return None
+                job = self.retry_queue.popleft() if self.retry_queue else next(jobs, None)
+                if job is None:
+                    return None
+                if job.settings.model in result.stopped_models:
+                    continue
+                attempted.add(job.key)
+                return job
+            return None
+
+        async def worker() -> None:
+            while (job := next_job()) is not None:
+                progress.started(job.scenario.scenario, job.settings.model)
+                episode = await executor.run(job)
+                writer.append(episode)
+                result.attempts += 1
+                if episode.usage.cost_usd is None:
+                    result.cost_unknown = True
+                else:
+                    spent[0] += episode.usage.cost_usd
+                final = self._after(job, episode, result)
+                progress.ended(episode, final)
+
+        handlers = self._install_signals(loop, store.out, run_id)
+        workers: list[asyncio.Task[None]] = []
+        try:
+            await executor.start()
+            with progress:
+                workers = [asyncio.create_task(worker()) for _ in range(config.concurrency)]
+                self._workers = workers
+                await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+            with suppress(BaseException):
+                await asyncio.gather(*workers, return_exceptions=True)
+            self._restore_signals(loop, handlers)
+            with suppress(BaseException):
+                await executor.close()
+            if docker:
+                await loop.run_in_executor(None, remove_by_label, run_id)
+            if registration is not None:
+                registration.release()
+        result.spent_usd = spent[0]
+        result.not_started = max(0, result.planned - len(state.done) - len(attempted))
+        if self.stopping:
+            result.interrupted = True
+            result.stop_reason = result.stop_reason or "interrupted"
+        return result
+
+    def _default_executor(self, out: Path) -> Executor:
+        cache_dir = Path(self.config.cache_dir) if self.config.cache_dir else out.parent / ".cache"
+        if self.config.executor == "ray":
+            from sandbox.run.ray_executor import RayExecutor
+
+            return RayExecutor(self.config, cache_dir)
+        return LocalExecutor(self.config, cache_dir)
+
+    def _pending(self, state: ResumeState) -> Iterator[EpisodeJob]:
+        for job in self.plan():
+            if job.key in state.done:
+                continue
+            job.attempt = state.attempts.get(job.key, 0) + 1
+            if job.attempt > 1 + self.config.retry_errors:
+                job.attempt = 1 + self.config.retry_errors  # a fresh invocation's configuration retry
+            yield job
+
+    def _after(self, job: EpisodeJob, episode: EpisodeLog, result: BatchResult) -> bool:
+        """Book-keeping after an attempt; returns whether it is the episode's last."""
+        model = job.settings.model
+        if episode.termination != "error":
+            self.failures.pop(model, None)
+            return True
+        if episode.error_class == "configuration" and episode.error_signature:
+            self.failures[model][episode.error_signature] += 1
+            count = self.failures[model][episode.error_signature]
+            if count >= self.config.stop_after_failures and model not in result.stopped_models:
+                result.stopped_models[model] = (f"{count} identical errors no retry can fix "
+                                                f"({episode.error_signature}): {(episode.error or '')[:200]}")
+            return True
+        if self.stopping or is_final(episode.model_dump(include={"termination", "error_class", "attempt"}),
+                                     self.config.retry_errors):
+            return True
+        self.retry_queue.append(job.model_copy(update={"attempt": job.attempt + 1}))
+        return False
+
+    # ----- signals -----------------------------------------------------------------------
+    def _install_signals(self, loop: asyncio.AbstractEventLoop, out: Path, run_id: str) -> dict[int, Any]:
+        previous: dict[int, Any] = {}
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                previous[signum] = signal.getsignal(signum)
+                loop.add_signal_handler(signum, self._on_signal, signum, run_id)
+            except (ValueError, RuntimeError, NotImplementedError):  # not the main thread
+                previous.pop(signum, None)
+        return previous
+
+    def _restore_signals(self, loop: asyncio.AbstractEventLoop, previous: dict[int, Any]) -> None:
+        for signum, handler in previous.items():
+            with suppress(Exception):
+                loop.remove_signal_handler(signum)
+                signal.signal(signum, handler)
+
+    def _on_signal(self, signum: int, run_id: str) -> None:
+        self._signals += 1
+        if self._signals == 1:
+            self.console.print("[bold]stopping[/bold]: recording the episodes in flight as interrupted "
+                               "(Ctrl-C again to stop at once)")
+            self.stop()
+            return
+        remove_live()
+        if self.config.executor == "local":
+            with suppress(Exception):
+                remove_by_label(run_id)
+        print("stopped at once; containers removed", file=sys.stderr)
+        os._exit(130)
+
+    def stop(self) -> None:
+        """Start no more episodes and interrupt those in flight."""
+        self.stopping = True
+        for task in getattr(self, "_workers", []):
+            task.cancel()
+
+    # ----- files -------------------------------------------------------------------------
+    def _write_manifest(self, out: Path) -> None:
+        writer = RunWriter(out)
+        path = out / "manifest.json"
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        if path.is_file():
+            with suppress(ValueError):
+                manifest = Manifest.model_validate_json(path.read_text())
+                manifest.resumed.append({"at": now, "command": sys.argv})
+                writer.write_manifest(manifest)
+                return
+        config = self.config
+        writer.write_manifest(Manifest(
+            run_id=self.run_id or "", scenario=",".join(s.scenario for s in config.scenarios),
+            scenarios=[s.scenario for s in config.scenarios], models=config.model_names(),
+            config=config.model_dump(mode="json"), started_at=now, versions=versions(), command=sys.argv,
+        ))
+
+    def _write_summary(self, store: RunStore) -> None:
+        from sandbox.report.summary import write_summary
+
+        with suppress(Exception):
+            write_summary(store.out)
+
+    def _print_plan(self, state: ResumeState, store: RunStore) -> None:
+        from rich.table import Table
+
+        seen = observed(store.records())
+        table = Table(title="dry run: nothing was started", caption="cost: litellm's offline price map, "
+                      "or the model's input_cost_per_token / output_cost_per_token")
+        for column in ("scenario", "model", "episodes", "model calls", "tokens", "est. cost", "estimate from"):
+            table.add_column(column)
+        remaining: Counter[tuple[str, str]] = Counter(
+            (j.scenario.scenario, j.settings.model) for j in self._pending(state))
+        total_cost: float | None = 0.0
+        calls = episodes = 0.0
+        for scenario in self.config.scenarios:
+            for settings in self.config.models_for(scenario):
+                n = remaining[(scenario.scenario, settings.model)]
+                line = estimate(scenario, settings, n, seen)
+                episodes += n
+                calls += line.calls
+                total_cost = None if total_cost is None or line.cost_usd is None else total_cost + line.cost_usd
+                table.add_row(scenario.scenario, settings.model, str(n), f"{line.calls:.0f}",
+                              f"{line.prompt_tokens + line.completion_tokens:.0f}", format_cost(line.cost_usd),
+                              line.source)
+        self.console.print(table)
+        self.console.print(f"total: {episodes:.0f} episodes to run ({len(state.done)} already done), "
+                           f"{calls:.0f} model calls, estimated cost {format_cost(total_cost)}")
 
 
 async def run_batch(config: RunConfig, console: Console | None = None,
                     run_id: str | None = None) -> tuple[Path, list[EpisodeLog]]:
-    """Run every model × trial; return the run directory and the episodes.
+    """Run every scenario × model × trial; return the run directory and the planned episodes.
 
-    Episodes are appended to ``episodes.jsonl`` as each one ends, so an interrupted run
-    keeps what it finished. Every container of the run is removed at the end, whatever
-    happens.
+    The episodes are the final attempt of each planned episode (finished or errored), in
+    plan order (scenario, model, trial). Large batches should use :class:`Batch` and read
+    ``episodes.jsonl`` as a stream instead.
     """
-    console = console or Console(stderr=True)
-    scenario = config.scenario
-    run_id = run_id or new_run_id(scenario.scenario)
-    out = Path(config.out) if config.out else Path("runs") / run_id
-    writer = RunWriter(out)
-    writer.write_manifest(Manifest(
-        run_id=run_id, scenario=scenario.scenario, config=config.model_dump(mode="json"),
-        started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        versions=versions(), command=sys.argv,
-    ))
-    models = config.model_names()
-    jobs = [(model, trial) for model in models for trial in range(scenario.trials)]
-    semaphore = asyncio.Semaphore(config.concurrency)
-    episodes: list[EpisodeLog] = []
-    limits = Limits(max_steps=scenario.max_steps, max_tokens_total=scenario.max_tokens_total)
-    clients = {settings.model: ModelClient(settings) for settings in config.models}
-
-    async def one(model: str, trial: int, progress: Progress, task: int) -> None:
-        async with semaphore:
-            episode = EpisodeLog(
-                run_id=run_id, episode_id=f"{run_id}/{model}/{trial}", scenario=scenario.scenario,
-                env_id=scenario.env, model=model, trial=trial, seed=scenario.seed + trial,
-                config=scenario.env_config,
-            )
-            env = await asyncio.to_thread(make_env, scenario, run_id)
-            try:
-                await run_episode(env, clients[model], episode, limits)
-            finally:
-                await asyncio.to_thread(env.close)
-            writer.append(episode)
-            episodes.append(episode)
-            progress.advance(task)  # type: ignore[arg-type]
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    try:
-        with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task(f"{scenario.scenario}: episodes", total=len(jobs))
-            await asyncio.gather(*(one(m, t, progress, task) for m, t in jobs))
-    finally:
-        await asyncio.to_thread(remove_by_label, run_id)
-    episodes.sort(key=lambda e: (models.index(e.model), e.trial))
-    return out, episodes
+    batch = Batch(config, console, run_id=run_id)
+    result = await batch.run()
+    order = {job.key: index for index, job in enumerate(sorted(
+        batch.plan(), key=lambda j: (config.scenarios.index(j.scenario), [m.model for m in config.models_for(
+            j.scenario)].index(j.settings.model), j.trial)))}
+    episodes = RunStore(result.out).final_episodes(set(order))
+    episodes.sort(key=lambda e: order[e.key])
+    return result.out, episodes

@@ -2,27 +2,34 @@
 
 Keys: the fields of :class:`~sandbox.run.scenarios.ScenarioConfig` (``trials``, ``seed``,
 ``max_steps``…), of :class:`~sandbox.agents.models.ModelSettings` (``api_base``,
-``temperature``…, applied to every model named), ``model``, ``concurrency``, ``out``, and
-``env_config.<key>`` for the environment's own settings. With no ``model``, the scenario's
-reference policies run (no paid API is called). Bad input → one line, exit code 2.
+``temperature``…, applied to every model named), of :class:`~sandbox.run.scenarios.RunConfig`
+(``concurrency``, ``out``, ``max_cost``, ``dry_run``…), ``env_config.<key>`` for the
+environment's own settings, ``batch=FILE.yaml`` and ``resume=RUN_DIR``. With no ``model``, the
+scenarios' reference policies run (no paid API is called).
+
+Exit codes: 0 done; 1 too many episodes errored (``fail_on_error``), a model was stopped
+after identical unfixable errors, or infrastructure failed; 2 bad input (one line);
+130 interrupted.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
+from pathlib import Path
 
 from rich.console import Console
 
 from sandbox.cleanup import install_signal_handlers
 from sandbox.errors import DockerUnavailable, ImageMissing, SandboxError, UserInputError
 
-USAGE = "usage: python -m sandbox.run scenario=NAME [model=PROVIDER/MODEL] [trials=N] [seed=S] [key=value …]"
+USAGE = ("usage: python -m sandbox.run scenario=NAME[,NAME…] [model=PROVIDER/MODEL[,…]] [trials=N] [key=value …]\n"
+         "       python -m sandbox.run batch=FILE.yaml [key=value …]\n"
+         "       python -m sandbox.run resume=RUN_DIR")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run a scenario; return the process exit code."""
+    """Run a batch; return the process exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     console = Console(width=None if sys.stdout.isatty() else 200)
     err = Console(stderr=True)
@@ -37,27 +44,31 @@ def main(argv: list[str] | None = None) -> int:
         from sandbox.engine import docker_client
         from sandbox.images import require_image
         from sandbox.registry import env_class
-        from sandbox.report import environment_tables, summarize, summary_table
-        from sandbox.run.batch import run_batch
+        from sandbox.run.batch import Batch
+        from sandbox.run.cost import check_cost_cap
         from sandbox.run.scenarios import load_run_config
+        from sandbox.run.store import RunStore
 
         config = load_run_config(args)
-        scenario = config.scenario
         for settings in config.models:
             check_model(settings)
-        image = env_class(scenario.env).image
-        if image is not None:
-            docker_client()
-            require_image(image)
-        if config.reference:
+        check_cost_cap(config)
+        if config.executor == "local" and not config.dry_run:
+            for image in dict.fromkeys(env_class(s.env).image for s in config.scenarios):
+                if image is not None:
+                    docker_client()
+                    require_image(image)
+        if config.out and not config.dry_run:
+            RunStore(Path(config.out)).open().close()  # unwritable or held by a live runner: say so now
+        if config.reference and not config.dry_run:
             err.print(
                 f"[bold]No model named[/bold]: running the reference policies "
                 f"{', '.join(config.model_names())} (no API is called).\n"
-                f"To run a real model: python -m sandbox.run scenario={scenario.scenario} "
+                f"To run a real model: python -m sandbox.run scenario={config.scenario.scenario} "
                 "model=openai/gpt-4o-mini  (or anthropic/…, ollama/…, openai/NAME api_base=URL)"
             )
         install_signal_handlers()
-        out, episodes = asyncio.run(run_batch(config, err))
+        result = asyncio.run(Batch(config, err).run())
     except (UserInputError, DockerUnavailable, ImageMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -67,10 +78,39 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted: finished episodes are kept in the run directory; containers removed")
         return 130
-    summaries = summarize(episodes)
-    console.print(summary_table(summaries, f"{scenario.scenario} ({scenario.env})"))
-    for table in environment_tables(scenario.env, episodes):
-        console.print(table)
-    (out / "summary.json").write_text(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
-    console.print(f"episodes: {out / 'episodes.jsonl'}")
+    if result.dry_run:
+        return 0
+    return report(result, config.fail_on_error, console, err)
+
+
+def report(result: object, fail_on_error: float, console: Console, err: Console) -> int:
+    """Print the run's report and notes; return the exit code."""
+    from sandbox.report.cli import render
+    from sandbox.run.batch import BatchResult
+    from sandbox.run.cost import format_cost
+
+    assert isinstance(result, BatchResult)
+    summaries = render(result.out, console)
+    episodes = sum(s.episodes - s.interrupted for s in summaries)
+    errors = sum(s.errors for s in summaries)
+    console.print(f"episodes: {result.out / 'episodes.jsonl'}  (summary.json beside it); "
+                  f"spent {format_cost(result.spent_usd, result.cost_unknown)}")
+    if result.not_started:
+        err.print(f"{result.not_started} planned episode(s) not started"
+                  + (f": {result.stop_reason}" if result.stop_reason else "")
+                  + f"; run the same command again (or resume={result.out}) to finish")
+    if result.interrupted:
+        err.print("interrupted: episodes in flight were recorded as interrupted; containers removed")
+        return 130
+    for model, reason in result.stopped_models.items():
+        print(f"error: stopped running {model}: {reason}", file=sys.stderr)
+    if result.stopped_models:
+        return 1
+    if episodes and errors == episodes:
+        print(f"error: every episode ({errors}) ended in an error; see the errors table", file=sys.stderr)
+        return 1
+    if episodes and errors / episodes > fail_on_error:
+        print(f"error: {errors} of {episodes} episodes ({errors / episodes:.0%}) ended in an error, more than "
+              f"fail_on_error={fail_on_error:g}", file=sys.stderr)
+        return 1
     return 0

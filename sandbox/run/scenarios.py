@@ -16,16 +16,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field, field_validator
 
 from sandbox.agents.models import ModelSettings
-from sandbox.config import StrictModel, validate_config
+from sandbox.config import StrictModel
 from sandbox.errors import ConfigError, UnknownNameError
 from sandbox.plugins import plugin_errors, scenario_files
-from sandbox.registry import env_class
+
+
+class CallEstimate(StrictModel):
+    """What one episode costs in model calls, for ``dry_run`` (see :mod:`sandbox.run.cost`).
+
+    Attributes:
+        calls: model calls per episode.
+        prompt_tokens: prompt tokens of the first call.
+        prompt_growth: prompt tokens added per later call (the conversation grows).
+        completion_tokens: completion tokens per call.
+    """
+
+    calls: float = Field(gt=0)
+    prompt_tokens: int = Field(default=1500, ge=0)
+    prompt_growth: int = Field(default=300, ge=0)
+    completion_tokens: int = Field(default=200, ge=0)
 
 
 class ScenarioConfig(StrictModel):
@@ -41,6 +56,12 @@ class ScenarioConfig(StrictModel):
         seed: the first trial's seed.
         max_steps: tool calls per episode.
         max_tokens_total: tokens per episode (prompt + completion), if capped.
+        max_episode_cost: USD per episode, if capped (checked before each model call).
+        max_episode_seconds: wall-clock seconds per episode, if capped (checked between steps).
+        estimate: calls and tokens per episode for ``dry_run`` (default: an upper bound).
+        models: in a batch file, the models this scenario runs (default: all of them).
+        model_defaults: model settings the scenario's file sets (``temperature``…); a
+            setting given for the model itself wins.
     """
 
     scenario: str
@@ -52,8 +73,13 @@ class ScenarioConfig(StrictModel):
     seed: int = 0
     max_steps: int = Field(default=30, ge=1)
     max_tokens_total: int | None = Field(default=None, ge=1)
+    max_episode_cost: float | None = Field(default=None, ge=0)
+    max_episode_seconds: float | None = Field(default=None, gt=0)
+    estimate: CallEstimate | None = None
+    models: list[str] | None = None
+    model_defaults: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("reference_models", mode="before")
+    @field_validator("reference_models", "models", mode="before")
     @classmethod
     def _split_models(cls, value: Any) -> Any:
         return split_models(value)
@@ -63,28 +89,81 @@ class RunConfig(StrictModel):
     """Everything one run needs, validated.
 
     Attributes:
-        scenario: the scenario.
+        scenarios: the scenarios, in order.
         models: the models this run plays, each with its own settings: the ones named, or
-            else the scenario's reference policies.
-        reference: no model was named, so ``models`` are the reference policies.
-        concurrency: episodes running at once.
-        out: run directory (default ``runs/<run id>``).
+            else the scenarios' reference policies.
+        reference: no model was named, so each scenario plays its own reference policies.
+        concurrency: episodes in flight at once; each holds one live sandbox, so this is the
+            run's limit on live sandboxes.
+        provider_concurrency: model requests in flight per provider (``openai``…), on top of
+            each model's ``max_concurrency``; a 429 halves it for a while (adaptive backoff).
+        out: run directory (default ``runs/<run id>``); an existing one is resumed.
+        max_cost: USD for the whole run; no new episode starts once it is spent.
+        dry_run: print the plan (episodes, model calls, estimated cost) and stop.
+        cache: reuse stored model answers: ``auto`` (models at temperature 0 only), true, false.
+        cache_dir: where the answer cache lives (default ``runs/.cache``).
+        retry_errors: re-runs of an episode that ended in a retryable (model or infrastructure)
+            error, in this run and in later ones.
+        fail_on_error: exit non-zero when more than this fraction of episodes errored (and
+            always when every one did).
+        stop_after_failures: a model stops getting new episodes after this many identical
+            errors that no retry fixes (HTTP 400/401/403/404, unsupported parameters).
+        executor: ``local`` (one asyncio loop) or ``ray`` (episodes on a Ray cluster).
+        ray_address: the Ray cluster to join (``auto``, ``ray://host:10001``, ``host:6379``).
     """
 
-    scenario: ScenarioConfig
+    scenarios: list[ScenarioConfig] = Field(min_length=1)
     models: list[ModelSettings] = Field(min_length=1)
     reference: bool = False
-    concurrency: int = Field(default=4, ge=1)
+    concurrency: int = Field(default=4, ge=1, le=10_000)
+    provider_concurrency: dict[str, int] = Field(default_factory=dict)
     out: str | None = None
+    max_cost: float | None = Field(default=None, ge=0)
+    dry_run: bool = False
+    cache: bool | Literal["auto"] = "auto"
+    cache_dir: str | None = None
+    retry_errors: int = Field(default=2, ge=0, le=20)
+    fail_on_error: float = Field(default=1.0, ge=0, le=1)
+    stop_after_failures: int = Field(default=3, ge=1)
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
+
+    @field_validator("provider_concurrency")
+    @classmethod
+    def _positive(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = {k: v for k, v in value.items() if v < 1}
+        if bad:
+            raise ValueError(f"must be at least 1, got {bad}")
+        return value
+
+    @property
+    def scenario(self) -> ScenarioConfig:
+        """The first scenario (a run of one scenario has just this one)."""
+        return self.scenarios[0]
 
     def model_names(self) -> list[str]:
         """The model strings this run plays, in order."""
         return [m.model for m in self.models]
 
+    def models_for(self, scenario: ScenarioConfig) -> list[ModelSettings]:
+        """The models a scenario plays, each with the scenario's model defaults applied."""
+        names = scenario.reference_models if self.reference else scenario.models or self.model_names()
+        by_name = {m.model: m for m in self.models}
+        out = []
+        for name in names:
+            settings = by_name[name]
+            if scenario.model_defaults:
+                merged = {**scenario.model_defaults, **settings.model_dump(exclude_unset=True)}
+                settings = ModelSettings.model_validate(merged)
+            out.append(settings)
+        return out
 
-RUN_KEYS = {"model", "concurrency", "out"}
+
+RUN_KEYS = {"model", "concurrency", "out", "max_cost", "dry_run", "cache", "cache_dir", "retry_errors", "fail_on_error",
+            "stop_after_failures", "executor", "ray_address", "provider_concurrency"}
 MODEL_KEYS = set(ModelSettings.model_fields) - {"model"}
-FLAT_KEYS = sorted(set(ScenarioConfig.model_fields) | RUN_KEYS | MODEL_KEYS)
+SCENARIO_KEYS = set(ScenarioConfig.model_fields) - {"models", "model_defaults"}
+FLAT_KEYS = sorted(SCENARIO_KEYS | RUN_KEYS | MODEL_KEYS | {"batch", "resume"})
 
 
 def split_models(value: Any) -> Any:
@@ -99,14 +178,47 @@ def scenario_names() -> list[str]:
     return sorted(scenario_files())
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping."""
+
+
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is given twice; give each key once", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
 def load_yaml(path: Path) -> dict[str, Any]:
-    """Parse a YAML mapping; a syntax error names the file and line."""
+    """Parse a YAML mapping strictly.
+
+    Raises:
+        ConfigError: not a readable UTF-8 file, malformed YAML (with file and line), a key
+            given twice, or not a mapping.
+    """
+    if path.is_dir():
+        raise ConfigError(f"{path} is a directory; give a scenario name or a .yaml file")
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise ConfigError(f"malformed YAML in {where}: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"malformed YAML in {path}: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping of keys to values")
     return data
@@ -131,14 +243,17 @@ def parse_overrides(args: Sequence[str]) -> dict[str, Any]:
             value = yaml.safe_load(raw) if raw else ""
         except yaml.YAMLError:
             value = raw
-        if key in ("model", "reference_models") and not isinstance(value, str):
+        if key in ("model", "reference_models", "scenario", "out", "resume", "batch", "cache_dir",
+                   "api_base", "ray_address") and not isinstance(value, str):
             value = raw
         target = out
         *parents, leaf = key.split(".")
         for part in parents:
             target = target.setdefault(part, {})
             if not isinstance(target, dict):
-                raise ConfigError(f"{key}: {part} is not a mapping")
+                raise ConfigError(f"{key}: {part} is given as a value and as a mapping")
+        if isinstance(target.get(leaf), dict):
+            raise ConfigError(f"{key} is given as a mapping and as a value")
         target[leaf] = value
     return out
 
@@ -149,7 +264,7 @@ def find_scenario(name: str) -> Path:
     Raises:
         UnknownNameError: no plug-in ships it (with "did you mean").
     """
-    if name.endswith((".yaml", ".yml")):
+    if name.endswith((".yaml", ".yml")) or "/" in name:
         path = Path(name)
         if not path.exists():
             raise UnknownNameError("scenario file", name, [], hint="no such file")
@@ -164,38 +279,7 @@ def find_scenario(name: str) -> Path:
     return known[name]
 
 
-def load_run_config(args: Sequence[str]) -> RunConfig:
-    """Build the run's config from CLI arguments.
+from sandbox.run.loading import check_env, load_run_config  # noqa: E402  (re-exported; loading imports this module)
 
-    Raises:
-        UnknownNameError: unknown scenario, key or environment (with "did you mean").
-        ConfigError: malformed YAML or a value of the wrong type.
-    """
-    overrides = parse_overrides(args)
-    name = overrides.pop("scenario", None)
-    if not name:
-        raise ConfigError("name a scenario: python -m sandbox.run scenario=NAME; known: " + ", ".join(scenario_names()))
-    path = find_scenario(str(name))
-    data = load_yaml(path)
-    env_overrides = overrides.pop("env_config", {})
-    merged = {**data, **overrides}
-    merged["env_config"] = {**(data.get("env_config") or {}), **env_overrides}
-    for key in merged:
-        if key not in FLAT_KEYS:
-            raise UnknownNameError("key", key, FLAT_KEYS)
-    scenario = validate_config(ScenarioConfig, {
-        "scenario": path.stem, **{k: v for k, v in merged.items() if k in ScenarioConfig.model_fields}})
-    shared = {k: v for k, v in merged.items() if k in MODEL_KEYS}
-    named = split_models(merged.get("model") or [])
-    if not named and not scenario.reference_models:
-        raise ConfigError(f"scenario {scenario.scenario} has no reference_models: name one with model=PROVIDER/MODEL")
-    models = [validate_config(ModelSettings, {"model": m, **shared}) for m in named or scenario.reference_models]
-    run = {k: v for k, v in merged.items() if k in RUN_KEYS - {"model"}}
-    config = validate_config(RunConfig, {"scenario": scenario, "models": models, "reference": not named, **run})
-    check_env(scenario)
-    return config
-
-
-def check_env(scenario: ScenarioConfig) -> None:
-    """The scenario's environment exists and accepts its ``env_config``."""
-    validate_config(env_class(scenario.env).config_class, scenario.env_config, where="env_config")
+__all__ = ["CallEstimate", "RunConfig", "ScenarioConfig", "check_env", "find_scenario", "load_run_config",
+           "load_yaml", "parse_overrides", "scenario_names"]

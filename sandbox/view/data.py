@@ -117,7 +117,7 @@ def row(index: int, episode: EpisodeLog) -> dict[str, Any]:
         "steps": len(episode.steps),
         "terr": sum(s.tool_error for s in episode.steps),
         "tok": episode.usage.total_tokens,
-        "cost": round(episode.usage.cost_usd, 6),
+        "cost": None if episode.usage.cost_usd is None else round(episode.usage.cost_usd, 6),
         "dur": round(episode.duration_s, 2),
     }
 

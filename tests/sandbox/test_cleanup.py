@@ -78,6 +78,8 @@ def test_interrupted_run_keeps_finished_episodes_and_removes_containers(tmp_path
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
     lines = [json.loads(line) for line in episodes.read_text().splitlines()]
-    assert len(lines) >= 2 and all(line["outcome"] for line in lines)
+    finished = [line for line in lines if line["termination"] != "interrupted"]
+    assert len(finished) >= 2 and all(line["outcome"] for line in finished)
+    assert all(line["error"] for line in lines if line["termination"] == "interrupted")  # in flight: recorded
     run_id = json.loads((out / "manifest.json").read_text())["run_id"]
     assert containers_with_label(run_id) == []

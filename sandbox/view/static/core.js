@@ -70,6 +70,7 @@
     return n === null || n === undefined ? "—" : Number(n).toLocaleString("en-US");
   };
   SV.cost = function (n) {
+    if (n === null || n === undefined) return "unknown";
     return n ? Number(n).toFixed(4) : "0";
   };
   SV.secs = function (n) {

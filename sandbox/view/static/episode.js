@@ -174,7 +174,7 @@
       : h("span", { class: "muted" }, "not judged");
     const meta = [["model", ep.model], ["scenario", ep.scenario + " (" + ep.env_id + ")"], ["seed · trial", ep.seed + " · " + ep.trial],
       ["termination", ep.termination], ["steps", ep.steps.length], ["tokens", SV.int(u.prompt_tokens) + " in · " + SV.int(u.completion_tokens) + " out"],
-      ["cost", "$" + SV.cost(u.cost_usd)], ["duration", SV.secs(ep.duration_s) + " s"], ["started", ep.started_at || "—"], ["episode", ep.episode_id]];
+      ["cost", (u.cost_usd === null || u.cost_usd === undefined ? "" : "$") + SV.cost(u.cost_usd)], ["duration", SV.secs(ep.duration_s) + " s"], ["started", ep.started_at || "—"], ["episode", ep.episode_id]];
     const head = [
       h("h1", { class: "ep-title" }, ep.model + " · " + ep.scenario + " · seed " + ep.seed),
       ep.error ? h("div", { class: "error-box", id: "episode-error" }, h("strong", null, "This episode ended in an error"), h("pre", null, ep.error)) : null,

@@ -139,9 +139,10 @@ async def test_api_keys_never_reach_the_sandbox_or_the_logs(run_id: str, tmp_pat
 
 
 async def test_infrastructure_failure_is_recorded_per_episode_and_the_batch_goes_on(tmp_path: Path) -> None:
-    # Docker refuses a 1 MB memory limit: every reset fails as infrastructure, not as a crash.
-    config = load_run_config(["scenario=filechore", "trials=2", "env_config.memory=1m", f"out={tmp_path}"])
+    # Docker refuses more CPUs than the host has: every reset fails, as a recorded error, not a crash.
+    config = load_run_config(["scenario=filechore", "trials=2", "env_config.cpus=512", f"out={tmp_path}"])
     _, episodes = await run_batch(config)
     assert len(episodes) == 4
-    assert all(e.termination == "error" and e.error and "SandboxUnavailable" in e.error for e in episodes)
+    assert all(e.termination == "error" and e.error and "InvalidSandboxSpec" in e.error for e in episodes)
+    assert {(e.error_class, e.error_signature) for e in episodes} == {("configuration", "invalid_spec")}
     assert len(read_episodes(tmp_path / "episodes.jsonl")) == 4

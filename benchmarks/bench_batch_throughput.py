@@ -1,0 +1,158 @@
+"""Batch throughput: this project with Docker sandboxes vs a bare async HTTP client loop.
+
+Workload (issue 11): EPISODES episodes × STEPS bash steps (FileChore's bash tool, real
+containers), a local OpenAI-compatible server answering in LATENCY seconds, CONCURRENCY
+episodes at a time. The bare loop sends the same requests (same conversation growth, same
+concurrency) with ``httpx`` and no sandbox: the floor. Target: project ≤ 1.25× bare.
+
+The model server runs in its own process (``--serve``) so neither side pays for it in its
+own interpreter. Prints JSON: project wall, bare wall, ratio, and where the project's time
+went (median model-call latency inside the loop, first call, reset, close, per-step tool).
+
+Usage: ``python benchmarks/bench_batch_throughput.py [EPISODES] [STEPS] [CONCURRENCY] [LATENCY]``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sandbox.agents.policy import Message, PolicyReply, ToolCallRequest, register_policy, turn_index
+
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+EPISODES = int(ARGS[0]) if len(ARGS) > 0 else 64
+STEPS = int(ARGS[1]) if len(ARGS) > 1 else 8
+CONCURRENCY = int(ARGS[2]) if len(ARGS) > 2 else 16
+LATENCY = float(ARGS[3]) if len(ARGS) > 3 else 0.2
+COMMANDS = ["ls -1 /workspace/logs", "cat /workspace/config/app.conf", "wc -l /workspace/logs/*.log",
+            "head -n 2 /workspace/data/users.csv", "df -h /workspace", "ls -la /workspace",
+            "du -sh /workspace/logs", "date -u +%F"]
+
+
+@register_policy("bench-bash-steps")
+class BashSteps:
+    """STEPS bash commands, then a final answer without a tool call."""
+
+    def __call__(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> PolicyReply:
+        turn = turn_index(messages)
+        if turn < STEPS:
+            command = COMMANDS[turn % len(COMMANDS)]
+            return PolicyReply(content=None, tool_calls=[ToolCallRequest.of("bash", command=command)])
+        return PolicyReply(content="Done.")
+
+
+def serve() -> None:
+    """Serve the policy on a free port; print the base URL; stop when stdin closes."""
+    from sandbox.agents.fake_server import FakeModelServer
+
+    with FakeModelServer(BashSteps(), latency=LATENCY) as server:
+        print(server.base_url, flush=True)
+        sys.stdin.read()
+
+
+async def bare_loop(base_url: str) -> float:
+    """The floor: the same requests, no harness, no sandbox."""
+    import httpx
+
+    from sandbox.toolkit import bash
+
+    tools = [bash.schema()]
+    semaphore = asyncio.Semaphore(CONCURRENCY)
+    limits = httpx.Limits(max_connections=CONCURRENCY * 2, max_keepalive_connections=CONCURRENCY * 2)
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
+
+        async def episode() -> None:
+            async with semaphore:
+                messages: list[dict[str, Any]] = [{"role": "system", "content": "You are an agent."},
+                                                  {"role": "user", "content": "Do the task."}]
+                while True:
+                    response = await client.post("/chat/completions", json={
+                        "model": "bench", "messages": messages, "tools": tools})
+                    message = response.json()["choices"][0]["message"]
+                    messages.append(message)
+                    calls = message.get("tool_calls") or []
+                    if not calls:
+                        return
+                    for call in calls:
+                        messages.append({"role": "tool", "tool_call_id": call["id"], "content": "ok\n"})
+
+        started = time.perf_counter()
+        await asyncio.gather(*(episode() for _ in range(EPISODES)))
+        return time.perf_counter() - started
+
+
+async def project(base_url: str, out: Path) -> tuple[float, list[Any]]:
+    """This project: the CLI's batch with real FileChore sandboxes."""
+    from sandbox.agents.llm import litellm_module
+    from sandbox.run.batch import run_batch
+    from sandbox.run.scenarios import load_run_config
+
+    litellm_module()  # import time (~4 s) is not throughput
+    config = load_run_config(["scenario=filechore", "model=openai/bench", f"api_base={base_url}",
+                              f"trials={EPISODES}", f"concurrency={CONCURRENCY}", f"max_steps={STEPS + 1}",
+                              f"out={out}", *EXTRA_KEYS])
+    started = time.perf_counter()
+    _, episodes = await run_batch(config)
+    return time.perf_counter() - started, episodes
+
+
+EXTRA_KEYS = [a.removeprefix("--key=") for a in sys.argv[1:] if a.startswith("--key=")]
+
+
+def breakdown(episodes: list[Any]) -> dict[str, Any]:
+    """Where the project's time went, from its own episode log."""
+    latencies = [s.latency_s for e in episodes for s in e.steps if s.usage is not None]
+    first = [e.steps[0].latency_s for e in episodes if e.steps]
+    out: dict[str, Any] = {
+        "errors": sum(e.termination == "error" for e in episodes),
+        "steps": sum(len(e.steps) for e in episodes),
+        "model_call_s_median": round(statistics.median(latencies), 3) if latencies else None,
+        "first_call_s_median": round(statistics.median(first), 3) if first else None,
+    }
+    timings = [getattr(e, "timing", None) for e in episodes]
+    if all(t is not None for t in timings):
+        for field in ("queue_s", "reset_s", "judge_s", "close_s"):
+            values = [getattr(t, field) for t in timings]
+            out[f"{field}_median"] = round(statistics.median(values), 3)
+        tool = [t.tools_s / max(len(e.steps), 1) for t, e in zip(timings, episodes, strict=True)]
+        out["tool_s_per_step_median"] = round(statistics.median(tool), 4)
+    return out
+
+
+def main() -> None:
+    if "--serve" in sys.argv:
+        serve()
+        return
+    server = subprocess.Popen([sys.executable, __file__, "--serve", *ARGS], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        base_url = server.stdout.readline().strip()
+        bare = asyncio.run(bare_loop(base_url))
+        with tempfile.TemporaryDirectory() as tmp:
+            wall, episodes = asyncio.run(project(base_url, Path(tmp) / "run"))
+        bare_again = asyncio.run(bare_loop(base_url))
+    finally:
+        if server.stdin:
+            server.stdin.close()
+        server.wait(timeout=30)
+    floor = min(bare, bare_again)
+    print(json.dumps({
+        "benchmark": "batch_throughput", "episodes": EPISODES, "bash_steps": STEPS, "concurrency": CONCURRENCY,
+        "model_latency_s": LATENCY, "extra_keys": EXTRA_KEYS,
+        "project_wall_s": round(wall, 2), "bare_client_wall_s": round(floor, 2), "ratio": round(wall / floor, 2),
+        "episodes_per_s": round(EPISODES / wall, 2), **breakdown(episodes),
+        "target_ratio": 1.25, "meets_target": wall / floor <= 1.25,
+    }))
+
+
+if __name__ == "__main__":
+    main()
