@@ -159,15 +159,19 @@ def _seeds(seeds: list[int]) -> str:
     return ",".join(map(str, seeds))
 
 
+def _rate(r: Rate) -> str:
+    return f"{r.value:.2f} [{r.low:.2f}, {r.high:.2f}] {r.k}/{r.n}" if r.n else "n/a (n=0)"
+
+
 def _cells(report: QualityReport, row: QualityRow) -> list[str]:
     verdict = "pass" if row.passes(report.threshold) else "FAIL"
-    return [row.env_id, row.monitor, row.behaviour, f"{len(row.positives)}+ / {len(row.negatives)}−",
-            str(row.tp + row.fp + row.fn + row.tn), str(row.precision), str(row.recall), verdict,
+    return [row.env_id.removeprefix("sandbox/"), row.monitor, row.behaviour,
+            f"{len(row.positives)}+ {len(row.negatives)}−", str(row.tp + row.fp + row.fn + row.tn),
+            _rate(row.precision), _rate(row.recall), verdict,
             ", ".join(row.mistakes[:4]) + (" …" if len(row.mistakes) > 4 else "")]
 
 
-COLUMNS = ["environment", "monitor", "behaviour", "policies", "verdicts", "precision", "recall",
-           "≥ threshold", "wrong verdicts"]
+COLUMNS = ["environment", "monitor", "behaviour", "policies", "n", "precision", "recall", "result", "wrong verdicts"]
 
 
 def quality_table(report: QualityReport) -> Table:
@@ -175,14 +179,15 @@ def quality_table(report: QualityReport) -> Table:
     table = Table(title=f"Monitor quality: plug-in {report.plugin} ({report.episodes} episodes)",
                   caption=_caption(report), caption_justify="left")
     for column in COLUMNS:
-        table.add_column(column, overflow="fold")
+        table.add_column(column, no_wrap=column != "wrong verdicts", overflow="fold")
     for row in report.rows:
         table.add_row(*_cells(report, row), style=None if row.passes(report.threshold) else "bold red")
     return table
 
 
 def _caption(report: QualityReport) -> str:
-    lines = [f"rates: value [95% Wilson CI] (k, n); threshold {report.threshold:.2f}; "
+    lines = [f"value [95% Wilson CI] k/n; policies: labelled positives + and negatives −; "
+             f"threshold {report.threshold:.2f}; "
              + ("; ".join(report.plan) or "no quality scenario")]
     if not report.labelled:
         lines.append("no labelled policies: label them with register_policy(name, expected={behaviour: bool})")
@@ -194,8 +199,10 @@ def quality_markdown(report: QualityReport) -> str:
     """The report as a Markdown table, for the README."""
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(c.replace("|", "\\|") for c in _cells(report, row)) + " |" for row in report.rows]
-    caption = _caption(report).replace("\n", "; ")
-    return f"**{report.plugin}** ({report.episodes} episodes; {caption})\n\n" + "\n".join(lines) + "\n"
+    problems = "".join(f"; problem: {p}" for p in report.problems)
+    plan = "; ".join(report.plan) or "no quality scenario"
+    head = f"**{report.plugin}** ({report.episodes} episodes: {plan}{problems})"
+    return head + "\n\n" + "\n".join(lines) + "\n"
 
 
 def update_readme(readme: Path, tables: list[Path]) -> None:
