@@ -95,8 +95,12 @@ async def _run(env_ids: list[str], names: list[str], options: Options, console: 
                quality_out: Path | None) -> list[CheckResult]:
     if any(CHECKS[n].docker for n in names):
         from sandbox.engine import docker_client
+        from sandbox.images import require_image
+        from sandbox.registry import env_class
 
         docker_client()
+        for image in {env_class(env_id).image for env_id in env_ids} - {None}:
+            require_image(str(image))
     results: list[CheckResult] = []
     for env_id in env_ids:
         target = Target(env_id, options)
