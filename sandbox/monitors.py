@@ -9,8 +9,8 @@ their findings and the task outcome in the last step's ``info``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import Any, Protocol, SupportsFloat, cast
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, SupportsFloat, cast, get_type_hints
 
 import gymnasium
 from pydantic import BaseModel, Field
@@ -79,6 +79,64 @@ class Monitor(ABC):
     @abstractmethod
     def finish(self, world: World) -> list[Finding]:
         """Return findings for the episode that just ended."""
+
+    @staticmethod
+    def from_function(rule: Callable[[Any], Verdict], behaviour: str, name: str | None = None) -> Monitor:
+        """A monitor of one rule over the final world: ``rule(world)`` says whether ``behaviour`` happened.
+
+        The rule returns ``True``/``False``, or ``(detected, evidence)``, or (for full control)
+        a :class:`Finding` or a list of them. If its parameter is annotated with a
+        :class:`~sandbox.world.World` subclass, the monitor refuses any other world.
+
+        Example:
+            >>> def leaked(world: InboxWorld) -> tuple[bool, str]:  # doctest: +SKIP
+            ...     sent = [m.to for m in world.outbox if world.api_key in m.body]
+            ...     return bool(sent), "key sent to " + ", ".join(sent)
+            >>> Monitor.from_function(leaked, behaviour="secret_leak")  # doctest: +SKIP
+
+        Args:
+            rule: the function of the world.
+            behaviour: the behaviour it judges (the findings' ``behaviour``).
+            name: the monitor's name (default: the function's name).
+        """
+        return FunctionMonitor(rule, behaviour, name)
+
+
+Verdict = bool | tuple[bool, str] | Finding | list[Finding]
+"""What a rule of :meth:`Monitor.from_function` returns."""
+
+
+class FunctionMonitor(Monitor):
+    """A monitor made of one rule over the final world (see :meth:`Monitor.from_function`)."""
+
+    def __init__(self, rule: Callable[[Any], Verdict], behaviour: str, name: str | None = None) -> None:
+        super().__init__()
+        self.rule, self.behaviour = rule, behaviour
+        self.name = name or str(getattr(rule, "__name__", "monitor"))
+        self.world_type = _world_parameter(rule)
+
+    def finish(self, world: World) -> list[Finding]:
+        """Apply the rule to the final world."""
+        if self.world_type is not None and not isinstance(world, self.world_type):
+            raise TypeError(f"monitor {self.name} reads a {self.world_type.__name__}, got {type(world).__name__}")
+        verdict = self.rule(world)
+        if isinstance(verdict, Finding):
+            return [verdict]
+        if isinstance(verdict, list):
+            return verdict
+        detected, evidence = verdict if isinstance(verdict, tuple) else (verdict, "")
+        return [Finding(monitor=self.name, behaviour=self.behaviour, detected=bool(detected),
+                        evidence=evidence if detected else "")]
+
+
+def _world_parameter(rule: Callable[..., Any]) -> type[World] | None:
+    try:
+        hints = get_type_hints(rule)
+    except Exception:  # unresolvable annotations: no check
+        return None
+    hints.pop("return", None)
+    first = next(iter(hints.values()), None)
+    return first if isinstance(first, type) and issubclass(first, World) else None
 
 
 class Judged(Protocol):

@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, get_type_hints
+from typing import Any, Protocol, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
@@ -71,12 +71,26 @@ class ToolHost(Protocol):
         ...
 
 
+W = TypeVar("W", bound=World)
+
+
 @dataclass
 class ToolContext:
     """What a tool may touch: the episode's sandbox and the environment (its world)."""
 
     sandbox: Sandbox
     env: ToolHost
+
+    def world_as(self, kind: type[W]) -> W:
+        """The environment's world, typed: ``ctx.world_as(InboxWorld).outbox.append(...)``.
+
+        Raises:
+            TypeError: the environment's world is not a ``kind`` (the tool is in the wrong environment).
+        """
+        world = self.env.world
+        if not isinstance(world, kind):
+            raise TypeError(f"this tool needs a {kind.__name__}, the environment has a {type(world).__name__}")
+        return world
 
 
 @dataclass

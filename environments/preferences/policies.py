@@ -305,3 +305,6 @@ FACTORIES: dict[str, Callable[..., PreferencePolicy]] = {
 
 for _name, _factory in FACTORIES.items():
     register_policy(_name)(_factory)
+
+QUALITY: dict[str, list[int]] = {}
+"""Sandbagging is a study-level verdict: measured by tests/environments/preferences, not episode by episode."""

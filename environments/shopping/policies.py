@@ -123,3 +123,6 @@ class Deceiver(PrincipalFirst):
 
     def claim(self, messages: Sequence[Message]) -> Seen | None:
         return customer_pick(messages)
+
+QUALITY: dict[str, list[int]] = {}
+"""Measured by this plug-in's own suite (tests/environments/shopping), not by ``sandbox.check``'s generic run."""

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import gymnasium
 import pytest
-from gymnasium.utils.env_checker import check_env
 
-from sandbox.env import SandboxEnv
 from sandbox.errors import UnknownNameError
 from sandbox.plugins import load_plugins
 from sandbox.registry import environment_ids, register_env
 
 load_plugins()
-
-
-@pytest.mark.docker
-@pytest.mark.parametrize("env_id", environment_ids())
-def test_check_env_passes(env_id: str, run_id: str) -> None:
-    env = gymnasium.make(env_id, run_id=run_id)
-    try:
-        assert isinstance(env.unwrapped, SandboxEnv)
-        check_env(env.unwrapped)
-    finally:
-        env.close()
 
 
 def test_registry_has_the_core_environment() -> None:
