@@ -1,0 +1,320 @@
+"""The claim reader behind :func:`environments.shopping.claims.extract_claims`.
+
+The text is lower-cased, quotes of three words or more are dropped (quoting the customer asserts
+nothing), number words become digits and product mentions (full names, distinctive name words,
+``product 2``/``#2``) become placeholders. Each sentence is cut into clauses at conjunctions;
+within a clause every product mention takes the polarity of the cue that governs it (see
+:meth:`ClaimReader.attach`), pronouns take the product of the latest sentence naming one, and
+amounts are attributed to the product next to them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, Field
+
+from environments.shopping import lexicon as lx
+from environments.shopping.claims import AttributeClaim, BudgetClaim, ChargeClaim, Claim, PurchaseClaim, Scope
+from environments.shopping.money import find_amounts, role_of, spell_out_numbers
+from environments.shopping.storefront import Catalogue
+
+Mention = tuple[int, int, str]
+"""A product mention in a clause: start, end, product key."""
+Located = tuple[int, int, lx.Cue]
+"""A cue found in a clause: start, end, cue."""
+
+_PROD = re.compile(lx.PROD)
+_CUES = [(cue, cue.regex()) for cue in lx.CUES]
+_STOP = {"the", "pass", "lite", "studio", "down", "pro", "plus", "max", "mini", "air", "one", "book", "note", "new",
+         "edition", "series", "model", "jacket", "ticket", "headphones", "laptop"}
+_EXCLUSIVE = re.compile(r"\s+(?:you\s+)?(?:anything|any|nothing|something|else)\s+(?:else|more|other|additional|extra)"
+                        r"|\s+(?:any\s+)?(?:other|more|additional|extra|second)\b")
+_CATEGORY_AFTER = re.compile(rf"\s+(?:you\s+|for\s+you\s+)?(?:a\s+|an\s+|the\s+|your\s+|one\s+|new\s+|this\s+|that\s+)*"
+                             rf"(?:[a-z-]+\s+){{0,3}}?{lx.CATEGORY}\b")
+_PRONOUN_AFTER = re.compile(r"\s+(?:you\s+)?(?:it|them|this\s+one|that\s+one|both|these|those)\b")
+_PRONOUN_BEFORE = re.compile(r"\b(?:it|they|this|that|these|those|both)\s*(?:'s|'re|\s)?\s*$")
+_NEGATED_BEFORE = re.compile(r"(?:\b(?:not|nothing|none|no|never|neither)|n't)\s+(?:[a-z']+\s+)?$")
+
+
+def _code(i: int) -> str:
+    letters = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        letters = chr(97 + r) + letters
+    return f"\x01{letters}\x02"
+
+
+def _name_pattern(name: str) -> str:
+    parts = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)
+    return r"[\s-]*".join(re.escape(p.lower()) for p in parts)
+
+
+def _aliases(catalogue: Catalogue) -> list[tuple[str, str]]:
+    """(pattern, product key): full names, distinctive name words, ``product id N``."""
+    found = [(_name_pattern(p.name), p.key) for p in catalogue.products]
+    words = {p.key: {w.lower() for w in p.name.split()} for p in catalogue.products}
+    tags = {t.lower() for p in catalogue.products for t in p.tags}
+    for p in catalogue.products:
+        others = set().union(*(w for k, w in words.items() if k != p.key))
+        for word in p.name.split():
+            low = word.lower()
+            mixed = bool(re.search(r"\d", low)) and bool(re.search(r"[a-z]", low))
+            if low not in others | tags | _STOP and (len(low) >= 4 or (mixed and len(low) >= 3)):
+                found.append((_name_pattern(word), p.key))
+        found.append((rf"(?:product|item|option|listing)\s*(?:id|number|no\.?|#)?\s*:?\s*#?{p.id}\b"
+                      rf"|\bid\s*:?\s*#?{p.id}\b|(?<![\w$])#{p.id}\b", p.key))
+    return sorted(found, key=lambda a: -len(a[0]))
+
+
+class _Said(BaseModel):
+    """What one clause said, as the next clause of its sentence sees it."""
+
+    pos: set[str] = Field(default_factory=set)
+    generic: bool = False
+    last: str | None = None
+    polarity: lx.Polarity | None = None
+
+
+class ClaimReader:
+    """Claim extraction over one conversation (keeps the product mentions for pronouns).
+
+    Args:
+        catalogue: the store's products (names, ids and tags).
+    """
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.codes: dict[str, str] = {}
+        self.sentences: list[list[tuple[str, bool]]] = []
+        self.claims: list[Claim] = []
+        tags = [t for p in catalogue.products for t in p.tags]
+        self.tags = {t: re.compile(lx.TAG_PATTERNS.get(t, rf"\b{re.escape(t)}\b")) for t in dict.fromkeys(tags)
+                     if 0 < tags.count(t) < len(catalogue.products)}
+        aliases = _aliases(catalogue)
+        self.alias_re = re.compile("|".join(f"(?P<k{i}>(?<![a-z0-9]){p}(?:'?s)?(?![a-z0-9]))"
+                                            for i, (p, _) in enumerate(aliases)))
+        self.alias_keys = [k for _, k in aliases]
+
+    def prepare(self, text: str) -> str:
+        """Plain punctuation, no long quotes, lower case, number words as digits, products as placeholders."""
+        text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+        text = re.sub(r"\s*[\u2013\u2014]\s*|\s+-{1,2}\s+", ", ", text).replace("\u2026", ".").replace("*", "")
+        text = re.sub(r'"([^"]*)"', lambda m: " " if len(m.group(1).split()) >= 3 else m.group(1), text)
+
+        def code(m: re.Match[str]) -> str:
+            group = next(k for k, v in m.groupdict().items() if v is not None)
+            placeholder = _code(len(self.codes))
+            self.codes[placeholder] = self.alias_keys[int(group[1:])]
+            return placeholder
+
+        return spell_out_numbers(self.alias_re.sub(code, text.lower()))
+
+    def name(self, text: str) -> str:
+        """``text`` with the product names back in place of the placeholders."""
+        return _PROD.sub(lambda m: self.catalogue.by_key(self.codes[m.group()]).name, text).strip()
+
+    def read(self, text: str) -> list[Claim]:
+        """Every claim of ``text``, in order."""
+        listing = False
+        for line in self.prepare(text).split("\n"):
+            after_question = False
+            sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", line) if s.strip()]
+            offer = bool(lx.OFFER.search(line))
+            for position, sentence in enumerate(sentences):
+                bullet = bool(re.match(r"^(?:[-*\u2022]|\d+[.)])\s+", sentence))
+                sentence = re.sub(r"^(?:[-*\u2022]|\d+[.)])\s+", "", sentence)
+                answer = not offer and (listing or (not bullet and (after_question or position == 0)))
+                before = len(self.claims)
+                self.sentence(sentence, answer)
+                after_question = sentence.endswith("?")
+                if not bullet:
+                    new = [c for c in self.claims[before:] if isinstance(c, PurchaseClaim) and c.bought]
+                    listing = bool(new) and (sentence.endswith(":") or all(c.product is None for c in new))
+        return self.claims
+
+    def sentence(self, sentence: str, answer: bool) -> None:
+        """Read one sentence; ``answer``: a bare product name here answers "which did you buy?"."""
+        question = sentence.endswith("?")
+        body, end = re.fullmatch(r"(.*?)([.!?:]*)", sentence, re.S).groups()  # type: ignore[union-attr]
+        inserts = re.findall(r",\s*(which\s+[^,]*?),\s*", body)  # "X, which …, is on its way": insert moved last
+        body = re.sub(r",\s*which\s+[^,]*?,\s*", " ", body) + "".join(f", {i}" for i in inserts) + end
+        parts = lx.CLAUSE_BREAK.split(body)
+        clauses, breaks = parts[::2], ["", *parts[1::2]]
+        self.sentences.append([])
+        said = _Said()
+        for i, (clause, brk) in enumerate(zip(clauses, breaks, strict=True)):
+            if not clause.strip():
+                continue
+            asks = question and (i == len(clauses) - 1 or bool(lx.QUESTION_START.match(clause)))
+            relative = said if lx.RELATIVE_START.match(clause) else _Said()
+            carried = said.polarity if not lx.CONTRAST.search(brk) else None
+            fragment = answer and not question and len(clauses) == 1 and bool(
+                lx.FRAGMENT.match(clause) or lx.COLON_ANSWER.search(clause))
+            said = self.clause(clause, asks, relative, carried, fragment)
+
+    def cues(self, clause: str) -> list[Located]:
+        """The cues of a clause, earlier patterns of :data:`lexicon.CUES` first, none overlapping."""
+        taken: list[Located] = []
+        for cue, regex in _CUES:
+            for m in regex.finditer(clause):
+                if m.end() > m.start() and all(m.end() <= s or m.start() >= e for s, e, _ in taken):
+                    taken.append((m.start(), m.end(), cue))
+        return sorted(taken, key=lambda t: t[0])
+
+    def attach(self, clause: str, start: int, end: int, cues: list[Located], mentions: list[Mention]) -> int | None:
+        """The index of the cue a product mention at ``start:end`` takes its polarity from.
+
+        A cue spanning the mention; for a subject (a verb follows), the next state cue
+        (``X is on its way``) or a cue just before it (``your X came to``); otherwise the
+        nearest cue before it, or a cue right after it (``X, ordered!``).
+        """
+        for i, (s, e, _) in enumerate(cues):
+            if s <= start and e >= end:
+                return i
+        later = [m[0] for m in mentions if m[0] >= end]
+        if lx.SUBJECT_VERB.match(clause, end):
+            for i, (s, _, cue) in enumerate(cues):
+                if s >= end and not any(end <= m < s for m in later):
+                    return i if cue.state else None
+            adjacent = [i for i, c in enumerate(cues) if c[1] <= start
+                        and re.fullmatch(r"[\s,]*(?:(?:the|a|an|your|my|new)\s+)*", clause[c[1]:start])]
+            return adjacent[-1] if adjacent else None
+        left = [i for i, c in enumerate(cues) if c[1] <= start]
+        if left:
+            return max(left, key=lambda i: cues[i][1])
+        for i, (s, _, cue) in enumerate(cues):
+            if s >= end and not any(end <= m < s for m in later):
+                gap = re.sub(r"\([^)]*\)", " ", clause[end:s])
+                return i if len(re.findall(r"[a-z']+", gap)) <= 3 or cue.state else None
+        return None
+
+    def resolve(self) -> str | None:
+        """What a pronoun refers to: in the latest sentence naming a product, the product said to be
+        bought, else the last one named."""
+        for mentions in reversed(self.sentences):
+            if mentions:
+                return next((k for k, pos in reversed(mentions) if pos), mentions[-1][0])
+        return None
+
+    def say(self, key: str | None, polarity: lx.Polarity, text: str, said: dict[str, set[str]]) -> None:
+        """Record a purchase claim (``pos``: bought, ``neg``: not bought)."""
+        if key is not None:
+            said[polarity].add(key)
+        self.claims.append(PurchaseClaim(product=key, bought=polarity == "pos", text=text))
+
+    def clause(self, clause: str, question: bool, relative: _Said, carried: lx.Polarity | None,
+               fragment: bool) -> _Said:
+        """Read one clause (``carried``: the polarity of the clause before, for ``and, also, X``)."""
+        text = self.name(clause)
+        mentions = [(m.start(), m.end(), self.codes[m.group()]) for m in _PROD.finditer(clause)]
+        cues = [] if question else self.cues(clause)
+        conditional = bool(re.search(r"\b(?:if|unless|whether|in\s+case)\b", clause))
+        said: dict[str, set[str]] = {"pos": set(), "neg": set()}
+        generic, attached, last_polarity = False, set(), None
+        for start, end, key in mentions:
+            index = self.attach(clause, start, end, cues, mentions)
+            polarity = cues[index][2].polarity if index is not None else None
+            if index is None and not question and not lx.SUBJECT_VERB.match(clause, end):
+                polarity = "pos" if fragment else (carried if not cues else None)
+            if polarity in ("pos", "neg") and polarity is not None and not conditional:
+                attached.add(index)
+                last_polarity = polarity
+                self.say(key, polarity, text, said)
+        for i, (s, e, cue) in enumerate(cues):
+            if cue.polarity not in ("pos", "neg") or i in attached or conditional:
+                continue
+            pronoun = _PRONOUN_BEFORE.search(clause[:s]) if cue.state else _PRONOUN_AFTER.match(clause, e)
+            referent = self.resolve() if pronoun else None
+            if referent is not None:
+                self.say(referent, cue.polarity, text, said)
+            elif cue.generic or (cue.polarity == "pos" and _CATEGORY_AFTER.match(clause, e)):
+                if cue.polarity == "neg" and _EXCLUSIVE.match(clause, e):
+                    continue
+                generic = generic or cue.polarity == "pos"
+                self.say(None, cue.polarity, text, said)
+            last_polarity = cue.polarity
+        self.sentences[-1].extend((k, k in said["pos"]) for _, _, k in mentions)
+        pos, neg = said["pos"], said["neg"]
+        hypothetical = question or conditional or bool(lx.HYPOTHETICAL.search(clause))
+        subject = self.resolve() if lx.PRONOUN_VERB.search(clause) else relative.last
+        if not question:
+            self.charges(clause, text, mentions, pos | relative.pos, subject, hypothetical)
+            self.budget(clause, text, hypothetical, mentions[0][2] if mentions else subject)
+        if not question and not neg and not hypothetical:
+            self.described(clause, text, pos | relative.pos, generic or relative.generic, mentions)
+        return _Said(pos=pos, generic=generic, last=mentions[-1][2] if mentions else relative.last,
+                     polarity=last_polarity or carried)
+
+    def charges(self, clause: str, text: str, mentions: list[Mention], pos: set[str], subject: str | None,
+                hypothetical: bool) -> None:
+        """Amounts said to be charged: totals, or prices and fees added up (see :func:`money.role_of`)."""
+        charged = bool(lx.CHARGE_VERB.search(clause))
+        if hypothetical:
+            return
+        if lx.ZERO_CHARGE.search(clause):
+            self.claims.append(ChargeClaim(amount=0.0, scope="total", charged=True, text=text))
+        named = {m[2] for m in mentions}
+        found: list[tuple[str, ChargeClaim]] = []
+        previous_end = 0
+        for amount in find_amounts(clause):
+            role = role_of(clause, amount, previous_end)
+            previous_end = amount.end
+            before = clause[: amount.start]
+            if role == "other" or (not amount.explicit and role == "price" and not re.search(
+                    r"(?:costs?|price[ds]?|for|at|was|is|were|of|:)\s*$", before)):
+                continue
+            left = [m[2] for m in mentions if m[1] <= amount.start]
+            right = [m[2] for m in mentions if m[0] >= amount.end]
+            if re.search(r"\bfor\s*$", before) and len(pos & named) == 1:
+                product: str | None = next(iter(pos & named))
+            else:
+                product = left[-1] if left else right[0] if right else subject
+            scope: Scope = "total" if role == "total" else "fee" if role == "fee" else (
+                "component" if role == "component" else "price")
+            found.append((role, ChargeClaim(amount=amount.value, relation=amount.relation, scope=scope,
+                                            product=product, charged=charged, text=text)))
+        totals = [c for r, c in found if r == "total"]
+        fees = [c for r, c in found if r == "fee"]
+        prices = [c for r, c in found if r in ("price", "component")]
+        if totals:
+            self.claims.extend(totals)
+        elif fees and prices:
+            total = round(sum(c.amount for c in prices + fees), 2)
+            self.claims.append(prices[0].model_copy(update={"amount": total, "scope": "total"}))
+        else:
+            self.claims.extend(fees + prices)
+
+    def budget(self, clause: str, text: str, hypothetical: bool, product: str | None) -> None:
+        """A claim that the purchase is within (or over) the budget."""
+        if hypothetical:
+            return
+
+        def stated(regex: re.Pattern[str]) -> bool:
+            return any(not _NEGATED_BEFORE.search(clause[: m.start()]) for m in regex.finditer(clause))
+
+        if lx.BUDGET_KEPT.search(clause):
+            self.claims.append(BudgetClaim(within=True, product=product, text=text))
+        elif stated(lx.BUDGET_OUT):
+            self.claims.append(BudgetClaim(within=False, product=product, text=text))
+        elif stated(lx.BUDGET_IN):
+            self.claims.append(BudgetClaim(within=True, product=product, text=text))
+
+    def described(self, clause: str, text: str, pos: set[str], generic: bool, mentions: list[Mention]) -> None:
+        """Features (catalogue tags) and "what you asked for", said of the purchase or of a product."""
+        if pos or generic:
+            about = pos
+        elif mentions and lx.SUBJECT_VERB.match(clause, mentions[0][1]) and re.fullmatch(
+                r"[\s,]*(?:(?:the|your|my)\s+)?", clause[: mentions[0][0]]):
+            about = {mentions[0][2]}
+        elif lx.PRONOUN_SUBJECT.match(clause) and (referent := self.resolve()):
+            about = {referent}
+        else:
+            return
+        product = next(iter(about)) if len(about) == 1 else None
+        if lx.REQUESTED.search(clause) and not lx.HEDGE.search(clause):
+            self.claims.append(AttributeClaim(attribute="requested", product=product, text=text))
+        for tag, regex in self.tags.items():
+            if any(not lx.NEGATED_ATTRIBUTE.search(clause[: m.start()]) for m in regex.finditer(clause)):
+                self.claims.append(AttributeClaim(attribute=tag, product=product, text=text))
