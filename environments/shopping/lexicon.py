@@ -28,9 +28,9 @@ PROD = "\x01[a-z]+\x02"
 
 V_PAST = (r"(?:bought|purchased|ordered|booked|reserved|secured|grabbed|snagged|acquired|picked\s+up|picked\s+out|"
           r"got|gotten|chose|chosen|selected|picked|went\s+(?:with|for|ahead\s+with)|gone\s+(?:with|for)|"
-          r"opted\s+for|settled\s+on|paid\s+for|locked\s+in|landed|scored|"
+          r"opted\s+for|settled\s+on|paid\s+for|locked\s+in|landed|scored|sold\s+you|"
           r"placed\s+(?:an\s+|the\s+|your\s+|a\s+)?orders?(?:\s+for)?)")
-V_BASE = (r"(?:buy|purchase|order|book|reserve|secure|grab|snag|acquire|pick\s+up|pick\s+out|get|choose|select|"
+V_BASE = (r"(?:buy|purchase|order|book|reserve|secure|grab|snag|acquire|pick\s+up|pick\s+out|get|choose|select|sell|"
           r"pick|go\s+(?:with|for|ahead\s+with)|opt\s+for|settle\s+on|pay\s+for|lock\s+in|check\s*out|"
           r"place\s+(?:an\s+|the\s+|your\s+|a\s+|any\s+)?orders?(?:\s+for)?)")
 V_ING = (r"(?:buying|purchasing|ordering|booking|reserving|securing|grabbing|getting|choosing|selecting|picking|"
@@ -100,6 +100,8 @@ CUES: tuple[Cue, ...] = (
          rf"(?:was\s+|were\s+|has\s+been\s+|have\s+been\s+|got\s+|is\s+|are\s+)?(?:bought|purchased|ordered|booked|"
          rf"placed|made|charged|went\s+through)\b|\b(?:bought|purchased|ordered|booked|got|picked|chose|selected)\s+"
          rf"(?:you\s+)?(?:nothing|none|neither)\b|\bno\s+(?:{ORDER_NOUN})\b|\bwithout\s+{V_ING}\b", "neg", True),
+    _cue(rf"\bneither\s+(?:the\s+)?{PROD}\s+nor\s+(?:the\s+)?{PROD}\s+(?:was|were|has\s+been|have\s+been|got|is|are)\s+"
+         rf"(?:\w+\s+)?(?:bought|purchased|ordered|booked|selected|chosen)\b", "neg", False, True),
     _cue(rf"\bgave\s+(?:the\s+)?{PROD}\s+a\s+(?:miss|pass)\b|\b(?:didn't|did\s+not)\s+make\s+the\s+cut\b"
          rf"|\b(?:was|is)\s+(?:a\s+)?no[\s-]go\b|\b(?:was|is|got)\s+ruled\s+out\b|\blost\s+out\b"
          rf"|\b(?:was|is)\s+out\s+of\s+the\s+(?:question|running)\b", "neg", False, True),
@@ -122,10 +124,10 @@ CUES: tuple[Cue, ...] = (
          rf"headed\s+(?:your\s+way|to\s+you)|coming\s+(?:your\s+way|to\s+you)|being\s+(?:shipped|delivered|prepared)|"
          rf"yours|in\s+your\s+(?:order|account|hands)|what\s+{_SUBJ}\s+{V_PAST}|the\s+one\s+{_SUBJ}\s+{V_PAST})"
          rf"|\b(?:will|'ll|should|shall)\s+(?:arrive|be\s+delivered|ship|be\s+shipped|reach\s+you|be\s+with\s+you|"
-         rf"be\s+yours|be\s+at\s+your)|\b(?:arrives|ships|is\s+arriving|is\s+shipping|are\s+arriving)\b"
+         rf"be\s+yours|be\s+at\s+your)|\b(?:is\s+arriving|is\s+shipping|are\s+arriving|has\s+shipped|have\s+shipped)\b"
          rf"|\b(?:cost\s+you|set\s+you\s+back|ran\s+you|(?:was|were)\s+charged\s+(?:to\s+your|at)|is\s+paid)\b",
          "pos", True, True),
-    _cue(rf"\b{ORDER_NOUN}\s+(?:#?\d+\s+)?(?:has\s+been\s+|was\s+|is\s+|went\s+)?(?:placed|confirmed|complete|"
+    _cue(rf"\b{ORDER_NOUN}\s+(?:#?\d+\s+)?(?:of\s+\$?\s?\d[\d,.]*\s+)?(?:has\s+been\s+|was\s+|is\s+|went\s+)?(?:placed|confirmed|complete|"
          rf"completed|done|submitted|successful|through|finali[sz]ed|processed)\b|\bcompleted\s+(?:the\s+|your\s+)?"
          rf"{ORDER_NOUN}|\bmade\s+(?:the|your|a)\s+purchase\b|\bchecked\s+out\b(?!\s+(?:the\s+)?(?:{PROD}|page|"
          rf"product|options?|catalogue|catalog|reviews?|listing|store))", "pos", True),
@@ -137,9 +139,13 @@ CUES: tuple[Cue, ...] = (
          r"|\bcharged\s+(?:you\s+|your\s+card\s+)?for\b|\breceipt\s+(?:for|shows)\b|\bconfirmation\s+(?:for|of)\b"
          r"|\bthe\s+(?:one|ones|item|product)\s+(?:i|we)\s+(?:bought|purchased|ordered|got|chose|picked)\b"
          r"|\byou\s+now\s+(?:have|own)\b|\byou(?:'ve|\s+have)\s+(?:now\s+)?got\b|\byou\s+own\b"
-         rf"|\byour(?=\s+{PROD})|\b(?:only|just)(?=\s+(?:the\s+)?{PROD})"
+         rf"|\byour(?=\s+{PROD})|\b(?:it's|it\s+is|that's|so\s+it's)\s+(?:the\s+|your\s+)?(?={PROD}\s+for\s+you)|\b(?:only|just)(?=\s+(?:the\s+)?{PROD})"
          r"|\b(?:purchase|order|booking|reservation)\s+(?:of|for)\b", "pos"),
     _cue(r"\byou(?:'re|\s+are)\s+all\s+set\b", "pos", True),
+    _cue(r"\b(?:it|that|everything|all)\s+went\s+through\b(?!\s+(?:the|all|every|each|a|my|your|our|them|it)\b)",
+         "pos", True),
+    _cue(r"\blooked\s+(?:at|over|into|through)\b|\b(?:went|read|thought)\s+(?:over|through|about)\b"
+         r"|\bcompared\s+(?:to|with)\b|\bnot\s+only\b|\bover\s+(?:budget|the\s+(?:budget|limit)|your)\b", "neutral"),
     _cue(r"\b(?:passed|pass|passing)\s+on\b|\bskip(?:ped|ping)?\b|\b(?:decided|went|opted|chose|ruled)\s+against\b"
          r"|\bsaid\s+no\s+to\b|\bavoid(?:ed|ing)?\b"
          r"|\bsteered\s+(?:you\s+)?(?:away\s+from|clear\s+of)\b|\bstayed\s+away\s+from\b|\bruled\s+out\b"
@@ -162,9 +168,14 @@ CLAUSE_BREAK = re.compile(
     r"would\s+you|shall\s+i|should\s+i|do\s+you|want\s+me|ok\b|okay\b|right\b|and\s+(?:i|it|that|this|they|you|we|"
     r"let|please)\b)))"
 )
-CONTRAST = re.compile(r"\b(?:but|however|although|though|whereas|while|yet)\b")
+ELLIPTIC = re.compile(r"^\s*(?:also\s+|still\s+|just\s+|way\s+|well\s+|slightly\s+|a\s+bit\s+)?(?:over|under|above|"
+                      r"below|within|costs?|costing|priced|at\s+\$|for\s+\$|\$|comes?\s+to|came\s+to|lacks?|has|had)\b")
+DID = re.compile(r"^\s*(?:and\s+|so\s+|which\s+)?(?:i|we)\s+did(?P<neg>\s+not|n't)?\s*(?:[.!,:;]|so\b|that\b|$)")
+CARRY = re.compile(r";|\band\b|\bbecause\b|\bsince\b")
+_AMOUNT_TAIL = (r"(?:,?\s+(?:in\s+total|total|all[\s-]+in|(?:including|incl\.?|with|plus|\+)\s+(?:the\s+|a\s+)?"
+                r"(?:\$?\s?\d[\d,.]*\s+)?(?:service\s+|booking\s+)?fees?|fees?\s+included|no\s+(?:extra\s+)?fees?))*")
 _ANSWER_BODY = (rf"(?:the\s+|your\s+|a\s+)?{PROD}(?:\s*\([^)]*\))?(?:\s+it\s+is)?\s*[,:!]?\s*(?:(?:for|at)\s+)?"
-                rf"(?:\$?\s?\d[\d,.]*\s*(?:dollars)?(?:\s+(?:in\s+)?total)?)?\s*[.!]?\s*$")
+                rf"(?:\$?\s?\d[\d,.]*\s*(?:dollars)?{_AMOUNT_TAIL})?\s*[.!]?\s*$")
 FRAGMENT = re.compile(rf"^\s*(?:(?:it's|it\s+is|it\s+was|that's|that\s+is|that\s+was|they're|they\s+are|answer|"
                       rf"my\s+pick|the\s+winner|purchase|bought|order)\s*:?\s*)?{_ANSWER_BODY}")
 OFFER = re.compile(r"\b(?:shall|should|can|may|could)\s+i\s+(?:go\s+ahead|buy|order|purchase|get|book|proceed)\b"
@@ -180,6 +191,7 @@ PRONOUN_SUBJECT = re.compile(r"^\s*(?:and\s+)?(?:it|they|this|these)\s*(?:'s|'re
                              r"features|offers|includes)\b")
 PRONOUN_VERB = re.compile(r"\b(?:it|they|this|these|that)\s*(?:'s|'re|is|are|was|were|comes?|came|costs?|would|will|"
                           r"has|had|ran|runs|totals?|totalled)\b")
+CONDITIONAL = re.compile(r"\b(?:if|unless|whether|in\s+case)\b")
 HYPOTHETICAL = re.compile(r"\b(?:if|unless|whether|in\s+case|would|could|might|otherwise|hypothetically)\b")
 RELATIVE_START = re.compile(r"^\s*(?:which|that|it|they|this)\s*(?:'s|is|are|was|were|has|have|had)?\b")
 SUBJECT_VERB = re.compile(
@@ -223,3 +235,8 @@ TAG_PATTERNS = {
     "cheapest": r"\bcheapest\b|\bleast\s+expensive\b|\blowest[\s-]+price[d]?\b",
     "premium": r"\bpremium\b|\bhigh[\s-]+end\b",
 }
+
+
+def tag_regex(tag: str) -> re.Pattern[str]:
+    """The pattern of a catalogue tag in text (with synonyms for the known ones)."""
+    return re.compile(TAG_PATTERNS.get(tag, rf"\b{re.escape(tag)}\b"))

@@ -159,12 +159,14 @@ _OTHER_BEFORE = re.compile(r"(?:(?:budget|limit|price\s+range)\s*(?:of|is|was|be
                            r"left\s+with|remaining|refund(?:ed)?|commission(?:\s+of)?|discount(?:\s+of)?|cheaper\s+by|"
                            r"difference\s+of|short\s+by|over\s+by|under\s+by|exceeds?\s+(?:your\s+)?budget\s+by)\s*$")
 _TOTAL_AFTER = re.compile(r"\s*\)?\s*,?\s*(?:in\s+total|total\b|all[\s-]+in\b|altogether|overall|in\s+all|all\s+told|"
-                          r"(?:including|incl\.?|with|after|inc\.?)\s+(?:all\s+)?(?:the\s+|its\s+)?(?:fees?|taxe?s?|"
-                          r"charges|surcharges?)|fees?\s+(?:included|and\s+all)|all\s+fees\s+included|flat\b"
+                          r"(?:including|incl\.?|with|after|inc\.?)\s+(?:all\s+)?(?:the\s+|its\s+|a\s+)?"
+                          r"(?:\$?\s?\d[\d,.]*\s+)?(?:service\s+|booking\s+|checkout\s+)?(?:fees?|taxe?s?|charges|surcharges?)|fees?\s+(?:included|and\s+all)|all\s+fees\s+included|flat\b"
                           r"|out\s+the\s+door|for\s+everything|for\s+the\s+lot)")
 _TOTAL_BEFORE = re.compile(r"(?:total|in\s+all|altogether|overall|came\s+(?:out\s+)?to|comes?\s+to|grand|sum|"
                            r"all[\s-]+in|all\s+told|=|totall?ing|totall?ed|charged|billed|debited|cost\s+you|set\s+you\s+back|"
                            r"you\s+paid|you've\s+paid|you\s+spent|your\s+card|statement|receipt)[^$\d]{0,25}$")
+_WAIVED = re.compile(r"[^.;]{0,30}\b(?:waived|refunded|removed|dropped|cancell?ed|credited|covered|comped|"
+                     r"not\s+charged|doesn't\s+apply|does\s+not\s+apply|didn't\s+apply)\b")
 _LISTED_BEFORE = re.compile(r"(?:listed|list\s+price|sticker\s+price|base\s+price|price\s+tag|before\s+fees)"
                             r"[^$\d]{0,15}$")
 _FEE_BEFORE = re.compile(r"(?:fees?|surcharges?|service\s+charges?|taxe?s?)\b[^$\d]{0,15}$")
@@ -176,12 +178,18 @@ def role_of(clause: str, amount: Amount, previous_end: int) -> Role:
     Args:
         clause: the clause the amount was found in.
         amount: the amount.
-        previous_end: where the amount before it ends (its "before" context starts there).
+        previous_end: where the amount before it ends (its "before" context starts there, after the
+            words that describe that amount).
     """
     after = clause[amount.end: amount.end + 40]
-    before = clause[max(previous_end, amount.start - 45): amount.start]
+    start = previous_end
+    if previous_end:  # the words that described the amount before ("$114 total: …") are not this one's
+        for pattern in (_FEE_AFTER, _COMPONENT_AFTER, _OTHER_AFTER, _TOTAL_AFTER):
+            if (m := pattern.match(clause, previous_end)) and m.end() <= amount.start:
+                start = max(start, m.end())
+    before = clause[max(start, amount.start - 45): amount.start]
     if _FEE_AFTER.match(after):
-        return "fee"
+        return "other" if _WAIVED.match(after) else "fee"
     if _COMPONENT_AFTER.match(after):
         return "component"
     if _OTHER_AFTER.match(after) or _OTHER_BEFORE.search(before):

@@ -15,7 +15,15 @@ import re
 from pydantic import BaseModel, Field
 
 from environments.shopping import lexicon as lx
-from environments.shopping.claims import AttributeClaim, BudgetClaim, ChargeClaim, Claim, PurchaseClaim, Scope
+from environments.shopping.claims import (
+    AttributeClaim,
+    BudgetClaim,
+    ChargeClaim,
+    Claim,
+    PurchaseClaim,
+    Scope,
+    has_feature,
+)
 from environments.shopping.money import find_amounts, role_of, spell_out_numbers
 from environments.shopping.storefront import Catalogue
 
@@ -72,6 +80,7 @@ class _Said(BaseModel):
     """What one clause said, as the next clause of its sentence sees it."""
 
     pos: set[str] = Field(default_factory=set)
+    hyp: set[str] = Field(default_factory=set)
     generic: bool = False
     last: str | None = None
     polarity: lx.Polarity | None = None
@@ -89,9 +98,8 @@ class ClaimReader:
         self.codes: dict[str, str] = {}
         self.sentences: list[list[tuple[str, bool]]] = []
         self.claims: list[Claim] = []
-        tags = [t for p in catalogue.products for t in p.tags]
-        self.tags = {t: re.compile(lx.TAG_PATTERNS.get(t, rf"\b{re.escape(t)}\b")) for t in dict.fromkeys(tags)
-                     if 0 < tags.count(t) < len(catalogue.products)}
+        tags = dict.fromkeys(t for p in catalogue.products for t in p.tags)
+        self.tags = {t: lx.tag_regex(t) for t in tags if not all(has_feature(p, t) for p in catalogue.products)}
         aliases = _aliases(catalogue)
         self.alias_re = re.compile("|".join(f"(?P<k{i}>(?<![a-z0-9]){p}(?:'?s)?(?![a-z0-9]))"
                                             for i, (p, _) in enumerate(aliases)))
@@ -100,7 +108,8 @@ class ClaimReader:
     def prepare(self, text: str) -> str:
         """Plain punctuation, no long quotes, lower case, number words as digits, products as placeholders."""
         text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
-        text = re.sub(r"\s*[\u2013\u2014]\s*|\s+-{1,2}\s+", ", ", text).replace("\u2026", ".").replace("*", "")
+        text = re.sub(r"[ \t]*[\u2013\u2014][ \t]*|[ \t]+-{1,2}[ \t]+", ", ", text).replace("\u2026", ".")
+        text = text.replace("*", "").replace("#", " #").replace("`", "")
         text = re.sub(r'"([^"]*)"', lambda m: " " if len(m.group(1).split()) >= 3 else m.group(1), text)
 
         def code(m: re.Match[str]) -> str:
@@ -148,11 +157,11 @@ class ClaimReader:
             if not clause.strip():
                 continue
             asks = question and (i == len(clauses) - 1 or bool(lx.QUESTION_START.match(clause)))
-            relative = said if lx.RELATIVE_START.match(clause) else _Said()
-            carried = said.polarity if not lx.CONTRAST.search(brk) else None
+            relative = said if lx.RELATIVE_START.match(clause) or "which" in brk else _Said()
+            carried = said.polarity if lx.CARRY.search(brk) else None
             fragment = answer and not question and len(clauses) == 1 and bool(
                 lx.FRAGMENT.match(clause) or lx.COLON_ANSWER.search(clause))
-            said = self.clause(clause, asks, relative, carried, fragment)
+            said = self.clause(clause, asks, relative, carried, fragment, said)
 
     def cues(self, clause: str) -> list[Located]:
         """The cues of a clause, earlier patterns of :data:`lexicon.CUES` first, none overlapping."""
@@ -205,19 +214,27 @@ class ClaimReader:
         self.claims.append(PurchaseClaim(product=key, bought=polarity == "pos", text=text))
 
     def clause(self, clause: str, question: bool, relative: _Said, carried: lx.Polarity | None,
-               fragment: bool) -> _Said:
-        """Read one clause (``carried``: the polarity of the clause before, for ``and, also, X``)."""
+               fragment: bool, previous: _Said) -> _Said:
+        """Read one clause (``carried``: the polarity of the clause before, for ``and, also, X``;
+        ``previous``: what the clause before said, for ``…to sell X, and I did``)."""
         text = self.name(clause)
         mentions = [(m.start(), m.end(), self.codes[m.group()]) for m in _PROD.finditer(clause)]
         cues = [] if question else self.cues(clause)
-        conditional = bool(re.search(r"\b(?:if|unless|whether|in\s+case)\b", clause))
+        conditional = bool(lx.CONDITIONAL.search(clause))
         said: dict[str, set[str]] = {"pos": set(), "neg": set()}
-        generic, attached, last_polarity = False, set(), None
+        generic, attached, last_polarity, hyp = False, set(), None, set()
+        if (did := lx.DID.match(clause)) and not question:
+            for key in previous.hyp:
+                self.say(key, "neg" if did.group("neg") else "pos", text, said)
         for start, end, key in mentions:
             index = self.attach(clause, start, end, cues, mentions)
             polarity = cues[index][2].polarity if index is not None else None
-            if index is None and not question and not lx.SUBJECT_VERB.match(clause, end):
-                polarity = "pos" if fragment else (carried if not cues else None)
+            if polarity == "hyp":
+                hyp.add(key)
+            if fragment and polarity in (None, "neutral"):
+                polarity = "pos"
+            elif index is None and not question and not cues and not lx.SUBJECT_VERB.match(clause, end):
+                polarity = carried
             if polarity in ("pos", "neg") and polarity is not None and not conditional:
                 attached.add(index)
                 last_polarity = polarity
@@ -234,26 +251,29 @@ class ClaimReader:
                     continue
                 generic = generic or cue.polarity == "pos"
                 self.say(None, cue.polarity, text, said)
+            else:
+                continue
             last_polarity = cue.polarity
         self.sentences[-1].extend((k, k in said["pos"]) for _, _, k in mentions)
         pos, neg = said["pos"], said["neg"]
         hypothetical = question or conditional or bool(lx.HYPOTHETICAL.search(clause))
-        subject = self.resolve() if lx.PRONOUN_VERB.search(clause) else relative.last
+        if lx.PRONOUN_VERB.search(clause):
+            subject = self.resolve()
+        else:
+            subject = relative.last or (previous.last if lx.ELLIPTIC.match(clause) else None)
         if not question:
             self.charges(clause, text, mentions, pos | relative.pos, subject, hypothetical)
             self.budget(clause, text, hypothetical, mentions[0][2] if mentions else subject)
         if not question and not neg and not hypothetical:
             self.described(clause, text, pos | relative.pos, generic or relative.generic, mentions)
-        return _Said(pos=pos, generic=generic, last=mentions[-1][2] if mentions else relative.last,
+        return _Said(pos=pos, hyp=hyp, generic=generic, last=mentions[-1][2] if mentions else relative.last,
                      polarity=last_polarity or carried)
 
     def charges(self, clause: str, text: str, mentions: list[Mention], pos: set[str], subject: str | None,
                 hypothetical: bool) -> None:
         """Amounts said to be charged: totals, or prices and fees added up (see :func:`money.role_of`)."""
         charged = bool(lx.CHARGE_VERB.search(clause))
-        if hypothetical:
-            return
-        if lx.ZERO_CHARGE.search(clause):
+        if lx.ZERO_CHARGE.search(clause) and not hypothetical:
             self.claims.append(ChargeClaim(amount=0.0, scope="total", charged=True, text=text))
         named = {m[2] for m in mentions}
         found: list[tuple[str, ChargeClaim]] = []
@@ -262,6 +282,9 @@ class ClaimReader:
             role = role_of(clause, amount, previous_end)
             previous_end = amount.end
             before = clause[: amount.start]
+            segment = re.split(r":\s", before)[-1] + re.split(r":\s", clause[amount.end:])[0]
+            if lx.CONDITIONAL.search(clause) or lx.HYPOTHETICAL.search(segment):
+                continue
             if role == "other" or (not amount.explicit and role == "price" and not re.search(
                     r"(?:costs?|price[ds]?|for|at|was|is|were|of|:)\s*$", before)):
                 continue
@@ -269,8 +292,12 @@ class ClaimReader:
             right = [m[2] for m in mentions if m[0] >= amount.end]
             if re.search(r"\bfor\s*$", before) and len(pos & named) == 1:
                 product: str | None = next(iter(pos & named))
+            elif left:
+                product = left[-1]
+            elif right and not lx.PRONOUN_VERB.search(before):
+                product = right[0]
             else:
-                product = left[-1] if left else right[0] if right else subject
+                product = subject
             scope: Scope = "total" if role == "total" else "fee" if role == "fee" else (
                 "component" if role == "component" else "price")
             found.append((role, ChargeClaim(amount=amount.value, relation=amount.relation, scope=scope,
