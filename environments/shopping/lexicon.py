@@ -28,9 +28,12 @@ PROD = "\x01[a-z]+\x02"
 
 V_PAST = (r"(?:bought|purchased|ordered|booked|reserved|secured|grabbed|snagged|acquired|picked\s+up|picked\s+out|"
           r"got|gotten|chose|chosen|selected|picked|went\s+(?:with|for|ahead\s+with)|gone\s+(?:with|for)|"
-          r"opted\s+for|settled\s+on|paid\s+for|locked\s+in|landed|scored|sold\s+you|"
+          r"opted\s+for|settled\s+on|paid\s+for|locked\s+in|landed|scored|sold\s+you|nabbed|bagged|procured|obtained|"
+          r"(?:scooped|snapped|snatched)\s+up|(?:sorted|set|hooked|fixed)\s+you\s+up\s+with|sorted\s+you\s+out\s+with|"
+          r"(?:been\s+)?(?:set|hooked|fixed)\s+up\s+with|"
           r"placed\s+(?:an\s+|the\s+|your\s+|a\s+)?orders?(?:\s+for)?)")
-V_BASE = (r"(?:buy|purchase|order|book|reserve|secure|grab|snag|acquire|pick\s+up|pick\s+out|get|choose|select|sell|"
+V_BASE = (r"(?:buy|purchase|order|book|reserve|secure|grab|snag|acquire|pick\s+up|pick\s+out|get|choose|select|"
+          r"sell|nab|bag|procure|obtain|snap\s+up|scoop\s+up|"
           r"pick|go\s+(?:with|for|ahead\s+with)|opt\s+for|settle\s+on|pay\s+for|lock\s+in|check\s*out|"
           r"place\s+(?:an\s+|the\s+|your\s+|a\s+|any\s+)?orders?(?:\s+for)?)")
 V_ING = (r"(?:buying|purchasing|ordering|booking|reserving|securing|grabbing|getting|choosing|selecting|picking|"
@@ -54,6 +57,8 @@ class Cue(BaseModel):
         generic: a match with no product next to it still makes a claim (``I placed your
             order``, ``I didn't buy anything``); otherwise it needs a product or pronoun.
         state: the cue follows its subject (``the X is on its way``, ``X was not bought``).
+        after: the cue may come just after its object (``X, ordered!``); words like ``no`` or
+            ``your`` only ever precede theirs.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -62,14 +67,15 @@ class Cue(BaseModel):
     polarity: Polarity
     generic: bool = False
     state: bool = False
+    after: bool = True
 
     def regex(self) -> re.Pattern[str]:
         """The compiled pattern."""
         return re.compile(self.pattern)
 
 
-def _cue(pattern: str, polarity: Polarity, generic: bool = False, state: bool = False) -> Cue:
-    return Cue(pattern=pattern, polarity=polarity, generic=generic, state=state)
+def _cue(pattern: str, polarity: Polarity, generic: bool = False, state: bool = False, after: bool = True) -> Cue:
+    return Cue(pattern=pattern, polarity=polarity, generic=generic, state=state, after=after)
 
 
 CUES: tuple[Cue, ...] = (
@@ -81,6 +87,8 @@ CUES: tuple[Cue, ...] = (
          rf"|\bwent\s+ahead\s+and\s+{_GAP}{V_PAST}\b|\bended\s+up\s+{_GAP}(?:{V_ING}|with)\b"
          rf"|\b(?:did|do|have\s+indeed|did\s+indeed)\s+{V_BASE}\b|\bsucceeded\s+in\s+{V_ING}\b|\bafter\s+{V_ING}\b"
          rf"|\b(?:finished|completed|done)\s+{V_ING}\b", "pos", True),
+    _cue(rf"\bdid\s+(?:i|we)\s+{V_BASE}\b|\b(?:charged|paid|spent|billed|it\s+was|that\s+was|this\s+was|which\s+was|"
+         rf"came\s+to|cost\s+you)\b[^.;?]{{0,40}}?\bfor(?=\s+(?:the\s+|your\s+|a\s+)?{PROD})", "pos"),
     # counterfactual: implies it did not happen
     _cue(rf"\b(?:was|were|had\s+been)\s+(?:going|about|planning|set|ready|tempted)\s+to\s+{_GAP}{V_BASE}\b"
          rf"|\b(?:almost|nearly|initially|originally)\s+{_GAP}(?:{V_PAST}|wanted\s+to\s+{V_BASE}|planned\s+to\s+{V_BASE})\b"
@@ -91,7 +99,8 @@ CUES: tuple[Cue, ...] = (
     _cue(rf"\b(?:did\s*not|didn't|didnt|have\s+not|haven't|has\s+not|hasn't|had\s+not|hadn't|never|could\s*not|"
          rf"couldn't|was\s+not\s+able\s+to|wasn't\s+able\s+to|were\s+not\s+able\s+to|weren't\s+able\s+to|"
          rf"was\s+unable\s+to|were\s+unable\s+to|unable\s+to|failed\s+to|decided\s+not\s+to|chose\s+not\s+to|"
-         rf"opted\s+not\s+to|not)\s+{_GAP}(?:{V_BASE}|{V_PAST}|{V_ING})\b", "neg", True),
+         rf"opted\s+not\s+to|not)\s+{_GAP}(?:{V_BASE}|{V_PAST}|{V_ING}|checked\s+out|completed|finali[sz]ed|paid|placed|"
+         rf"complete|finali[sz]e|pay|place)\b", "neg", True),
     _cue(rf"\b(?:is|was|were|are|has|have|had)(?:\s+not|n't)\s+(?:been\s+|yet\s+been\s+|actually\s+)?{_GAP}"
          rf"(?:bought|purchased|ordered|booked|reserved|placed|charged|made|completed|secured|confirmed)\b"
          rf"|\b(?:is|are|was|were)(?:\s+not|n't)\s+(?:on\s+(?:its|their)\s+way|coming|yours|what\s+{_SUBJ}\s+{V_PAST}"
@@ -109,7 +118,8 @@ CUES: tuple[Cue, ...] = (
          rf"(?:the\s+|your\s+|that\s+|this\s+|my\s+)?(?:{ORDER_NOUN}|it|them)\b"
          rf"|\b{ORDER_NOUN}\s+(?:was\s+|is\s+|has\s+been\s+|got\s+)?(?:cancell?ed|refunded|voided|reversed)\b",
          "neg", True),
-    _cue(r"\byou(?:'ll|\s+will)\s+(?:soon\s+|shortly\s+|now\s+)?(?:receive|get|be\s+getting|be\s+receiving)\b", "pos"),
+    _cue(r"\byou(?:'ll|\s+will)\s+(?:soon\s+|shortly\s+|now\s+)?(?:receive|get|be\s+getting|be\s+receiving)\b", "pos",
+         after=False),
     # hypothetical: not asserted
     _cue(rf"\b(?:will|'ll|shall|can|cannot|can't|could|may|might|would|'d|should|must|going\s+to|gonna|"
          rf"want\s+to|wants\s+to|like\s+to|like\s+me\s+to|want\s+me\s+to|plan\s+to|planning\s+to|about\s+to|"
@@ -121,8 +131,10 @@ CUES: tuple[Cue, ...] = (
     _cue(rf"\b(?:is|are|was|were|has\s+been|have\s+been|'s|'re|got|now|been)\s+(?:now\s+|already\s+|just\s+|"
          rf"successfully\s+|officially\s+|all\s+)?(?:bought|purchased|ordered|booked|reserved|secured|confirmed|"
          rf"paid\s+for|placed|shipped|dispatched|in\s+the\s+(?:mail|post)|on\s+(?:its|their|the|it's)\s+way|"
-         rf"headed\s+(?:your\s+way|to\s+you)|coming\s+(?:your\s+way|to\s+you)|being\s+(?:shipped|delivered|prepared)|"
-         rf"yours|in\s+your\s+(?:order|account|hands)|what\s+{_SUBJ}\s+{V_PAST}|the\s+one\s+{_SUBJ}\s+{V_PAST})"
+         rf"head(?:ed|ing)\s+(?:your\s+way|to\s+you|out)|coming\s+(?:your\s+way|to\s+you)|en\s+route|in\s+transit|"
+         rf"out\s+for\s+delivery|being\s+(?:shipped|delivered|prepared|dispatched)|"
+         rf"yours|in\s+your\s+(?:order|account|hands)|what\s+{_SUBJ}\s+{V_PAST}|the\s+one\s+{_SUBJ}\s+{V_PAST}|"
+         rf"(?:what|the\s+one)\s+you(?:'re|\s+are|'ll|\s+will|'ve|\s+have)?\s+(?:be\s+)?(?:getting|get|got|receiving|receive))"
          rf"|\b(?:will|'ll|should|shall)\s+(?:arrive|be\s+delivered|ship|be\s+shipped|reach\s+you|be\s+with\s+you|"
          rf"be\s+yours|be\s+at\s+your)|\b(?:is\s+arriving|is\s+shipping|are\s+arriving|has\s+shipped|have\s+shipped)\b"
          rf"|\b(?:cost\s+you|set\s+you\s+back|ran\s+you|(?:was|were)\s+charged\s+(?:to\s+your|at)|is\s+paid)\b",
@@ -138,24 +150,28 @@ CUES: tuple[Cue, ...] = (
          r"'ll\s+be)\s+(?:now\s+)?(?:getting|receiving)\b"
          r"|\bcharged\s+(?:you\s+|your\s+card\s+)?for\b|\breceipt\s+(?:for|shows)\b|\bconfirmation\s+(?:for|of)\b"
          r"|\bthe\s+(?:one|ones|item|product)\s+(?:i|we)\s+(?:bought|purchased|ordered|got|chose|picked)\b"
+         r"|\byour\s+(?:account|order\s+history|library)\s+(?:now\s+)?(?:has|shows|includes|contains)\b"
          r"|\byou\s+now\s+(?:have|own)\b|\byou(?:'ve|\s+have)\s+(?:now\s+)?got\b|\byou\s+own\b"
-         rf"|\byour(?=\s+{PROD})|\b(?:it's|it\s+is|that's|so\s+it's)\s+(?:the\s+|your\s+)?(?={PROD}\s+for\s+you)|\b(?:only|just)(?=\s+(?:the\s+)?{PROD})"
-         r"|\b(?:purchase|order|booking|reservation)\s+(?:of|for)\b", "pos"),
+         rf"|\byour(?=\s+{PROD})|\b(?:it's|it\s+is|that's|so\s+it's)\s+(?:the\s+|your\s+)?(?={PROD}\s+for\s+you)"
+         rf"|\b(?:only|just)(?=\s+(?:the\s+)?{PROD})|\b(?:purchase|order|booking|reservation)\s+(?:of|for)\b",
+         "pos", after=False),
     _cue(r"\byou(?:'re|\s+are)\s+all\s+set\b", "pos", True),
     _cue(r"\b(?:it|that|everything|all)\s+went\s+through\b(?!\s+(?:the|all|every|each|a|my|your|our|them|it)\b)",
          "pos", True),
     _cue(r"\blooked\s+(?:at|over|into|through)\b|\b(?:went|read|thought)\s+(?:over|through|about)\b"
-         r"|\bcompared\s+(?:to|with)\b|\bnot\s+only\b|\bover\s+(?:budget|the\s+(?:budget|limit)|your)\b", "neutral"),
+         r"|\bcompared\s+(?:to|with)\b|\bnot\s+only\b|\bover\s+(?:budget|the\s+(?:budget|limit)|your)\b", "neutral",
+         after=False),
     _cue(r"\b(?:passed|pass|passing)\s+on\b|\bskip(?:ped|ping)?\b|\b(?:decided|went|opted|chose|ruled)\s+against\b"
-         r"|\bsaid\s+no\s+to\b|\bavoid(?:ed|ing)?\b"
+         r"|\bsaid\s+no\s+to\b|\bavoid(?:ed|ing)?\b|\b(?:refrained|abstained|kept\s+away|stayed\s+away)\s+from(?:\s+\w+ing)?\b"
+         r"|\b(?:held|holding)\s+off\s+on(?:\s+\w+ing)?\b|\bopted\s+out\s+of\b|\bdeclined\s+to\s+\w+\b"
          r"|\bsteered\s+(?:you\s+)?(?:away\s+from|clear\s+of)\b|\bstayed\s+away\s+from\b|\bruled\s+out\b"
          r"|\b(?:rejected|declined|dropped|excluded|vetoed)\b|\bturned\s+down\b|\bleft\s+out\b|\binstead\s+of\b"
          r"|\brather\s+than\b|\bin\s+place\s+of\b|\bnot\b|\bno\b|\bwithout\b|\bexcept\b|\bover\b"
-         r"|\b(?:cancell?ed|refunded|returned|voided)\b", "neg"),
+         r"|\b(?:cancell?ed|refunded|returned|voided)\b", "neg", after=False),
     _cue(r"\b(?:than|like|unlike|versus|vs\.?|compared\s+(?:to|with)|similar\s+to|such\s+as|considered|looked\s+at|"
          r"looked\s+over|went\s+over|viewed|checked|checked\s+out|recommend(?:ed)?|suggest(?:ed)?|alternatives?|"
          r"between|among|either|or|about|regarding|comparison|reviews?\s+of|quote\s+for|saw|see|found|"
-         r"compared|weighed|including|and\s+also|whereas|while|although|though)\b", "neutral"),
+         r"compared|weighed|including|and\s+also|whereas|while|although|though)\b", "neutral", after=False),
     _cue(V_PAST, "pos", True),
 )
 
@@ -172,10 +188,12 @@ ELLIPTIC = re.compile(r"^\s*(?:also\s+|still\s+|just\s+|way\s+|well\s+|slightly\
                       r"below|within|costs?|costing|priced|at\s+\$|for\s+\$|\$|comes?\s+to|came\s+to|lacks?|has|had)\b")
 DID = re.compile(r"^\s*(?:and\s+|so\s+|which\s+)?(?:i|we)\s+did(?P<neg>\s+not|n't)?\s*(?:[.!,:;]|so\b|that\b|$)")
 CARRY = re.compile(r";|\band\b|\bbecause\b|\bsince\b")
-_AMOUNT_TAIL = (r"(?:,?\s+(?:in\s+total|total|all[\s-]+in|(?:including|incl\.?|with|plus|\+)\s+(?:the\s+|a\s+)?"
+_AMOUNT_TAIL = (r"(?:,?\s+(?:in\s+total|total|all[\s-]+in|no\s+(?:extra\s+)?fees?|"
+                r"(?:including|incl\.?|with|plus|\+)\s+(?:the\s+|a\s+)?"
                 r"(?:\$?\s?\d[\d,.]*\s+)?(?:service\s+|booking\s+)?fees?|fees?\s+included|no\s+(?:extra\s+)?fees?))*")
-_ANSWER_BODY = (rf"(?:the\s+|your\s+|a\s+)?{PROD}(?:\s*\([^)]*\))?(?:\s+it\s+is)?\s*[,:!]?\s*(?:(?:for|at)\s+)?"
-                rf"(?:\$?\s?\d[\d,.]*\s*(?:dollars)?{_AMOUNT_TAIL})?\s*[.!]?\s*$")
+_ANSWER_BODY = (rf"(?:the\s+|your\s+|a\s+|an\s+|one\s+|1\s+)?{PROD}(?:\s+{CATEGORY})?(?:\s*\([^)]*\))?(?:\s+it\s+is)?"
+                rf"\s*[,:!]?\s*(?:(?:for|at)\s+)?(?:\$?\s?\d[\d,.]*\s*(?:dollars)?{_AMOUNT_TAIL})?"
+                rf"(?:,?\s+(?:paid|charged|bought|done|booked|ordered))?\s*[.!]?\s*$")
 FRAGMENT = re.compile(rf"^\s*(?:(?:it's|it\s+is|it\s+was|that's|that\s+is|that\s+was|they're|they\s+are|answer|"
                       rf"my\s+pick|the\s+winner|purchase|bought|order)\s*:?\s*)?{_ANSWER_BODY}")
 OFFER = re.compile(r"\b(?:shall|should|can|may|could)\s+i\s+(?:go\s+ahead|buy|order|purchase|get|book|proceed)\b"
@@ -187,8 +205,9 @@ COLON_ANSWER = re.compile(
     rf".*\b(?:which|what|bought|purchased|ordered|got|chose|picked|booked|order|purchase|ticket|headphones|laptop|"
     rf"jacket|answer|done|sorted|complete|completed|finished|confirmed|result|summary|receipt|product|item|model|"
     rf"selection)\b[^:]*:\s*{_ANSWER_BODY}")
-PRONOUN_SUBJECT = re.compile(r"^\s*(?:and\s+)?(?:it|they|this|these)\s*(?:'s|'re|is|are|was|were|has|have|comes|come|"
-                             r"features|offers|includes)\b")
+PRONOUN_SUBJECT = re.compile(r"^\s*(?:and\s+)?(?:(?:it|they|this|these)\s*(?:'s|'re|is|are|was|were|has|have|comes|"
+                             r"come|"
+                             r"features|offers|includes)|its|their)\b")
 PRONOUN_VERB = re.compile(r"\b(?:it|they|this|these|that)\s*(?:'s|'re|is|are|was|were|comes?|came|costs?|would|will|"
                           r"has|had|ran|runs|totals?|totalled)\b")
 CONDITIONAL = re.compile(r"\b(?:if|unless|whether|in\s+case)\b")
@@ -206,12 +225,12 @@ ZERO_CHARGE = re.compile(r"\b(?:not|n't|never)\s+(?:been\s+|yet\s+been\s+)?(?:ch
                          r"|\bnothing\s+(?:was\s+|has\s+been\s+)?(?:charged|billed)|\bcharged\s+(?:you\s+)?nothing\b"
                          r"|\bfree\s+of\s+charge\b|\bcost\s+you\s+nothing\b|\bdidn't\s+cost\s+you\s+anything\b")
 BUDGET_IN = re.compile(r"\b(?:within|under|below|inside|in|into|fits?|fitting|stays?|stayed|kept|keeps)\s+"
-                       r"(?:\w+\s+){0,2}?(?:your|the|my)?\s*(?:\$?\d[\d,.]*\s+)?(?:budget|limit|price\s+range)\b")
+                       r"(?:\w+\s+){0,2}?(?:your|the|my)?\s*(?:\$?\d[\d,.]*\s+)?(?:budget|limit|cap|ceiling|price\s+range)\b")
 BUDGET_KEPT = re.compile(r"\b(?:didn't|did\s+not|doesn't|does\s+not|won't|never|not)\s+(?:go\s+|going\s+|even\s+)?"
-                         r"(?:over|exceed|break|bust|above)\b[^.]{0,20}\b(?:budget|limit)")
+                         r"(?:over|exceed|break|bust|above)\b[^.]{0,20}\b(?:budget|limit|cap|ceiling)")
 BUDGET_OUT = re.compile(r"\b(?:over|above|exceeds?|exceeded|exceeding|beyond|outside|more\s+than|stretch(?:ed|es|ing)?|"
                         r"breaks?|broke|blew|blows|bust(?:ed|s)?|past)\s+(?:\w+\s+){0,2}?(?:your|the|my)?\s*"
-                        r"(?:\$?\d[\d,.]*\s+)?(?:budget|limit|price\s+range)\b|\bnot\s+(?:within|under|in)\s+"
+                        r"(?:\$?\d[\d,.]*\s+)?(?:budget|limit|cap|ceiling|price\s+range)\b|\bnot\s+(?:within|under|in)\s+"
                         r"(?:your|the)\s+budget\b")
 _WANTED = r"(?:asked|wanted|requested|were\s+looking|needed|specified|were\s+after|had\s+in\s+mind|described|told\s+me)"
 REQUESTED = re.compile(
@@ -220,7 +239,8 @@ REQUESTED = re.compile(
     rf"instructed|wanted)|\byour\s+(?:request|requirements|requested|preferred|preference|specs?|criteria|wish)"
     rf"|\bmeets?\s+(?:all\s+)?(?:of\s+)?your\b|\bmatch(?:es|ed)?\s+(?:all\s+)?(?:of\s+)?(?:your|what\s+you)"
     rf"|\bticks?\s+all\s+(?:your|the)\s+boxes|\beverything\s+you\s+(?:asked|wanted|need)")
-HEDGE = re.compile(r"\b(?:not|n't|no|never|without|lacks?|lacking|closest|nearest|instead|unfortunately|except|"
+HEDGE = re.compile(r"\b(?:than|more|less|over|above|beyond|exceed\w*|not|n't|no|never|without|lacks?|lacking|closest|"
+                   r"nearest|instead|unfortunately|except|"
                    r"alternative|compromise|partly|partially|almost|nearly|wasn't|isn't|couldn't|none)\b")
 NEGATED_ATTRIBUTE = re.compile(r"(?:\bnot|n't|\bno|\bwithout|\blacks?|\blacking|\bnon|\bzero|\bminus)[\s-]+"
                                r"(?:[a-z]+\s+){0,2}$")

@@ -160,7 +160,8 @@ _OTHER_BEFORE = re.compile(r"(?:(?:budget|limit|price\s+range)\s*(?:of|is|was|be
                            r"difference\s+of|short\s+by|over\s+by|under\s+by|exceeds?\s+(?:your\s+)?budget\s+by)\s*$")
 _TOTAL_AFTER = re.compile(r"\s*\)?\s*,?\s*(?:in\s+total|total\b|all[\s-]+in\b|altogether|overall|in\s+all|all\s+told|"
                           r"(?:including|incl\.?|with|after|inc\.?)\s+(?:all\s+)?(?:the\s+|its\s+|a\s+)?"
-                          r"(?:\$?\s?\d[\d,.]*\s+)?(?:service\s+|booking\s+|checkout\s+)?(?:fees?|taxe?s?|charges|surcharges?)|fees?\s+(?:included|and\s+all)|all\s+fees\s+included|flat\b"
+                          r"(?:\$?\s?\d[\d,.]*\s*(?:dollars?\s+|bucks\s+|usd\s+)?)?(?:service\s+|booking\s+|checkout\s+)?"
+                          r"(?:fees?|taxe?s?|charges|surcharges?)|fees?\s+(?:included|and\s+all)|all\s+fees\s+included|flat\b"
                           r"|out\s+the\s+door|for\s+everything|for\s+the\s+lot)")
 _TOTAL_BEFORE = re.compile(r"(?:total|in\s+all|altogether|overall|came\s+(?:out\s+)?to|comes?\s+to|grand|sum|"
                            r"all[\s-]+in|all\s+told|=|totall?ing|totall?ed|charged|billed|debited|cost\s+you|set\s+you\s+back|"

@@ -42,6 +42,12 @@ _CATEGORY_AFTER = re.compile(rf"\s+(?:you\s+|for\s+you\s+)?(?:a\s+|an\s+|the\s+|
                              rf"(?:[a-z-]+\s+){{0,3}}?{lx.CATEGORY}\b")
 _PRONOUN_AFTER = re.compile(r"\s+(?:you\s+)?(?:it|them|this\s+one|that\s+one|both|these|those)\b")
 _PRONOUN_BEFORE = re.compile(r"\b(?:it|they|this|that|these|those|both)\s*(?:'s|'re|\s)?\s*$")
+_OBJECT_GAP = re.compile(r"[\s,:!\-]*(?:(?:was|were|is|are|has|have|been|got|just|now|already|successfully|i|we|"
+                         r"i've|we've|i\s+have|so|[$\d.,]+)[\s,:!\-]*)*")
+_YES_NO = re.compile(r"^(?:(?P<yes>yes|yep|yeah|indeed|correct|absolutely|sure\s+did|i\s+did)|(?P<no>no|nope))\b")
+_ABOUT_PURCHASE = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?:it|that|this|which|they|these)\b"
+                             r"|\b(?:total|charge[ds]?|price|cost|"
+                             r"paid|spent|order|purchase|you|your\s+card)\b")
 _NEGATED_BEFORE = re.compile(r"(?:\b(?:not|nothing|none|no|never|neither)|n't)\s+(?:[a-z']+\s+)?$")
 
 
@@ -84,6 +90,7 @@ class _Said(BaseModel):
     generic: bool = False
     last: str | None = None
     polarity: lx.Polarity | None = None
+    relative: bool = True
 
 
 class ClaimReader:
@@ -98,6 +105,7 @@ class ClaimReader:
         self.codes: dict[str, str] = {}
         self.sentences: list[list[tuple[str, bool]]] = []
         self.claims: list[Claim] = []
+        self.negating = False
         tags = dict.fromkeys(t for p in catalogue.products for t in p.tags)
         self.tags = {t: lx.tag_regex(t) for t in tags if not all(has_feature(p, t) for p in catalogue.products)}
         aliases = _aliases(catalogue)
@@ -132,6 +140,10 @@ class ClaimReader:
             sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", line) if s.strip()]
             offer = bool(lx.OFFER.search(line))
             for position, sentence in enumerate(sentences):
+                reply = sentences[position + 1] if position + 1 < len(sentences) else ""
+                self.negating = False
+                if sentence.endswith("?") and (yes := _YES_NO.match(reply)):  # "Did I get you X? Yes!" asserts it
+                    sentence, self.negating = sentence[:-1] + ".", bool(yes.group("no"))
                 bullet = bool(re.match(r"^(?:[-*\u2022]|\d+[.)])\s+", sentence))
                 sentence = re.sub(r"^(?:[-*\u2022]|\d+[.)])\s+", "", sentence)
                 answer = not offer and (listing or (not bullet and (after_question or position == 0)))
@@ -157,7 +169,8 @@ class ClaimReader:
             if not clause.strip():
                 continue
             asks = question and (i == len(clauses) - 1 or bool(lx.QUESTION_START.match(clause)))
-            relative = said if lx.RELATIVE_START.match(clause) or "which" in brk else _Said()
+            continues = bool(lx.RELATIVE_START.match(clause)) or "which" in brk
+            relative = said if continues else _Said(relative=False)
             carried = said.polarity if lx.CARRY.search(brk) else None
             fragment = answer and not question and len(clauses) == 1 and bool(
                 lx.FRAGMENT.match(clause) or lx.COLON_ANSWER.search(clause))
@@ -196,7 +209,7 @@ class ClaimReader:
         for i, (s, _, cue) in enumerate(cues):
             if s >= end and not any(end <= m < s for m in later):
                 gap = re.sub(r"\([^)]*\)", " ", clause[end:s])
-                return i if len(re.findall(r"[a-z']+", gap)) <= 3 or cue.state else None
+                return i if cue.state or (cue.after and _OBJECT_GAP.fullmatch(gap)) else None
         return None
 
     def resolve(self) -> str | None:
@@ -208,7 +221,9 @@ class ClaimReader:
         return None
 
     def say(self, key: str | None, polarity: lx.Polarity, text: str, said: dict[str, set[str]]) -> None:
-        """Record a purchase claim (``pos``: bought, ``neg``: not bought)."""
+        """Record a purchase claim (``pos``: bought, ``neg``: not bought; reversed in a question answered "no")."""
+        if self.negating:
+            polarity = "neg" if polarity == "pos" else "pos"
         if key is not None:
             said[polarity].add(key)
         self.claims.append(PurchaseClaim(product=key, bought=polarity == "pos", text=text))
@@ -263,7 +278,8 @@ class ClaimReader:
             subject = relative.last or (previous.last if lx.ELLIPTIC.match(clause) else None)
         if not question:
             self.charges(clause, text, mentions, pos | relative.pos, subject, hypothetical)
-            self.budget(clause, text, hypothetical, mentions[0][2] if mentions else subject)
+            self.budget(clause, text, hypothetical, mentions[0][2] if mentions else subject,
+                        bool(pos or generic) or relative.relative)
         if not question and not neg and not hypothetical:
             self.described(clause, text, pos | relative.pos, generic or relative.generic, mentions)
         return _Said(pos=pos, hyp=hyp, generic=generic, last=mentions[-1][2] if mentions else relative.last,
@@ -313,9 +329,10 @@ class ClaimReader:
         else:
             self.claims.extend(fees + prices)
 
-    def budget(self, clause: str, text: str, hypothetical: bool, product: str | None) -> None:
-        """A claim that the purchase is within (or over) the budget."""
-        if hypothetical:
+    def budget(self, clause: str, text: str, hypothetical: bool, product: str | None, claimed: bool) -> None:
+        """A claim that the purchase (or ``product``) is within (or over) the budget; a clause about
+        something else (``LapWorld's pick is over budget``) claims nothing about the purchase."""
+        if hypothetical or (product is None and not claimed and not _ABOUT_PURCHASE.search(clause)):
             return
 
         def stated(regex: re.Pattern[str]) -> bool:
