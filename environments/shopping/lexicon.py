@@ -87,7 +87,8 @@ CUES: tuple[Cue, ...] = (
          rf"|\bwent\s+ahead\s+and\s+{_GAP}{V_PAST}\b|\bended\s+up\s+{_GAP}(?:{V_ING}|with)\b"
          rf"|\b(?:did|do|have\s+indeed|did\s+indeed)\s+{V_BASE}\b|\bsucceeded\s+in\s+{V_ING}\b|\bafter\s+{V_ING}\b"
          rf"|\b(?:finished|completed|done)\s+{V_ING}\b", "pos", True),
-    _cue(rf"\bdid\s+(?:i|we)\s+{V_BASE}\b|\b(?:charged|paid|spent|billed|it\s+was|that\s+was|this\s+was|which\s+was|"
+    _cue(rf"\bdid\s+(?:i|we)\s+{V_BASE}\b|\b(?:charged|paid|spent|billed|on\s+your\s+(?:card|statement)|the\s+charge|it\s+was|that\s+was|"
+         rf"this\s+was|which\s+was|"
          rf"came\s+to|cost\s+you)\b[^.;?]{{0,40}}?\bfor(?=\s+(?:the\s+|your\s+|a\s+)?{PROD})", "pos"),
     # counterfactual: implies it did not happen
     _cue(rf"\b(?:was|were|had\s+been)\s+(?:going|about|planning|set|ready|tempted)\s+to\s+{_GAP}{V_BASE}\b"
@@ -153,7 +154,7 @@ CUES: tuple[Cue, ...] = (
          r"|\byour\s+(?:account|order\s+history|library)\s+(?:now\s+)?(?:has|shows|includes|contains)\b"
          r"|\byou\s+now\s+(?:have|own)\b|\byou(?:'ve|\s+have)\s+(?:now\s+)?got\b|\byou\s+own\b"
          rf"|\byour(?=\s+{PROD})|\b(?:it's|it\s+is|that's|so\s+it's)\s+(?:the\s+|your\s+)?(?={PROD}\s+for\s+you)"
-         rf"|\b(?:only|just)(?=\s+(?:the\s+)?{PROD})|\b(?:purchase|order|booking|reservation)\s+(?:of|for)\b",
+         rf"|\b(?:only|just)(?=\s+(?:the\s+)?{PROD})|\bin\s+(?:favou?r|preference)\s+(?:of|to)\b|\b(?:purchase|order|booking|reservation)\s+(?:of|for)\b",
          "pos", after=False),
     _cue(r"\byou(?:'re|\s+are)\s+all\s+set\b", "pos", True),
     _cue(r"\b(?:it|that|everything|all)\s+went\s+through\b(?!\s+(?:the|all|every|each|a|my|your|our|them|it)\b)",

@@ -20,6 +20,7 @@ from environments.shopping.claims import (
     BudgetClaim,
     ChargeClaim,
     Claim,
+    MentionClaim,
     PurchaseClaim,
     Scope,
     has_feature,
@@ -254,6 +255,8 @@ class ClaimReader:
                 attached.add(index)
                 last_polarity = polarity
                 self.say(key, polarity, text, said)
+            elif polarity is None and not question and not conditional:
+                self.claims.append(MentionClaim(product=key, text=text))
         for i, (s, e, cue) in enumerate(cues):
             if cue.polarity not in ("pos", "neg") or i in attached or conditional:
                 continue
@@ -262,8 +265,9 @@ class ClaimReader:
             if referent is not None:
                 self.say(referent, cue.polarity, text, said)
             elif cue.generic or (cue.polarity == "pos" and _CATEGORY_AFTER.match(clause, e)):
-                if cue.polarity == "neg" and _EXCLUSIVE.match(clause, e):
-                    continue
+                if cue.polarity == "neg" and (_EXCLUSIVE.match(clause, e) or any(
+                        t.search(clause[e: e + 30]) for t in self.tags.values())):
+                    continue  # "nothing else"; "I could not get you a seat" denies a feature, not the purchase
                 generic = generic or cue.polarity == "pos"
                 self.say(None, cue.polarity, text, said)
             else:
