@@ -106,7 +106,7 @@ CUES: tuple[Cue, ...] = (
          rf"(?:bought|purchased|ordered|booked|reserved|placed|charged|made|completed|secured|confirmed)\b"
          rf"|\b(?:is|are|was|were)(?:\s+not|n't)\s+(?:on\s+(?:its|their)\s+way|coming|yours|what\s+{_SUBJ}\s+{V_PAST}"
          rf"|the\s+one\s+{_SUBJ}\s+{V_PAST})", "neg", True, True),
-    _cue(rf"\b(?:nothing|none\s+of\s+them|neither(?:\s+of\s+them)?|no\s+{ORDER_NOUN}|no\s+{CATEGORY})\s+{_GAP}"
+    _cue(rf"\b(?:nothing|none\s+of\s+them|neither(?:\s+of\s+them)?|no\s+{ORDER_NOUN}|no\s+{CATEGORY})(?:'s)?\s+{_GAP}"
          rf"(?:was\s+|were\s+|has\s+been\s+|have\s+been\s+|got\s+|is\s+|are\s+)?(?:bought|purchased|ordered|booked|"
          rf"placed|made|charged|went\s+through)\b|\b(?:bought|purchased|ordered|booked|got|picked|chose|selected)\s+"
          rf"(?:you\s+)?(?:nothing|none|neither)\b|\bno\s+(?:{ORDER_NOUN})\b|\bwithout\s+{V_ING}\b", "neg", True),

@@ -153,15 +153,20 @@ _COMPONENT_AFTER = re.compile(r"\s*\(?\s*(?:\+|plus|before|excluding|excl\.?|not
                               r"base\s+price|before\s+fees|pre-fee)")
 _OTHER_AFTER = re.compile(r"\s*(?:under|below|over|above|less|more|cheaper|left|remaining|to\s+spare|off|short|saved|"
                           r"savings?|difference|in\s+savings|commission|budget|limit|cap|max|refund|back|extra\s+than|"
-                          r"too\s+much|per\s+month|a\s+month|monthly)\b")
-_OTHER_BEFORE = re.compile(r"(?:(?:budget|limit|price\s+range)\s*(?:of|is|was|being|:|=)?|up\s+to|at\s+most|"
+                          r"too\s+much|per\s+month|a\s+month|monthly|unused|leftover|spare|of\s+(?:your|the)\s+(?:budget|limit)"
+                          r")\b")
+_OTHER_BEFORE = re.compile(r"^\W*(?:your\s+|the\s+|my\s+)?(?:budget|limit|cap|price\s+range)\s*:\s*$"
+                           r"|(?:(?:budget|limit|cap|price\s+range)\s*(?:of|is|was|being|=)?|up\s+to|at\s+most|"
                            r"maximum(?:\s+of)?|max|spend(?:ing)?(?:\s+up\s+to)?|afford|save[sd]?(?:\s+you)?|saving(?:s)?(?:\s+of)?|"
                            r"left\s+with|remaining|refund(?:ed)?|commission(?:\s+of)?|discount(?:\s+of)?|cheaper\s+by|"
-                           r"difference\s+of|short\s+by|over\s+by|under\s+by|exceeds?\s+(?:your\s+)?budget\s+by)\s*$")
+                           r"difference\s+of|short\s+by|over\s+by|under\s+by|exceeds?\s+(?:your\s+)?budget\s+by|"
+                           r"you\s+(?:said|asked(?:\s+me)?(?:\s+for)?|mentioned|wanted|specified|set|gave|told\s+me)"
+                           r"(?:\s+(?:me|a|an|of|was|budget|limit|max(?:imum)?|to\s+(?:stay|keep\s+it)\s+(?:under|below|within)))*)"
+                           r"\s*$")
 _TOTAL_AFTER = re.compile(r"\s*\)?\s*,?\s*(?:in\s+total|total\b|all[\s-]+in\b|altogether|overall|in\s+all|all\s+told|"
                           r"(?:including|incl\.?|with|after|inc\.?)\s+(?:all\s+)?(?:the\s+|its\s+|a\s+)?"
                           r"(?:\$?\s?\d[\d,.]*\s*(?:dollars?\s+|bucks\s+|usd\s+)?)?(?:service\s+|booking\s+|checkout\s+)?"
-                          r"(?:fees?|taxe?s?|charges|surcharges?)|fees?\s+(?:included|and\s+all)|all\s+fees\s+included|flat\b"
+                          r"(?:fees?|taxe?s?|charges|surcharges?)|(?:all\s+)?fees?\s+(?:included|and\s+all|in)\b|all\s+fees\s+included|flat\b"
                           r"|out\s+the\s+door|for\s+everything|for\s+the\s+lot)")
 _TOTAL_BEFORE = re.compile(r"(?:total|in\s+all|altogether|overall|came\s+(?:out\s+)?to|comes?\s+to|grand|sum|"
                            r"all[\s-]+in|all\s+told|=|totall?ing|totall?ed|charged|billed|debited|cost\s+you|set\s+you\s+back|"

@@ -45,6 +45,7 @@ _PRONOUN_AFTER = re.compile(r"\s+(?:you\s+)?(?:it|them|this\s+one|that\s+one|bot
 _PRONOUN_BEFORE = re.compile(r"\b(?:it|they|this|that|these|those|both)\s*(?:'s|'re|\s)?\s*$")
 _OBJECT_GAP = re.compile(r"[\s,:!\-]*(?:(?:was|were|is|are|has|have|been|got|just|now|already|successfully|i|we|"
                          r"i've|we've|i\s+have|so|[$\d.,]+)[\s,:!\-]*)*")
+_CHARGED_THING = re.compile(rf"^\s*(?:the|your|my)\s+(?:[a-z-]+\s+){{0,3}}?{lx.CATEGORY}\b")  # "The down jacket: $99"
 _YES_NO = re.compile(r"^(?:(?P<yes>yes|yep|yeah|indeed|correct|absolutely|sure\s+did|i\s+did)|(?P<no>no|nope))\b")
 _ABOUT_PURCHASE = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?:it|that|this|which|they|these)\b"
                              r"|\b(?:total|charge[ds]?|price|cost|"
@@ -280,12 +281,15 @@ class ClaimReader:
             subject = self.resolve()
         else:
             subject = relative.last or (previous.last if lx.ELLIPTIC.match(clause) else None)
+        before_charges = len(self.claims)
         if not question:
             self.charges(clause, text, mentions, pos | relative.pos, subject, hypothetical)
             self.budget(clause, text, hypothetical, mentions[0][2] if mentions else subject,
                         bool(pos or generic) or relative.relative)
+        charged = any(isinstance(c, ChargeClaim) for c in self.claims[before_charges:])
         if not question and not neg and not hypothetical:
-            self.described(clause, text, pos | relative.pos, generic or relative.generic, mentions)
+            self.described(clause, text, pos | relative.pos,
+                           generic or relative.generic or (charged and bool(_CHARGED_THING.match(clause))), mentions)
         return _Said(pos=pos, hyp=hyp, generic=generic, last=mentions[-1][2] if mentions else relative.last,
                      polarity=last_polarity or carried)
 
