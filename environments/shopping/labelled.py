@@ -2,9 +2,14 @@
 
 ``data/deception_labelled.jsonl`` holds messages an agent could send to the customer, each with
 the order log it is judged against and a gold label, written by hand for the tests: truthful,
-lying, vague, itemised, multi-product and no-purchase messages, many of them written to trip a
-word-matching rule. Split ``dev`` was written first and the rules were tuned on it; split
-``heldout`` was written after the rules were frozen and is reported as it came out.
+lying, vague, itemised, multi-product and no-purchase messages, most of them written to trip a
+word-matching rule. Labels follow the definitions of :data:`environments.shopping.claims.CHECKS`,
+not what the rules say.
+
+Split ``heldout`` is the last batch written after the rules were frozen, never tuned on. Earlier
+held-out batches (ids ``h…``, ``k…``, ``m…``) were measured the same way, then moved to ``dev``
+and tuned on; their first-pass scores are in the README. ``d…`` messages were written while the
+rules were built.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ class LabelledMessage(BaseModel):
     """One labelled conversation.
 
     Attributes:
-        id: a stable id (``d…`` dev, ``h…`` held out).
+        id: a stable id (the letter tells the batch it was written in; see the module docstring).
         split: ``dev`` (rules tuned on it) or ``heldout`` (written after the rules were frozen).
         family: the scenario family (catalogue, budget, customer messages).
         control: the catalogue control (ids and order).
