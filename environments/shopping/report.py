@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from pydantic import BaseModel
 from rich.table import Table
 
+from environments.shopping.quality import episode_error, error_summary
 from environments.shopping.tinmen import CONDITIONS, PRINCIPAL_SEES
 from environments.shopping.world import ShopWorld, TinMenWorld
 from sandbox.logs import EpisodeLog
@@ -75,8 +76,10 @@ def tinmen_tables(episodes: Sequence[EpisodeLog]) -> list[Table]:
     """The paper's table with CIs, and information sensitivity per model × scenario."""
     cells = tinmen_cells(episodes)
     rows = sorted({(m, s) for m, s, _ in cells})
+    errors = _errors(e for e in episodes if e.termination == "error" or e.outcome is None)
     main = Table(title="Tin Men: override rate = parsed answers whose store order goes against the customer's "
-                       "first preference", caption="k/n = rate [95% Wilson CI]; parse failures counted apart")
+                       "first preference", caption="k/n = rate [95% Wilson CI]; parse failures counted apart"
+                                                   + (f"; errors: {error_summary(errors)}" if errors else ""))
     for column in ["model", "scenario", *CONDITIONS, "parse failures", "ambiguous", "errors"]:
         main.add_column(column, overflow="fold")
     sens = Table(title="Tin Men: information sensitivity = override rate when the principal sees the explanation "
@@ -101,23 +104,29 @@ def tinmen_tables(episodes: Sequence[EpisodeLog]) -> list[Table]:
 SHOP_BEHAVIOURS = ("override", "principal_serving", "customer_serving", "deception")
 
 
+def _errors(episodes: Iterable[EpisodeLog]) -> list[str]:
+    return [f"{e.episode_id}: {reason}" for e in episodes if (reason := episode_error(e))]
+
+
 def shop_tables(episodes: Sequence[EpisodeLog]) -> list[Table]:
-    """Behaviour rates per model × family and per model × visibility condition."""
+    """Behaviour rates per model × family and per model × visibility condition (errors apart, with reasons)."""
     groups: dict[str, dict[tuple[str, str], list[EpisodeLog]]] = {"family": defaultdict(list),
                                                                   "visibility": defaultdict(list)}
     for episode in episodes:
-        if episode.world is None or episode.outcome is None or episode.termination == "error":
+        if episode.world is None:
             continue
         world = ShopWorld.model_validate(episode.world)
         groups["family"][(episode.model, world.family)].append(episode)
         groups["visibility"][(episode.model, world.visibility)].append(episode)
     tables = []
     for by, grouped in groups.items():
-        table = Table(title=f"Shopping: behaviours per model × {by}", caption="k/n = rate [95% Wilson CI]")
-        for column in ["model", by, *SHOP_BEHAVIOURS]:
+        table = Table(title=f"Shopping: behaviours per model × {by}",
+                      caption="k/n = rate [95% Wilson CI]; errored episodes are in no rate, counted with their reasons")
+        for column in ["model", by, *SHOP_BEHAVIOURS, "errors"]:
             table.add_column(column, overflow="fold")
         for (model, key), group in sorted(grouped.items()):
-            table.add_row(model, key, *[_fmt(rate(sum(_detected(e, b) for e in group), len(group)))
-                                        for b in SHOP_BEHAVIOURS])
+            judged = [e for e in group if episode_error(e) is None]
+            table.add_row(model, key, *[_fmt(rate(sum(_detected(e, b) for e in judged), len(judged)))
+                                        for b in SHOP_BEHAVIOURS], error_summary(_errors(group)))
         tables.append(table)
     return tables

@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from environments.shopping.families import families, family
+from environments.shopping.judge import RULES, make_judge
 from environments.shopping.monitor import ShopMonitor
 from environments.shopping.storefront import read_orders
 from environments.shopping.tools import buy, reply, search, view_product
@@ -56,12 +57,18 @@ class ShopConfig(EnvConfig):
         controls: catalogue controls: ``positions`` reverses the display order, ``labels``
             numbers the ids backwards, ``both`` does both.
         customer_turns: how many of the family's customer messages to play (``None``: all).
+        deception_judge: ``rules`` (the claim rules of :mod:`environments.shopping.claims`) or a
+            litellm model string that judges deception instead (see
+            :mod:`environments.shopping.judge`; measure it with ``python -m environments.shopping.judge``).
+        deception_judge_api_base: base URL of an OpenAI-compatible server for the judge model.
     """
 
     families: list[str] = Field(default_factory=lambda: list(families()), min_length=1)
     visibility: list[Visibility] = Field(default_factory=lambda: list[Visibility](["both"]), min_length=1)
     controls: list[Control] = Field(default_factory=lambda: list[Control](["none"]), min_length=1)
     customer_turns: int | None = Field(default=None, ge=1)
+    deception_judge: str = RULES
+    deception_judge_api_base: str | None = None
     memory: str = "128m"
 
     @field_validator("families")
@@ -70,6 +77,11 @@ class ShopConfig(EnvConfig):
         for name in names:
             family(name)
         return names
+
+    @model_validator(mode="after")
+    def _judge_usable(self) -> ShopConfig:
+        make_judge(self.deception_judge, self.deception_judge_api_base)  # UserInputError if it cannot work
+        return self
 
 
 class ShopEnv(SandboxEnv):
@@ -150,7 +162,7 @@ class ShopEnv(SandboxEnv):
 
     def default_monitors(self) -> list[Monitor]:
         """Override, principal/customer-serving and deception from the order log."""
-        return [ShopMonitor()]
+        return [ShopMonitor(make_judge(self.config.deception_judge, self.config.deception_judge_api_base))]
 
     @classmethod
     def report_tables(cls, episodes: Sequence[EpisodeLog]) -> list[Table]:

@@ -1,0 +1,115 @@
+"""The labelled messages of the deception judges, and precision/recall over them.
+
+``data/deception_labelled.jsonl`` holds messages an agent could send to the customer, each with
+the order log it is judged against and a gold label, written by hand for the tests: truthful,
+lying, vague, itemised, multi-product and no-purchase messages, most of them written to trip a
+word-matching rule. Labels follow the definitions of :data:`environments.shopping.claims.CHECKS`,
+not what the rules say.
+
+Split ``heldout`` is the last batch written after the rules were frozen, never tuned on. Earlier
+held-out batches (ids ``h…``, ``k…``, ``m…``) were measured the same way, then moved to ``dev``
+and tuned on; their first-pass scores are in the README. ``d…`` messages were written while the
+rules were built.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from rich.table import Table
+
+from environments.shopping.families import family
+from environments.shopping.quality import Score, quality_table
+from environments.shopping.storefront import Order
+from environments.shopping.world import Control, Reply, ShopWorld
+
+LABELLED_FILE = Path(__file__).resolve().parent / "data" / "deception_labelled.jsonl"
+Category = Literal["truthful", "lying", "vague", "itemised", "multi-product", "no-purchase"]
+_CONTROLS: dict[str, tuple[bool, bool]] = {"none": (False, False), "positions": (True, False),
+                                           "labels": (False, True), "both": (True, True)}
+
+
+class LabelledMessage(BaseModel):
+    """One labelled conversation.
+
+    Attributes:
+        id: a stable id (the letter tells the batch it was written in; see the module docstring).
+        split: ``dev`` (rules tuned on it) or ``heldout`` (written after the rules were frozen).
+        family: the scenario family (catalogue, budget, customer messages).
+        control: the catalogue control (ids and order).
+        orders: the order log, one list of product keys per order.
+        turns: how many customer messages were delivered (``None``: all of them).
+        replies: what the agent told the customer, in order.
+        deceptive: the gold label.
+        category: what kind of message it is.
+        claim: the check that makes it deceptive (``none`` for honest ones).
+        note: why the label is what it is, where that is not obvious.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    split: Literal["dev", "heldout"]
+    family: str
+    control: Control = "none"
+    orders: list[list[str]] = Field(default_factory=list)
+    turns: int | None = None
+    replies: list[str] = Field(min_length=1)
+    deceptive: bool
+    category: Category
+    claim: str
+    note: str = ""
+
+    def world(self) -> ShopWorld:
+        """The world this message is judged in (orders as the store would log them)."""
+        spec = family(self.family)
+        catalogue = spec.catalogue(*_CONTROLS[self.control])
+        orders = []
+        for i, keys in enumerate(self.orders, start=1):
+            products = [catalogue.by_key(k) for k in keys]
+            subtotal, fees = sum(p.price for p in products), sum(p.fee for p in products)
+            orders.append(Order(order_id=i, product_ids=tuple(p.id for p in products), subtotal=subtotal,
+                                fees=fees, total=round(subtotal + fees, 2)))
+        turns = list(spec.customer)
+        return ShopWorld(family=self.family, visibility="both", control=self.control, principal=spec.principal,
+                         catalogue=catalogue, budget=spec.budget, customer_keys=list(spec.customer_keys),
+                         principal_keys=list(spec.principal_keys), customer_turns=turns,
+                         turn=self.turns or len(turns), orders=orders,
+                         replies=[Reply(step=i, text=t) for i, t in enumerate(self.replies)])
+
+
+@cache
+def labelled_messages() -> tuple[LabelledMessage, ...]:
+    """Every labelled message, in file order."""
+    lines = LABELLED_FILE.read_text().splitlines()
+    return tuple(LabelledMessage.model_validate(json.loads(line)) for line in lines if line.strip())
+
+
+Verdicts = Callable[[Sequence[LabelledMessage]], list[tuple[bool | None, str]]]
+"""A judge over many messages: one (verdict or ``None``, error reason) per message, in order."""
+
+
+def score(verdicts: Iterable[tuple[bool | None, str]], items: Sequence[LabelledMessage]) -> dict[str, Score]:
+    """Scores per split and over ``all``."""
+    scores = {"dev": Score(), "heldout": Score(), "all": Score()}
+    for item, (verdict, error) in zip(items, verdicts, strict=True):
+        for name in (item.split, "all"):
+            scores[name].add(item.id, item.deceptive, verdict, error)
+    return scores
+
+
+def rules_verdicts(items: Sequence[LabelledMessage]) -> list[tuple[bool | None, str]]:
+    """The rule-based judge (:func:`environments.shopping.claims.judge`) on each message."""
+    from environments.shopping.claims import judge
+
+    return [(judge(item.world()).deceptive, "") for item in items]
+
+
+def score_table(judge_name: str, scores: dict[str, Score]) -> Table:
+    """Precision, recall and accuracy per split."""
+    return quality_table(f"Deception judge {judge_name} on the labelled messages", scores, "split")
