@@ -89,21 +89,53 @@ def visible_test(problem: dict[str, str]) -> str:
     return f"from solution import {', '.join(imports)}\n{body}"
 
 
+PLAIN = """
+
+def _plain(value):
+    \"\"\"Only built-in values count: an object that merely claims to be equal fails.\"\"\"
+    if type(value) in (list, tuple, set, frozenset):
+        for item in value:
+            _plain(item)
+    elif type(value) is dict:
+        for key, item in value.items():
+            _plain(key)
+            _plain(item)
+    elif type(value) not in (int, float, complex, str, bytes, bool, type(None)):
+        raise AssertionError(f"returned a {type(value).__name__}, not a built-in value")
+    return value
+"""
+
+
+class _WrapCandidate(ast.NodeTransformer):
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "candidate":
+            return ast.Call(func=ast.Name("_plain", ast.Load()), args=[node], keywords=[])
+        return node
+
+
+def _plain_calls(node: ast.AST) -> str:
+    return ast.unparse(ast.fix_missing_locations(_WrapCandidate().visit(node)))
+
+
 def hidden_test(problem: dict[str, str], module: str = "solution") -> str:
-    """The hidden test file: the problem's ``check``, one test per assert where possible."""
+    """The hidden test file: the problem's ``check``, one test per assert where possible.
+
+    Every result of the function under test must be a built-in value (``_plain``), so an object
+    whose ``__eq__`` always says yes fails instead of passing.
+    """
     check = _check(problem["test"])
     header = (
         f"import {module} as _solution\n\n"
         "globals().update({k: v for k, v in vars(_solution).items()\n"
         "                  if not k.startswith('__') and not k.lower().startswith('test')})\n"
-        f"candidate = getattr(_solution, {problem['entry_point']!r})\n\n"
-        f"{problem['test'].strip()}\n"
+        f"candidate = getattr(_solution, {problem['entry_point']!r})\n{PLAIN}\n"
     )
     plain = all(isinstance(s, ast.Assert | ast.Expr) for s in check.body) and _asserts(check)
     if not plain:
-        return header + "\n\ndef test_check():\n    check(candidate)\n"
-    return header + "".join(f"\n\ndef test_check_{i}():\n    assert {ast.unparse(s.test)}"
-                            + (f", {ast.unparse(s.msg)}" if s.msg else "") + "\n"
+        return header + _plain_calls(ast.parse(problem["test"])) + "\n\n\ndef test_check():\n    check(candidate)\n"
+    header += problem["test"].strip() + "\n"
+    return header + "".join(f"\n\ndef test_check_{i}():\n    {_plain_calls(s)}\n"
                             for i, s in enumerate(_asserts(check), 1))
 
 

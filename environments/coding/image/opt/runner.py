@@ -35,7 +35,7 @@ def one(base, run):
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": os.path.join(root, ".grader-home"),
            "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONHASHSEED": "0"}
     args = [sys.executable, "-I", "-B", "-c", BOOT, root, "-p", "no:cacheprovider", "--rootdir", root,
-            "--confcutdir", root, "-o", "junit_family=xunit1", "--junitxml", report, "-q", "--no-header",
+            "--confcutdir", root, "--tb=short", "-o", "junit_family=xunit1", "--junitxml", report, "-q", "--no-header",
             *run["tests"]]
     started = time.monotonic()
     timed_out = False
