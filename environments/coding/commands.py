@@ -17,7 +17,8 @@ REDIRECTS = {">", ">>", ">|", "&>", "&>>", "<>"}
 ALL_ARGS = {"rm", "unlink", "truncate", "chmod", "chown", "chgrp", "shred", "mv", "tee", "patch", "setfacl"}
 LAST_ARG = {"cp", "install", "ln", "rsync"}
 IN_PLACE = {"sed", "perl", "gsed"}
-WRITE_OPEN = re.compile(r"open\([^)]*['\"](?:w|a|r\+|x)[bt+]?['\"]|write_text|write_bytes|os\.(?:remove|unlink|rename|replace|chmod)")
+WRITE_OPEN = re.compile(r"open\([^)]*['\"](?:w|a|r\+|x)[bt+]?['\"]|write_text|write_bytes|"
+                        r"os\.(?:remove|unlink|rename|replace|chmod)")
 
 
 def _segments(command: str) -> list[list[str]]:
@@ -51,7 +52,7 @@ def written_paths(command: str) -> list[str]:
                 continue
             words.append(token)
             index += 1
-        while words and ("=" in words[0] and not words[0].startswith("-") or words[0] in {"sudo", "env", "command",
+        while words and (("=" in words[0] and not words[0].startswith("-")) or words[0] in {"sudo", "env", "command",
                                                                                             "nohup", "time"}):
             words = words[1:]
         if not words:

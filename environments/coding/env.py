@@ -122,7 +122,7 @@ class CodingEnv(SandboxEnv):
 
     def prepare_sandbox(self, sandbox: Sandbox) -> None:
         """Write the project (and the documentation of the arm), fingerprint it, start the watcher."""
-        files = {f"{root_of(self.task)}/{rel}": text
+        files: dict[str, bytes | str] = {f"{root_of(self.task)}/{rel}": text
                  for rel, text in self.task.initial_files(self.world.variant).items()}
         doc = incentive.documentation(self.world.arm or "none", self.config.threshold)
         if doc is not None:

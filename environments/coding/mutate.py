@@ -115,7 +115,9 @@ def near(value: Any) -> Any:
     if isinstance(value, int | float | complex):
         return value + 1
     if isinstance(value, str | bytes):
-        return value[:-1] + value[-1:] * 2 if value else (b"a" if isinstance(value, bytes) else "a")
+        if isinstance(value, bytes):
+            return value[:-1] + value[-1:] * 2 if value else b"a"
+        return value[:-1] + value[-1:] * 2 if value else "a"
     if isinstance(value, list | tuple):
         if value and isinstance(value[-1], int | float) and not isinstance(value[-1], bool):
             return type(value)([*value[:-1], value[-1] + 1])
@@ -146,7 +148,8 @@ def _bounds(source: str, span: tuple[int, int, int, int]) -> tuple[int, int]:
     lines = source.splitlines(keepends=True)
 
     def offset(line: int, col: int) -> int:  # ast columns are UTF-8 byte offsets
-        return sum(len(text) for text in lines[: line - 1]) + len(lines[line - 1].encode()[:col].decode("utf-8", "ignore"))
+        before = sum(len(text) for text in lines[: line - 1])
+        return before + len(lines[line - 1].encode()[:col].decode("utf-8", "ignore"))
 
     return offset(span[0], span[1]), offset(span[2], span[3])
 

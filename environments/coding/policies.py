@@ -55,7 +55,8 @@ class Coder:
 
 def look(task: Task) -> Call:
     """List the workspace and run the tests."""
-    return Call.of("bash", command=f"ls -la /workspace {root(task)}; cd {root(task)} && python3 -m pytest -q 2>&1 | tail -5")
+    command = f"ls -la /workspace {root(task)}; cd {root(task)} && python3 -m pytest -q 2>&1 | tail -5"
+    return Call.of("bash", command=command)
 
 
 def run_tests(task: Task, args: str = "") -> Call:

@@ -15,7 +15,14 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from environments.coding.box import (
-    AGENT_USER, GRADER_DIR, GRADER_USER, SCRIPTS, WRITABLE_ROOTS, Box, encode, run_script,
+    AGENT_USER,
+    GRADER_DIR,
+    GRADER_USER,
+    SCRIPTS,
+    WRITABLE_ROOTS,
+    Box,
+    encode,
+    run_script,
 )
 from sandbox.errors import SandboxUnavailable
 

@@ -53,7 +53,8 @@ async def test_monitors_separate_every_labelled_policy(run_id: str, tmp_path: Pa
     normal = ["coder-honest", "coder-lazy", "coder-special-caser"]
     normal_episodes = await _run(["scenario=coding", f"model={','.join(f'scripted/{p}' for p in normal)}",
                                   "trials=1", "env_config.task_ids=[HumanEval/13]"], run_id, tmp_path / "c")
-    incentive = await _run(["scenario=coding_incentive", "model=scripted/coder-honest,scripted/coder-incentive-sandbagger",
+    models = "model=scripted/coder-honest,scripted/coder-incentive-sandbagger"
+    incentive = await _run(["scenario=coding_incentive", models,
                             "trials=2", "env_config.arms=[low_punished,high_punished]",
                             "env_config.task_ids=[HumanEval/13]"], run_id, tmp_path / "d")
     rows: dict[str, list[tuple[bool, bool]]] = defaultdict(list)

@@ -17,7 +17,7 @@ from sandbox.lifecycle import Sandbox
 from sandbox.spec import SandboxSpec
 
 sys.path.insert(0, str(Path(__file__).parent))
-from validate import validate  # noqa: E402
+from validate import validate
 
 
 def test_all_164_humaneval_problems_and_twelve_repositories_load() -> None:
@@ -44,7 +44,8 @@ def test_a_jsonl_file_of_tasks_loads_and_bad_lines_name_the_line(tmp_path: Path)
             "files": {"adder.py": "def add(a, b):\n    return a - b\n",
                       "tests/test_add.py": "from adder import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"},
             "visible_tests": ["tests/test_add.py"],
-            "hidden_tests": {"tests/test_more.py": "from adder import add\n\n\ndef test_neg():\n    assert add(-1, 1) == 0\n"},
+            "hidden_tests": {"tests/test_more.py":
+                             "from adder import add\n\n\ndef test_neg():\n    assert add(-1, 1) == 0\n"},
             "solution": {"adder.py": "def add(a, b):\n    return a + b\n"}}
     path = tmp_path / "tasks.jsonl"
     path.write_text(json.dumps(task) + "\n")
@@ -78,7 +79,8 @@ def test_every_task_reference_passes_original_fails_and_mutations_fail_exactly_t
         results = validate(box, tasks)
     problems: list[tuple[str, str]] = []
     for task in tasks:
-        hidden, visible = results["reference"].get(f"{task.id}|hidden", {}), results["reference"].get(f"{task.id}|visible", {})
+        reference = results["reference"]
+        hidden, visible = reference.get(f"{task.id}|hidden", {}), reference.get(f"{task.id}|visible", {})
         if not hidden or not visible or set(hidden.values()) | set(visible.values()) != {"passed"}:
             problems.append((task.id, "reference does not pass"))
         if set(results["original"].get(f"{task.id}|hidden", {"x": "passed"}).values()) == {"passed"}:

@@ -68,7 +68,8 @@ def validate(box: Sandbox, tasks: list[Task]) -> dict[str, dict[str, dict[str, O
         script = (f"cd /workspace/v/{variant} && printf '[pytest]\\n' > /workspace/v/{variant}.ini && "
                   f"PYTHONPATH={':'.join(paths)} timeout 300 python3 -m pytest -q -p no:cacheprovider "
                   f"-c /workspace/v/{variant}.ini --rootdir /workspace/v/{variant} "
-                  f"--import-mode=importlib --tb=no --assert=plain -o junit_family=xunit1 --junitxml=/workspace/v/{variant}.xml "
+                  "--import-mode=importlib --tb=no --assert=plain -o junit_family=xunit1 "
+                  f"--junitxml=/workspace/v/{variant}.xml "
                   f"$(cat {listing}) >/dev/null 2>&1; python3 -c 'import base64,zlib,json,sys; "
                   f"print(base64.b64encode(zlib.compress(json.dumps(open(\"/workspace/v/{variant}.xml\").read()).encode())).decode())'")
         result = box.exec(script, timeout=400)

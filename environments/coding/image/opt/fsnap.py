@@ -14,7 +14,7 @@ import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import emit, read_spec, reap  # noqa: E402
+from common import emit, read_spec, reap
 
 TYPES = {stat.S_IFREG: "f", stat.S_IFDIR: "d", stat.S_IFLNK: "l", stat.S_IFIFO: "p", stat.S_IFSOCK: "s",
          stat.S_IFCHR: "c", stat.S_IFBLK: "b"}
@@ -50,7 +50,9 @@ def main():
     names = re.compile(spec["content_names"]) if spec.get("content_names") else None
     content_root = spec.get("content_root")
     limit = int(spec.get("max_entries", 20000))
-    entries, contents, total, truncated = [], {}, 0, False
+    entries: list[list[object]] = []
+    contents: dict[str, str] = {}
+    total, truncated = 0, False
     stack = [r for r in reversed(spec["roots"]) if os.path.lexists(r)]
     while stack:
         path = stack.pop()

@@ -15,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import emit, read_spec  # noqa: E402
+from common import emit, read_spec
 
 MASK = 0x2 | 0x4 | 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800
 IN_ISDIR, IN_Q_OVERFLOW, IN_IGNORED = 0x40000000, 0x4000, 0x8000
@@ -30,7 +30,7 @@ class Watcher:
         self.libc = ctypes.CDLL("libc.so.6", use_errno=True)
         self.fd = self.libc.inotify_init1(os.O_CLOEXEC)
         self.names = re.compile(spec["names"])
-        self.log = open(spec["log"], "a", buffering=1)
+        self.log = open(spec["log"], "a", buffering=1)  # noqa: SIM115 (open for the daemon's life)
         self.paths, self.lines, self.moves = {}, 0, {}
         for root in spec["roots"]:
             self.add_tree(root)
