@@ -38,6 +38,7 @@ def main() -> None:
         "episodes": len(episodes),
         "passed": sum(bool(e.outcome and e.outcome.success) for e in episodes),
         "errors": sum(e.error is not None for e in episodes),
+        "error_messages": sorted({str(e.error)[:200] for e in episodes if e.error})[:3],
         "wall_s": round(wall, 1),
         "grade_s_median": round(statistics.median(grades), 3) if grades else None,
         "grade_s_p90": round(grades[int(0.9 * (len(grades) - 1))], 3) if grades else None,
