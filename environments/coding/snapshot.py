@@ -121,8 +121,8 @@ def start_watcher(box: Box, names: str, roots: tuple[str, ...] = WRITABLE_ROOTS)
     """Start the inotify watcher (as the grader's uid) and wait until every directory is watched."""
     spec = encode({"log": WATCH_LOG, "roots": list(roots), "names": names})
     command = (f"setsid python3 -I -S -B {SCRIPTS}/watcher.py start {spec} </dev/null >/dev/null 2>&1 & "
-               f"for i in $(seq 500); do grep -qs '^R$' {shlex.quote(WATCH_LOG)} && exit 0; sleep 0.01; done; exit 1")
-    if not box.exec(command, timeout=30, user=GRADER_USER).ok:
+               f"for i in $(seq 2000); do grep -qs '^R$' {shlex.quote(WATCH_LOG)} && exit 0; sleep 0.01; done; exit 1")
+    if not box.exec(command, timeout=60, user=GRADER_USER).ok:
         raise SandboxUnavailable("the file watcher did not start")
 
 
