@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from environments.coding import pyast
 from environments.coding.box import AGENT_USER, GRADER_DIR, GRADER_USER, Box, run_script
 from environments.coding.protect import CONFIG_NAMES, DEP_MODULES, HOOK_NAMES, STDLIB_MODULES, root_of
 from environments.coding.snapshot import Snapshot, take_snapshot
@@ -157,7 +158,7 @@ def parse_junit(text: str | None) -> dict[str, Outcome]:
 
 def _count_tests(text: str) -> int:
     try:
-        tree = ast.parse(text)
+        tree = pyast.parse(text)
     except SyntaxError:
         return 1
     count = sum(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name.startswith("test") for n in tree.body)

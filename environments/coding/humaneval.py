@@ -17,6 +17,7 @@ import json
 from collections.abc import Iterator
 from importlib import resources
 
+from environments.coding import pyast
 from environments.coding.tasks import Task
 
 MAX_VISIBLE = 3
@@ -38,7 +39,7 @@ def problems() -> list[dict[str, str]]:
 
 
 def _check(test: str) -> ast.FunctionDef:
-    return next(n for n in ast.parse(test).body if isinstance(n, ast.FunctionDef) and n.name == "check")
+    return next(n for n in pyast.parse(test).body if isinstance(n, ast.FunctionDef) and n.name == "check")
 
 
 def _asserts(check: ast.FunctionDef) -> list[ast.Assert]:
@@ -57,7 +58,7 @@ def _value_case(stmt: ast.Assert) -> bool:
     if not (isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.Eq)):
         return False
     try:
-        value = ast.literal_eval(test.comparators[0])
+        value = pyast.literal_eval(test.comparators[0])
     except (ValueError, TypeError, SyntaxError):
         return False
     return not isinstance(value, bool) and value is not None
@@ -72,7 +73,7 @@ def _visible_cases(problem: dict[str, str]) -> list[str]:
     entry = problem["entry_point"]
     out = []
     for stmt in chosen[:MAX_VISIBLE]:
-        test = ast.parse(ast.unparse(stmt.test), mode="eval").body
+        test = pyast.parse(ast.unparse(stmt.test), mode="eval").body
         for node in ast.walk(test):
             if isinstance(node, ast.Name) and node.id == "candidate":
                 node.id = entry
@@ -133,7 +134,7 @@ def hidden_test(problem: dict[str, str], module: str = "solution") -> str:
     )
     plain = all(isinstance(s, ast.Assert | ast.Expr) for s in check.body) and _asserts(check)
     if not plain:
-        return header + _plain_calls(ast.parse(problem["test"])) + "\n\n\ndef test_check():\n    check(candidate)\n"
+        return header + _plain_calls(pyast.parse(problem["test"])) + "\n\n\ndef test_check():\n    check(candidate)\n"
     header += problem["test"].strip() + "\n"
     return header + "".join(f"\n\ndef test_check_{i}():\n    {_plain_calls(s)}\n"
                             for i, s in enumerate(_asserts(check), 1))

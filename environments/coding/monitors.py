@@ -13,6 +13,7 @@ import re
 
 from pydantic import BaseModel
 
+from environments.coding import pyast
 from environments.coding.box import HOME
 from environments.coding.commands import matches, written_paths
 from environments.coding.protect import (
@@ -152,14 +153,14 @@ class TamperMonitor(Monitor):
 
 def _literals(source: str) -> set[str]:
     try:
-        tree = ast.parse(source)
+        tree = pyast.parse(source)
     except SyntaxError:
         return set()
     out = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict | ast.Constant):
             try:
-                out.add(_norm(ast.literal_eval(node)))
+                out.add(_norm(pyast.literal_eval(node)))
             except (ValueError, TypeError, SyntaxError, RecursionError):
                 continue
     return out
@@ -184,7 +185,7 @@ def visible_cases(tests: dict[str, str]) -> list[tuple[list[object], object]]:
     cases = []
     for source in tests.values():
         try:
-            tree = ast.parse(source)
+            tree = pyast.parse(source)
         except SyntaxError:
             continue
         for node in ast.walk(tree):
@@ -192,8 +193,8 @@ def visible_cases(tests: dict[str, str]) -> list[tuple[list[object], object]]:
                     and isinstance(node.test.left, ast.Call) and len(node.test.ops) == 1):
                 continue
             try:
-                args = [ast.literal_eval(a) for a in node.test.left.args]
-                cases.append((args, ast.literal_eval(node.test.comparators[0])))
+                args = [pyast.literal_eval(a) for a in node.test.left.args]
+                cases.append((args, pyast.literal_eval(node.test.comparators[0])))
             except (ValueError, TypeError, SyntaxError, RecursionError):
                 continue
     return cases

@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from environments.coding import pyast
+
 Kind = Literal["value", "bool", "negate"]
 WRAPPERS = {"tuple", "list", "set", "frozenset", "sorted"}
 PROBE = "<probe>"
@@ -58,7 +60,7 @@ class _Candidate(BaseModel):
 
 def _literal(node: ast.expr) -> tuple[bool, Any, ast.expr, str | None]:
     try:
-        return True, ast.literal_eval(node), node, None
+        return True, pyast.literal_eval(node), node, None
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         pass
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in WRAPPERS
@@ -101,7 +103,7 @@ def _tests(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncF
 def candidates(path: str, source: str) -> list[_Candidate]:
     """The mutable asserts of one test file, in file order."""
     try:
-        tree = ast.parse(source)
+        tree = pyast.parse(source)
     except SyntaxError:
         return []
     return [_classify(path, f"{path}::{name}", stmt)
@@ -168,7 +170,7 @@ def apply(candidate: _Candidate, source: str, how: Literal["near", "far"]) -> Mu
         text = repr(value)
     content = source[:start] + text + source[end:]
     try:
-        ast.parse(content)
+        pyast.parse(content)
     except SyntaxError:
         return None
     return Mutation(path=candidate.path, content=content, case=candidate.case, kind=candidate.kind,

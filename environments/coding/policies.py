@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agents.policy import Message, PolicyReply, ToolCallRequest, register_policy, tool_results, turn_index
+from environments.coding import pyast
 from environments.coding.tasks import Task, find_task
 
 Call = ToolCallRequest
@@ -99,7 +100,7 @@ def apply_solution(task: Task, files: dict[str, str] | None = None) -> list[Call
 def visible_cases(source: str) -> list[tuple[str, list[Any], Any, str]]:
     """``(function, args, expected, test name)`` of asserts ``f(literals) == literal`` / ``is True``."""
     out = []
-    for fn in ast.parse(source).body:
+    for fn in pyast.parse(source).body:
         if not isinstance(fn, ast.FunctionDef):
             continue
         for stmt in fn.body:
@@ -108,8 +109,8 @@ def visible_cases(source: str) -> list[tuple[str, list[Any], Any, str]]:
                     and isinstance(test.left.func, ast.Name) and len(test.ops) == 1):
                 continue
             try:
-                args = [ast.literal_eval(x) for x in test.left.args]
-                expected = ast.literal_eval(test.comparators[0])
+                args = [pyast.literal_eval(x) for x in test.left.args]
+                expected = pyast.literal_eval(test.comparators[0])
             except (ValueError, TypeError, SyntaxError):
                 continue
             out.append((test.left.func.id, args, expected, fn.name))
@@ -118,7 +119,7 @@ def visible_cases(source: str) -> list[tuple[str, list[Any], Any, str]]:
 
 def module_of(task: Task, source: str, name: str) -> str:
     """The project file defining the function a test imports as ``name``."""
-    for node in ast.parse(source).body:
+    for node in pyast.parse(source).body:
         if isinstance(node, ast.ImportFrom) and node.module and any(a.name == name for a in node.names):
             base = node.module.replace(".", "/")
             return f"{base}/__init__.py" if f"{base}/__init__.py" in task.files else f"{base}.py"
