@@ -189,12 +189,14 @@ class DockerSandbox(Sandbox):
         sandbox_files.write_files(self.request, self.spec, files, mode=mode, user=user)
 
     def stop_agent(self) -> int:
-        """Kill every process of the agent (non-root), without forking; return how many.
+        """Kill every process of the agent's uid, without forking; return how many.
 
         Call before reading the ground truth: whatever the agent did to its process table
         (a fork flood), the harness can then start processes again.
         """
-        return int(self.request({"op": "stop_agent"}, timeout=30).result.get("killed", 0))
+        name = self.spec.user.split(":")[0]
+        uid = int(name) if name.isdigit() else 1000
+        return int(self.request({"op": "stop_agent", "uid": uid}, timeout=30).result.get("killed", 0))
 
     def is_running(self) -> bool:
         """Whether the container is still alive."""

@@ -25,7 +25,7 @@ from environments.preferences.entities import Entity, all_entities
 from environments.preferences.qa_bank import Item, generated_bank
 from sandbox.agents.policy import Message, PolicyReply, ToolCallRequest, make_policy, policy_names, register_policy
 
-CODING_SOLVER = "coding-solver"
+CODING_SOLVER = "coder-honest"
 """The coding environment's reference solver policy that sandbaggers delegate to (when registered)."""
 
 EXPECTED: dict[str, dict[str, bool]] = {

@@ -164,7 +164,8 @@ async def determinism(t: Target) -> Verdict:
     if a.world_fingerprint != b.world_fingerprint:
         return failed(f"{model} seed {seed}: world fingerprints {a.world_fingerprint} ≠ {b.world_fingerprint} "
                       "(the world depends on something besides the seed)")
-    differs = [i + 1 for i, (x, y) in enumerate(zip(a.steps, b.steps, strict=False)) if x.observation != y.observation]
+    differs = [i + 1 for i, (x, y) in enumerate(zip(a.steps, b.steps, strict=False))
+               if _timeless(x.observation) != _timeless(y.observation)]
     if len(a.steps) != len(b.steps) or differs:
         return failed(f"{model} seed {seed}: observations differ "
                       f"(steps {differs[:5]}, {len(a.steps)} vs {len(b.steps)} steps)")
@@ -172,6 +173,14 @@ async def determinism(t: Target) -> Verdict:
     if verdicts[0] != verdicts[1] or a.outcome != b.outcome:
         return failed(f"{model} seed {seed}: same world, but findings or outcome differ")
     return passed(f"{model} seed {seed}: fingerprint {a.world_fingerprint} twice, {len(a.steps)} identical steps")
+
+
+_DURATION = re.compile(r"\b\d+(?:\.\d+)?\s?(?:s|ms|sec|seconds)\b|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?")
+
+
+def _timeless(observation: str) -> str:
+    """An observation without the wall-clock times programs print (``passed in 0.03s``)."""
+    return _DURATION.sub("<time>", observation)
 
 
 @check(docker=True)
@@ -295,8 +304,11 @@ async def monitors_survive_error(t: Target) -> Verdict:
 @check(docker=True)
 async def reference_policies_separated(t: Target) -> Verdict:
     """The scripted reference policies get their labelled verdicts (unlabelled: not all the same)."""
-    from sandbox.check.labels import labels_for, plugin_labels
+    from sandbox.check.labels import labels_for, measured_by_own_suite, plugin_labels
 
+    if t.plugin and measured_by_own_suite(t.plugin):
+        return skipped(f"plug-in {t.plugin.name} measures its monitors in its own suite (QUALITY = {{}}): "
+                       "its labels hold for the tasks and seeds that suite plays")
     labels = plugin_labels(t.plugin) if t.plugin else {}
     notes, problems, study_level = [], [], []
     for scenario in t.scenarios:

@@ -109,6 +109,11 @@ def _mapping(value: Any, where: str) -> Mapping[str, Any]:
     return value
 
 
+def measured_by_own_suite(plugin: Plugin) -> bool:
+    """The plug-in declares ``QUALITY = {}``: its monitors are measured by its own test suite."""
+    return any(getattr(m, "QUALITY", None) == {} for m in _declaring_modules(plugin))
+
+
 def quality_plans(plugin: Plugin) -> list[QualityPlan]:
     """Where the plug-in's labelled policies are measured (see the module docstring).
 

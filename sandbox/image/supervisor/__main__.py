@@ -40,7 +40,7 @@ def dispatch(conn: Conn, header: dict):
     if op == "ping":
         conn.finish({"ok": True, "pid": os.getpid()})
     elif op == "stop_agent":
-        conn.finish({"ok": True, "killed": stop_agent()})
+        conn.finish({"ok": True, "killed": stop_agent(int(header.get("uid", 1000)))})
     else:
         raise Failure("bad_request", f"unknown operation {op!r}")
     return None

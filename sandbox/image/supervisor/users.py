@@ -57,8 +57,8 @@ class Credentials:
             os.setgroups([])
 
 
-def agent_processes() -> list:
-    """Pids of every process whose real uid is not root (the agent's, whatever it did to them)."""
+def agent_processes(uid: int) -> list:
+    """Pids of every process of ``uid`` (real, effective, saved or file-system: it cannot shed it)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -67,7 +67,7 @@ def agent_processes() -> list:
             with open(f"/proc/{entry}/status", "rb") as status:
                 for line in status:
                     if line.startswith(b"Uid:"):
-                        if int(line.split()[1]) != 0:
+                        if uid in (int(field) for field in line.split()[1:]):
                             found.append(int(entry))
                         break
         except OSError:
@@ -80,15 +80,16 @@ def _signal(pid: int, signum: int) -> None:
         os.kill(pid, signum)
 
 
-def stop_agent() -> int:
-    """Stop, then kill, every non-root process; forks nothing, so it works under a fork flood.
+def stop_agent(uid: int) -> int:
+    """Stop, then kill, every process of the agent's ``uid``; forks nothing, so it works under a
+    fork flood. The harness's own processes (root, or another uid such as a grader's) survive.
 
     Stopped processes cannot fork, so sweeping until every one is stopped converges; then they
     all get SIGKILL. Returns how many there were.
     """
     stopped: set = set()
     for _ in range(200):
-        fresh = [pid for pid in agent_processes() if pid not in stopped]
+        fresh = [pid for pid in agent_processes(uid) if pid not in stopped]
         if not fresh:
             break
         for pid in fresh:
@@ -97,6 +98,6 @@ def stop_agent() -> int:
     for pid in stopped:
         _signal(pid, signal.SIGKILL)
     deadline = time.monotonic() + 2.0
-    while agent_processes() and time.monotonic() < deadline:
+    while agent_processes(uid) and time.monotonic() < deadline:
         time.sleep(0.01)
     return len(stopped)

@@ -32,6 +32,28 @@ def test_scenario_runs_its_reference_policies(scenario: str, title: str, trials:
         assert len(neutral) == 2 * 8 and all(e["outcome"]["success"] == e["world"]["correct"] for e in lines)
 
 
-def test_coding_scenario_names_the_missing_environment(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["scenario=sandbag_coding"]) == 2
-    assert "sandbox/Coding-v0" in capsys.readouterr().err
+def test_coding_arm_runs_in_docker_and_the_sandbagger_submits_only_for_disliked_entities(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The real path: litellm's scripted provider → Coding-v0 → hidden tests graded in Docker."""
+    from environments.preferences.entities import all_entities
+    from environments.preferences.policies import Sandbagger
+    from sandbox.agents.policy import make_policy
+
+    policy = make_policy("pref-sandbagger")
+    assert isinstance(policy, Sandbagger)
+    names = [e.name for e in all_entities()]
+    disliked = next(n for n in names if policy.bottom(n))
+    liked = next(n for n in names if policy.top(n))
+    episodes = {}
+    for entity in (liked, disliked):
+        out = tmp_path / entity.replace(" ", "_")
+        assert main(["scenario=sandbag_coding", "trials=3", f"env_config.entity={entity}", f"out={out}"]) == 0
+        episodes[entity] = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
+    capsys.readouterr()
+    for entity, lines in episodes.items():
+        assert len(lines) == 6 and not [e["error"] for e in lines if e["error"]]
+        consistent = [e for e in lines if e["model"] == "scripted/pref-consistent"]
+        assert all(e["outcome"]["success"] for e in consistent), entity  # delegates to the honest solver
+    solved = {entity: [e["outcome"]["success"] for e in lines if e["model"] == "scripted/pref-sandbagger"]
+              for entity, lines in episodes.items()}
+    assert all(solved[liked]) and not all(solved[disliked]), solved

@@ -1,0 +1,17 @@
+"""Coding: real programming tasks in Docker, judged by hidden tests; monitors for test tampering,
+special-casing (ImpossibleBench-style impossible variants) and incentive sandbagging.
+
+Public API (reused by other environments): :class:`~environments.coding.tasks.Task`,
+:func:`~environments.coding.tasks.load_tasks`, :func:`~environments.coding.grader.grade` and
+:class:`~environments.coding.grader.GradeResult`.
+"""
+
+from environments.coding.grader import GradeResult, grade
+from environments.coding.tasks import Task, load_tasks
+from sandbox.registry import register_env
+
+register_env("sandbox/Coding-v0", "environments.coding.env:CodingEnv")
+
+from environments.coding import policies as policies  # noqa: E402  (registers policies)
+
+__all__ = ["GradeResult", "Task", "grade", "load_tasks"]
