@@ -9,6 +9,7 @@
    from ``sandbox/image/Dockerfile``;
 3. one image per environment plug-in that ships an ``image/Dockerfile`` beside its
    ``__init__.py`` (package ``…<name>`` → ``sandbox-<name>:<tag>``), built ``FROM`` the runtime.
+   A context may hold a ``prepare.sh``, run on the host first (builds have no network).
 
 Each image carries a label with the hash of its inputs (its build context and its parent's
 id); an image whose label matches is not rebuilt.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -63,6 +65,21 @@ def require_image(tag: str) -> None:
         docker_client().images.get(tag)
     except docker.errors.ImageNotFound:
         raise ImageMissing(f"image {tag} is missing: build it with `python -m sandbox.images build`") from None
+
+
+def prepare_context(context: Path) -> None:
+    """Run the context's optional ``prepare.sh`` on the host before building (e.g. fetch packages).
+
+    Builds run with network none, so a context that needs packages fetches them here, into
+    git-ignored files of the context; ``PYTHON`` names this interpreter (for ``pip download``).
+    """
+    script = context / "prepare.sh"
+    if not script.exists():
+        return
+    done = subprocess.run(["bash", str(script)], cwd=context, env={**os.environ, "PYTHON": sys.executable},
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SandboxError(f"{script} failed: {done.stderr.strip()[-500:]}")
 
 
 def _context_hash(context: Path, parent_id: str) -> str:
@@ -141,6 +158,7 @@ def build_all(force: bool = False, log: TextIO | None = None) -> list[tuple[str,
     done = [(BASE_IMAGE, build_base(out))]
     for spec in image_specs():
         parent_id = client.images.get(spec.parent).id
+        prepare_context(spec.context)
         inputs = _context_hash(spec.context, parent_id)
         if not force and _image_label(spec.tag) == inputs:
             done.append((spec.tag, "cached"))
