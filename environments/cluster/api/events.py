@@ -92,7 +92,8 @@ def _from(cluster: Cluster, index: int, e: ClusterEvent, created: dict[str, int]
         return [_event(cluster, index, e.step, kind, name, uid, "FailedCreate", f"Error creating: {e.detail}",
                        component, warning=True)]
     if e.kind == "hpa_rescaled":
-        name = e.target.split("/", 1)[-1]
-        return [_event(cluster, index, e.step, "HorizontalPodAutoscaler", name, render.uid("HPA", name),
+        stored = cluster.objects.get(e.target)
+        uid = str((stored.manifest.get("metadata") or {}).get("uid", "")) if stored else ""
+        return [_event(cluster, index, e.step, "HorizontalPodAutoscaler", e.target.split("/", 1)[-1], uid,
                        "SuccessfulRescale", e.detail, "horizontal-pod-autoscaler")]
     return []
