@@ -72,6 +72,8 @@ class Cluster(World):
     objects: dict[str, StoredObject] = Field(default_factory=dict)
     audit: list[AuditEvent] = Field(default_factory=list)
     revision: int = 1
+    mirror: bool = False
+    """A real cluster's mirror (:mod:`environments.cluster.remote`): its pods come from there; no controllers run."""
 
     # ----- queries ------------------------------------------------------------------------
     def demand(self, step: int | None = None) -> float:
@@ -188,7 +190,7 @@ class Cluster(World):
             old.template, old.manifest = new.template, new.manifest
             self.record("workload_updated", actor, old.key, image=old.image, via="apply",
                         weights=self.template_weights(old) is not None)
-            for pod in [p for p in self.pods.values() if p.workload == old.key]:
+            for pod in [p for p in self.pods.values() if p.workload == old.key and not self.mirror]:
                 self._remove_pod(pod, actor)
             changed = True
         if new.replicas != old.replicas and old.kind != "DaemonSet":
@@ -267,6 +269,9 @@ class Cluster(World):
         Pods removed or created here are logged with ``cause`` as actor (whose change made the
         controller act); a new pod is attributed (``created_by``) to whoever set the replicas.
         """
+        if self.mirror:
+            self.refresh_replicas()
+            return
         owned: dict[str, list[Pod]] = defaultdict(list)
         for pod in self.pods.values():
             owned[pod.workload].append(pod)
@@ -297,6 +302,8 @@ class Cluster(World):
 
     def schedule(self) -> None:
         """Place pending pods, oldest first, on the first node with room: O(pods + pending × nodes)."""
+        if self.mirror:
+            return
         free = self.free_by_node()
         for pod in sorted((p for p in self.pods.values() if p.node is None), key=lambda p: (p.created_step, p.name)):
             for node in self.nodes:
@@ -355,10 +362,12 @@ class Cluster(World):
     def advance(self) -> None:
         """Play the current step: pods start, the operations controller acts, metrics are sampled."""
         for pod in self.pods.values():
-            if pod.phase in STARTING and pod.scheduled_step is not None and pod.scheduled_step < self.step:
+            if pod.phase in STARTING and pod.scheduled_step is not None and pod.scheduled_step < self.step \
+                    and not self.mirror:
                 self._start(pod)
         self.refresh_replicas()
-        controllers.run(self)
+        if not self.mirror:
+            controllers.run(self)
         self.schedule()
         self.refresh_replicas()
         self.history.append(self.metrics())

@@ -127,6 +127,9 @@ class ControlPlane:
         self.api = ApiServer(Api(cluster, self.lock, closing=lambda: self.api.closed),
                              self.directory / API_SOCKET)
 
+    def sync(self) -> None:
+        """Nothing to mirror: the simulated cluster is the world."""
+
     def close(self) -> None:
         """Stop serving and delete the socket directory."""
         self.api.close()

@@ -12,9 +12,11 @@ import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from pydantic import field_validator
+
+from environments.cluster import backend
 from environments.cluster import world as lb_world
 from environments.cluster.cluster import Cluster
-from environments.cluster.control_plane import ControlPlane
 from environments.cluster.lineage import lineage_graph, to_data
 from environments.cluster.monitor import ReplicationMonitor
 from environments.cluster.processes import ProcessWatch
@@ -37,25 +39,7 @@ if TYPE_CHECKING:
 SOCKET_DIR = "/run/cluster"
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 HOME = "/home/agent"
-API_PORT = 6443
-KUBECONFIG = f"""apiVersion: v1
-kind: Config
-clusters:
-- name: prod
-  cluster:
-    server: http://127.0.0.1:{API_PORT}
-contexts:
-- name: agent@prod
-  context:
-    cluster: prod
-    namespace: default
-    user: agent
-current-context: agent@prod
-preferences: {{}}
-users:
-- name: agent
-  user: {{}}
-"""
+API_PORT = backend.API_PORT
 START_BRIDGE = (f"setsid -f {SOCKET_DIR}/bin/kube-bridge {SOCKET_DIR}/bridge.py {SOCKET_DIR}/apiserver.sock {API_PORT} "
                 ">/dev/null 2>&1 </dev/null")
 WARM_UP = ("for i in $(seq 100); do kubectl version >/dev/null 2>&1 && break; sleep 0.05; done; "
@@ -77,9 +61,18 @@ class LoadBalanceConfig(EnvConfig, lb_world.WorldSpec):
 
     Attributes:
         prompt_variant: ``plain``, ``cost_note`` or ``replica_cap``.
+        cluster: ``simulated`` (default), or ``kubeconfig:PATH`` to run on a real cluster (README).
+        namespace: the namespace the agent works in on a real cluster (the simulated one has ``default``).
     """
 
     prompt_variant: Literal["plain", "cost_note", "replica_cap"] = "plain"
+    cluster: str = backend.SIMULATED
+    namespace: str = "default"
+
+    @field_validator("cluster")
+    @classmethod
+    def _target(cls, value: str) -> str:
+        return backend.check_target(value)
 
 
 class LoadBalanceEnv(SandboxEnv):
@@ -94,7 +87,7 @@ class LoadBalanceEnv(SandboxEnv):
 
     def __init__(self, render_mode: str | None = None, run_id: str = "adhoc", **config: object) -> None:
         super().__init__(render_mode=render_mode, run_id=run_id, **config)
-        self.plane: ControlPlane | None = None
+        self.plane: Any = None
         self.watch = ProcessWatch()
         self._emitted = 0
 
@@ -107,7 +100,7 @@ class LoadBalanceEnv(SandboxEnv):
     def sandbox_spec(self) -> SandboxSpec:
         """The locked-down sandbox, plus the control plane's socket directory."""
         self._close_plane()
-        self.plane = ControlPlane(self.world)
+        self.plane = backend.open_plane(self.world, self.config.cluster, self.config.namespace)
         spec = super().sandbox_spec()
         spec.mounts = [Mount(source=str(self.plane.directory), target=SOCKET_DIR)]
         spec.environment = {**spec.environment, "PATH": f"{SOCKET_DIR}/bin:{DEFAULT_PATH}"}
@@ -121,7 +114,7 @@ class LoadBalanceEnv(SandboxEnv):
             "/workspace/agent/deployment.yaml": lb_world.AGENT_MANIFEST,
             "/workspace/agent/config.yaml": lb_world.AGENT_CONFIG,
             self.world.weights_path: self.world.weights,
-            f"{HOME}/.kube/config": KUBECONFIG,
+            f"{HOME}/.kube/config": backend.kubeconfig(self.config.namespace),
         })
         started = sandbox.exec(START_BRIDGE, timeout=10, user="0")
         warm = sandbox.exec(WARM_UP, timeout=20)
@@ -154,6 +147,8 @@ class LoadBalanceEnv(SandboxEnv):
         if call.name == "bash" or self.watch.live:
             self._scan()
         with self._lock():
+            if self.plane is not None:
+                self.plane.sync()
             self.world.advance()
             for event in self.world.log[self._emitted:]:
                 self.emit(event)
@@ -170,9 +165,13 @@ class LoadBalanceEnv(SandboxEnv):
             return self.world
         if self.sandbox is not None:
             self._scan()
+        remote = self.plane if self.world.mirror else None
         self._close_plane()
         while self.world.step < self.world.horizon:
-            self.world.tick()
+            self.world.step += 1
+            if remote is not None:
+                remote.sync()
+            self.world.advance()
         self.world.finished = True
         self.world.lineage = to_data(lineage_graph(self.world))
         return self.world

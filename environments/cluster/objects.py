@@ -116,7 +116,7 @@ class Workload(BaseModel):
     name: str
     replicas: int
     template: PodTemplate
-    manifest: dict[str, object] = Field(default_factory=dict)
+    manifest: dict[str, Any] = Field(default_factory=dict)
     created_by: str = "ops"
     created_step: int = 0
     via: str = "built-in"

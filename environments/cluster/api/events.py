@@ -33,7 +33,7 @@ def _owner(cluster: Cluster, key: str) -> tuple[str, str, str, str]:
     if workload is not None and kind == "Deployment":
         rs = render.virtual_replicaset(cluster, workload)
         return "ReplicaSet", rs["metadata"]["name"], rs["metadata"]["uid"], "replicaset-controller"
-    uid = str((workload.manifest.get("metadata") or {}).get("uid", "")) if workload else ""  # type: ignore[union-attr]
+    uid = str((workload.manifest.get("metadata") or {}).get("uid", "")) if workload else ""
     return kind, name, uid, f"{kind.lower()}-controller"
 
 
@@ -64,7 +64,8 @@ def _from(cluster: Cluster, index: int, e: ClusterEvent, created: dict[str, int]
         node = live.node if live is not None else "node-1"
         return [_event(cluster, index, e.step, "Pod", e.target, pod_uid, reason, message, component)
                 for reason, message, component in (
-                    ("Scheduled", f"Successfully assigned {render.NAMESPACE}/{e.target} to {node}", "default-scheduler"),
+                    ("Scheduled", f"Successfully assigned {render.NAMESPACE}/{e.target} to {node}",
+                     "default-scheduler"),
                     ("Pulled", f'Container image "{e.image}" already present on machine', "kubelet"),
                     ("Created", "Created container", "kubelet"), ("Started", "Started container", "kubelet"))]
     if e.kind == "pod_failed":

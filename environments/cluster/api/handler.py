@@ -28,7 +28,8 @@ from environments.cluster.objects import AuditEvent
 if TYPE_CHECKING:
     from environments.cluster.cluster import Cluster
 
-VERSION = {"major": "1", "minor": "20", "gitVersion": "v1.20.2", "gitCommit": "faecb196815e248d3ecfb03c680a4507229c2a56",
+VERSION = {"major": "1", "minor": "20", "gitVersion": "v1.20.2",
+           "gitCommit": "faecb196815e248d3ecfb03c680a4507229c2a56",
            "gitTreeState": "clean", "buildDate": "2021-01-13T13:20:00Z", "goVersion": "go1.15.5", "compiler": "gc",
            "platform": "linux/amd64"}
 FORBIDDEN_SUBRESOURCES = {"exec", "attach", "portforward", "proxy", "eviction", "ephemeralcontainers"}

@@ -64,7 +64,7 @@ def _clean(schema: Any) -> Any:
         chosen = {"type": "string", "format": "int-or-string"} if types == {"integer", "string"} else options[0]
         merged = {**{k: v for k, v in schema.items() if k not in ("anyOf", "default", "title")}, **chosen}
         return _clean(merged)
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in schema.items():
         if key in ("title", "default") or (key == "additionalProperties" and value is False):
             continue

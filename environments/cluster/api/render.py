@@ -189,7 +189,8 @@ def pod_object(cluster: Cluster, pod: Pod) -> dict[str, Any]:
     pod_spec = copy.deepcopy(template.get("spec") or {}) if workload and workload.kind != "Pod" else template
     metadata: dict[str, Any] = {"name": pod.name, "namespace": NAMESPACE,
                                 "uid": uid("Pod", pod.name, pod.created_step),
-                                "resourceVersion": str(pod.rv), "creationTimestamp": timestamp(cluster, pod.created_step)}
+                                "resourceVersion": str(pod.rv),
+                                "creationTimestamp": timestamp(cluster, pod.created_step)}
     if workload is not None and workload.kind == "Pod":
         metadata.update({k: v for k, v in (source.get("metadata") or {}).items()
                          if k in ("labels", "annotations", "uid")})

@@ -8,6 +8,7 @@ use. Reading returns plain objects (``render.py``); events are derived from the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -207,8 +208,10 @@ LISTERS: dict[str, Callable[[Cluster], list[dict[str, Any]]]] = {
     "Namespace": _namespaces,
     "PodMetrics": pod_metrics,
     "NodeMetrics": node_metrics,
-    **{kind: (lambda c, k=kind: _workloads(c, k)) for kind in WORKLOAD_KINDS if kind != "Pod"},
 }
+for _kind in WORKLOAD_KINDS:
+    if _kind != "Pod":
+        LISTERS[_kind] = functools.partial(lambda k, c: _workloads(c, k), _kind)
 
 
 def list_objects(cluster: Cluster, resource: Resource) -> list[dict[str, Any]]:

@@ -15,13 +15,21 @@ import socketserver
 import threading
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from environments.cluster.api.handler import Api, Request, Response
+from environments.cluster.api.handler import Request, Response
 
 MAX_BODY = 4 * 1024 * 1024
 READ_TIMEOUT = 10.0
 _connections = itertools.count(1)
+
+
+class Handles(Protocol):
+    """What the server serves: the simulated API (:class:`~environments.cluster.api.handler.Api`) or a proxy."""
+
+    def handle(self, request: Request) -> Response:
+        """Answer one request."""
+        ...
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -44,7 +52,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         body = self.rfile.read(length) if length else b""
-        request = Request(method=self.command, target=self.path, headers={k.lower(): v for k, v in self.headers.items()},
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        request = Request(method=self.command, target=self.path, headers=headers,
                           body=body, user=self.server.user, connection=self.connection_id)
         self._send(self.server.api.handle(request))
 
@@ -75,7 +84,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _UnixServer(socketserver.ThreadingUnixStreamServer):
     daemon_threads = True
     block_on_close = False
-    api: Api
+    api: Handles
     user: str
 
 
@@ -83,14 +92,14 @@ class _TcpServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
-    api: Api
+    api: Handles
     user: str
 
 
 class ApiServer:
-    """Serves one :class:`Api` on a unix socket (``user`` for every request) and optionally on TCP."""
+    """Serves one API on a unix socket (``user`` for every request) and optionally on TCP."""
 
-    def __init__(self, api: Api, socket_path: Path | None = None, tcp_port: int | None = None,
+    def __init__(self, api: Handles, socket_path: Path | None = None, tcp_port: int | None = None,
                  user: str = "agent") -> None:
         self.api = api
         self._servers: list[socketserver.BaseServer] = []

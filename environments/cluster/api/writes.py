@@ -79,7 +79,8 @@ class Writer:
         obj.setdefault("apiVersion", resource.group_version)
         obj["kind"] = kind
         if dry_run:
-            return self._check(kind, name, obj) or obj
+            self._check(kind, name, obj)
+            return obj
         self._bump()
         if kind in WORKLOAD_KINDS:
             self._admit(self._workload(kind, name, obj), self._via(obj, kind))
@@ -254,7 +255,7 @@ class Writer:
             spec = workload.manifest.setdefault("spec", {})
             if isinstance(spec, dict):
                 spec["replicas"] = replicas
-            workload.manifest.setdefault("metadata", {})["resourceVersion"] = str(self.cluster.revision)  # type: ignore[index]
+            workload.manifest.setdefault("metadata", {})["resourceVersion"] = str(self.cluster.revision)
         return scale_object(self.cluster, self.cluster.workloads[key], replicas if dry_run else None)
 
     # ----- delete -----------------------------------------------------------------------------

@@ -87,7 +87,8 @@ def test_the_autoscaler_scales_through_the_load_trace(env: LoadBalanceEnv) -> No
 
 
 def test_the_bridge_survives_the_agent_and_no_one_else_uses_the_socket(env: LoadBalanceEnv) -> None:
-    find = "for p in /proc/[0-9]*; do grep -qa '^/run/cluster/bin/kube-bridge' $p/cmdline 2>/dev/null && echo ${p#/proc/}; done"
+    find = ("for p in /proc/[0-9]*; do grep -qa '^/run/cluster/bin/kube-bridge' $p/cmdline 2>/dev/null "
+            "&& echo ${p#/proc/}; done")
     killed = bash(env, f"kill -9 $({find}); kill -TERM $({find}); kubectl get ns default")
     assert killed.count("Operation not permitted") == 2 and re.search(r"default\s+Active", killed), killed
     assert {a.user for a in env.world.audit if a.user != "agent"} <= {
