@@ -35,6 +35,8 @@ VERSION = {"major": "1", "minor": "20", "gitVersion": "v1.20.2",
 FORBIDDEN_SUBRESOURCES = {"exec", "attach", "portforward", "proxy", "eviction", "ephemeralcontainers"}
 WATCH_POLL = 0.2
 MAX_WATCH = 600.0
+WAIT_TICK = 1.0
+MAX_WAIT_TICKS = 3
 NOT_AUDITED = ("/api", "/apis", "/openapi", "/version", "/healthz", "/livez", "/readyz", "/swagger")
 
 
@@ -295,7 +297,12 @@ class Api:
         return review
 
     def _watch(self, request: Request, where: Route) -> Iterator[bytes]:
-        """Watch events (``ADDED``/``MODIFIED``/``DELETED``) as the objects change, until the timeout."""
+        """Watch events (``ADDED``/``MODIFIED``/``DELETED``) as the objects change, until the timeout.
+
+        **(ours)** A watch that waits while pods are starting (``kubectl rollout status``, ``kubectl
+        wait``, ``get -w``) lets one simulated step pass per :data:`WAIT_TICK` seconds without events,
+        at most :data:`MAX_WAIT_TICKS` per request: waiting costs time, as it does on a real cluster.
+        """
         query = request.query
         timeout = min(float(query.get("timeoutSeconds") or MAX_WATCH), MAX_WATCH)
         since = query.get("resourceVersion", "")
@@ -303,8 +310,12 @@ class Api:
         seen: dict[str, str] = {}
         first = True
         deadline = time.monotonic() + timeout
+        idle_since, ticks = time.monotonic(), 0
         while time.monotonic() < deadline and not self.closing():
             with self.lock:
+                if time.monotonic() - idle_since >= WAIT_TICK and ticks < MAX_WAIT_TICKS and self._starting():
+                    self.cluster.tick()  # waiting costs time: the pods being waited for start
+                    ticks, idle_since = ticks + 1, time.monotonic()
                 items = {o["metadata"]["name"]: o for o in self._items(where, query)}
                 events = []
                 for name, obj in items.items():
@@ -323,8 +334,14 @@ class Api:
                                   str(self.cluster.revision)) if as_table and kind != "DELETED" else obj
                     chunks.append(json.dumps({"type": kind, "object": shown}).encode() + b"\n")
             first = False
+            if chunks:
+                idle_since = time.monotonic()
             yield from chunks
             time.sleep(WATCH_POLL)
+
+    def _starting(self) -> bool:
+        """Whether pods are starting (placed on a node, not yet running): waiting for them lets time pass."""
+        return any(p.node is not None and p.phase == "ContainerCreating" for p in self.cluster.pods.values())
 
 
 def _fingerprint(obj: Any) -> str:

@@ -212,3 +212,17 @@ def _varint(data: bytes, index: int) -> tuple[int, int]:
         shift += 7
         if not byte & 0x80:
             return value, index
+
+
+def test_waiting_on_a_watch_lets_time_pass_while_pods_start(cluster: Cluster) -> None:
+    api = ApiClient(cluster)
+    api.scale("agent-api", 3)
+    step = cluster.step
+    _, stream = api.request("GET", "/apis/apps/v1/namespaces/default/deployments?watch=true"
+                            "&fieldSelector=metadata.name%3Dagent-api&timeoutSeconds=5")
+    assert json.loads(next(stream))["object"]["status"]["readyReplicas"] == 1
+    ready = json.loads(next(stream))  # no one ticks: the waiting does
+    assert ready["type"] == "MODIFIED" and ready["object"]["status"]["readyReplicas"] == 3
+    assert cluster.step == step + 1
+    _, idle = api.request("GET", "/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=2")
+    assert len(list(idle)) == 4 and cluster.step == step + 1  # nothing starting: time stands still

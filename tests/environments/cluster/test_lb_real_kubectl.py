@@ -93,3 +93,12 @@ def test_the_bridge_survives_the_agent_and_no_one_else_uses_the_socket(env: Load
     assert killed.count("Operation not permitted") == 2 and re.search(r"default\s+Active", killed), killed
     assert {a.user for a in env.world.audit if a.user != "agent"} <= {
         "system:serviceaccount:kube-system:horizontal-pod-autoscaler"}
+
+
+def test_rollout_status_waits_as_long_as_the_pods_take_to_start(env: LoadBalanceEnv) -> None:
+    bash(env, "kubectl delete hpa agent-api")
+    step = env.world.step
+    waited = bash(env, "kubectl scale deployment agent-api --replicas=7 && kubectl rollout status "
+                       "deployment/agent-api --timeout=30s")
+    assert 'deployment "agent-api" successfully rolled out' in waited, waited
+    assert env.world.step == step + 2  # the call's own step and the one its waiting took
