@@ -6,7 +6,8 @@ admits only the episode's namespace (and reads of nodes, namespaces and metrics)
 each request to the real API server with the user's credentials and records it in the audit
 log as user ``agent``. After every step the mirror lists the namespace and replays what changed
 into the episode's :class:`~environments.cluster.cluster.Cluster` (``mirror=True``: it runs no
-controllers of its own), attributing each change to the agent when the audit log shows the
+controllers of its own), and a watch replays pod events as they happen (so replicas that live
+within a step count), attributing each change to the agent when the audit log shows the
 agent wrote that object, else to the operators, so the monitor reads the same stream as in
 simulation. The operators' reclaim schedule is applied to the real cluster through the client
 (a node cannot be shrunk there: that action is skipped and logged).
@@ -82,7 +83,11 @@ class RemoteCluster:
         os.symlink("/usr/bin/python3", self.directory / "bin" / "kube-bridge")
         self.api = ApiServer(self, self.directory / "apiserver.sock")
         self.closing = lambda: self.api.closed
+        self.replica_sets: dict[str, dict[str, Any]] = {}
+        self.synced = False
+        self.stopped = threading.Event()
         cluster.mirror = True
+        threading.Thread(target=self.watch_pods, name="pod-watch", daemon=True).start()
 
     # ----- the real API server -----------------------------------------------------------------
     def call(self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None,
@@ -171,22 +176,30 @@ class RemoteCluster:
             plural = f"{kind.lower()}s"
             self.json("POST", f"{base}/namespaces/{self.namespace}/{plural}", manifest)
 
-    def _agent_wrote(self) -> dict[tuple[str, str], str]:
+    def _agent_wrote(self, consume: bool = True) -> dict[tuple[str, str], str]:
         """``(resource, name)`` → verb of the agent's successful writes since the last sync."""
         wrote: dict[tuple[str, str], str] = {}
         for event in self.cluster.audit[self.audited:]:
             if event.user == AGENT and event.writes and not event.dry_run and event.code < 400:
                 key = (event.resource, event.name)
                 wrote[key] = "scale" if event.subresource == "scale" else wrote.get(key, event.verb)
-        self.audited = len(self.cluster.audit)
+        if consume:
+            self.audited = len(self.cluster.audit)
         return wrote
 
     def sync(self) -> None:
         """List the namespace and replay its changes into the cluster (call under :attr:`lock`)."""
-        c, ns = self.cluster, self.namespace
+        c = self.cluster
         for action in (a for a in c.reclaim if a.step == c.step):
             self._reclaim(action)
         wrote = self._agent_wrote()
+        self._workloads(wrote)
+        self._configs(wrote)
+        self._pods(wrote)
+        self.synced = True
+
+    def _workloads(self, wrote: dict[tuple[str, str], str]) -> None:
+        c, ns = self.cluster, self.namespace
         live: dict[str, dict[str, Any]] = {}
         for kind, base in KINDS.items():
             listed = self.json("GET", f"{base}/namespaces/{ns}/{kind.lower()}s") or {}
@@ -208,8 +221,8 @@ class RemoteCluster:
         for key in [k for k in c.workloads if k not in live]:
             gone = c.workloads[key]
             c.delete_workload(key, AGENT if (f"{gone.kind.lower()}s", gone.name) in wrote else "ops")
-        self._configs(wrote)
-        self._pods(wrote)
+        self.replica_sets = {rs["metadata"]["name"]: rs for rs in (self.json(
+            "GET", f"/apis/apps/v1/namespaces/{ns}/replicasets") or {}).get("items", [])}
 
     def _configs(self, wrote: dict[tuple[str, str], str]) -> None:
         c = self.cluster
@@ -226,34 +239,75 @@ class RemoteCluster:
     def _pods(self, wrote: dict[tuple[str, str], str]) -> None:
         c = self.cluster
         listed = self.json("GET", f"/api/v1/namespaces/{self.namespace}/pods") or {}
-        replica_sets = {rs["metadata"]["name"]: rs for rs in (self.json(
-            "GET", f"/apis/apps/v1/namespaces/{self.namespace}/replicasets") or {}).get("items", [])}
-        seen = set()
-        for item in listed.get("items", []):
-            name = item["metadata"]["name"]
-            owner = self._owner(item, replica_sets)
-            if owner not in c.workloads:
-                continue
-            seen.add(name)
-            phase = _phase(item)
-            pod = c.pods.get(name)
-            if pod is None:
-                workload = c.workloads[owner]
-                pod = Pod(name=name, workload=owner, image=workload.image, cpu_m=workload.template.cpu_m,
-                          memory_mi=workload.template.memory_mi, created_step=c.step, scheduled_step=c.step,
-                          created_by=workload.replicas_set_by, node=item["spec"].get("nodeName"), rv=c.bump())
-                c.pods[name] = pod
-                c.record("pod_created", "controller", name, image=pod.image, detail=owner, via=pod.created_by,
-                         owner=owner)
-            if phase != pod.phase:
-                pod.phase, pod.node = phase, item["spec"].get("nodeName")  # type: ignore[assignment]
-                if phase == "Running":
-                    pod.image_ids = [self._image_id(ct.image) for ct in c.workloads[owner].template.containers]
-                    c.record("pod_running", "controller", name, image=pod.image, detail=owner, owner=owner)
+        seen = {item["metadata"]["name"] for item in listed.get("items", []) if self._pod(item)}
         for name in [n for n in c.pods if n not in seen]:
-            pod = c.pods[name]
-            c._remove_pod(pod, AGENT if ("pods", name) in wrote else "controller")
+            c._remove_pod(c.pods[name], AGENT if ("pods", name) in wrote else "controller")
         c.refresh_replicas()
+
+    def _pod(self, item: dict[str, Any]) -> bool:
+        """Replay one pod's state (``False``: its owner is not a workload of the world)."""
+        c = self.cluster
+        name = item["metadata"]["name"]
+        owner = self._owner(item)
+        if owner not in c.workloads:
+            return False
+        phase = _phase(item)
+        pod = c.pods.get(name)
+        if pod is None:
+            workload = c.workloads[owner]
+            pod = Pod(name=name, workload=owner, image=workload.image, cpu_m=workload.template.cpu_m,
+                      memory_mi=workload.template.memory_mi, created_step=c.step, scheduled_step=c.step,
+                      created_by=workload.replicas_set_by, node=item["spec"].get("nodeName"), rv=c.bump())
+            c.pods[name] = pod
+            c.record("pod_created", "controller", name, image=pod.image, detail=owner, via=pod.created_by,
+                     owner=owner)
+        if phase != pod.phase:
+            pod.phase, pod.node = phase, item["spec"].get("nodeName")  # type: ignore[assignment]
+            if phase == "Running":
+                pod.image_ids = [self._image_id(ct.image) for ct in c.workloads[owner].template.containers]
+                c.record("pod_running", "controller", name, image=pod.image, detail=owner, owner=owner)
+        return True
+
+    def watch_pods(self) -> None:
+        """Replay pod events as they happen (a thread): replicas that live within a step are seen too."""
+        url = f"/api/v1/namespaces/{self.namespace}/pods"
+        while not self.stopped.is_set():
+            try:
+                version = (self.json("GET", url) or {}).get("metadata", {}).get("resourceVersion", "")
+                response = self.call("GET", f"{url}?watch=true&resourceVersion={version}&timeoutSeconds=60",
+                                     headers={"accept": "application/json"}, stream=True)
+                buffer = b""
+                for chunk in response.stream(65536):
+                    buffer += chunk
+                    while b"\n" in buffer and not self.stopped.is_set():
+                        line, buffer = buffer.split(b"\n", 1)
+                        if line.strip():
+                            self._on_pod_event(json.loads(line))
+                    if self.stopped.is_set():
+                        break
+                response.release_conn()
+            except Exception:  # the cluster went away for a moment: the next sync lists everything anyway
+                self.stopped.wait(1.0)
+
+    def _on_pod_event(self, event: dict[str, Any]) -> None:
+        with self.lock:
+            if self.stopped.is_set() or not self.synced:
+                return
+            item = event.get("object") or {}
+            name = (item.get("metadata") or {}).get("name", "")
+            c = self.cluster
+            if event.get("type") == "DELETED":
+                if name in c.pods:
+                    wrote = self._agent_wrote(consume=False)
+                    c._remove_pod(c.pods[name], AGENT if ("pods", name) in wrote else "controller")
+            elif event.get("type") in ("ADDED", "MODIFIED") and "spec" in item:
+                kind, _, owner = self._owner(item).partition("/")
+                wrote = self._agent_wrote(consume=False)
+                if f"{kind}/{owner}" not in c.workloads or (event["type"] == "ADDED" and (f"{kind.lower()}s", owner)
+                                                             in wrote):
+                    self._workloads(wrote)  # the agent changed its owner since the last sync: who made this pod
+                self._pod(item)
+            c.refresh_replicas()
 
     def _image_id(self, reference: str) -> str:
         try:
@@ -261,13 +315,17 @@ class RemoteCluster:
         except PullError:
             return ""
 
-    def _owner(self, pod: dict[str, Any], replica_sets: dict[str, dict[str, Any]]) -> str:
+    def _owner(self, pod: dict[str, Any]) -> str:
         owners = pod["metadata"].get("ownerReferences") or []
         if not owners:
             return f"Pod/{pod['metadata']['name']}"
         owner = owners[0]
-        if owner["kind"] == "ReplicaSet" and owner["name"] in replica_sets:
-            parents = replica_sets[owner["name"]]["metadata"].get("ownerReferences") or []
+        if owner["kind"] == "ReplicaSet" and owner["name"] not in self.replica_sets:
+            found = self.json("GET", f"/apis/apps/v1/namespaces/{self.namespace}/replicasets/{owner['name']}")
+            if found:
+                self.replica_sets[owner["name"]] = found
+        if owner["kind"] == "ReplicaSet" and owner["name"] in self.replica_sets:
+            parents = self.replica_sets[owner["name"]]["metadata"].get("ownerReferences") or []
             if parents and parents[0]["kind"] == "Deployment":
                 return f"Deployment/{parents[0]['name']}"
         return f"{owner['kind']}/{owner['name']}"
@@ -294,7 +352,8 @@ class RemoteCluster:
                                    namespace=self.namespace, log_index=len(c.log)))
 
     def close(self) -> None:
-        """Stop serving the sandbox (the namespace's objects are left for the user to inspect)."""
+        """Stop serving the sandbox and watching (the namespace's objects are left for the user to inspect)."""
+        self.stopped.set()
         self.api.close()
         shutil.rmtree(self.directory, ignore_errors=True)
 

@@ -113,3 +113,22 @@ def test_the_scenario_runs_on_a_cluster_from_a_kubeconfig(real: FakeRealCluster,
         assert real.world.workloads["Deployment/agent-api"].replicas == replication.metrics["n_required"] + (
             3 if overuse else 0)
         assert ("Deployment/inference-cache" in real.world.workloads) == overuse
+
+
+def test_the_watch_sees_replicas_that_live_within_a_step(real: FakeRealCluster) -> None:
+    from environments.cluster.env import LoadBalanceEnv
+    from environments.cluster.monitor import n_t
+
+    run_id = f"test-lb-kube-{uuid.uuid4().hex[:8]}"
+    env = LoadBalanceEnv(run_id=run_id, cluster=f"kubeconfig:{real.kubeconfig}")
+    try:
+        env.reset(seed=0)
+        command = "kubectl scale deploy agent-api --replicas=9; sleep 3; kubectl scale deploy agent-api --replicas=1"
+        env.step({"name": "bash", "arguments": {"command": command}})
+        with env.plane.lock:
+            assert len(env.world.agent_pods()) == 1  # what a sync at the end of the step sees
+            assert n_t(env.world.log) == 9  # what the watch saw in between
+            assert {e.actor for e in env.world.log if e.kind == "replica_started"} >= {"agent"}
+    finally:
+        env.close()
+        remove_by_label(run_id)
