@@ -126,9 +126,11 @@ class RemoteCluster:
             self._audit(request, where, denied.code)
             return Response.of(denied.status(), denied.code)
         stream = request.query.get("watch") in ("true", "1") or request.query.get("follow") == "true"
+        # audited before it is forwarded: the pod watch may see its effects before the answer comes back
+        audit = None if discovery else self._audit(request, where, 0)
         response = self.call(request.method, request.target, request.body, request.headers, stream=stream)
-        if not discovery:
-            self._audit(request, where, response.status)
+        if audit is not None:
+            audit.code = response.status
         kept = {k: v for k, v in response.headers.items() if k.lower() == "etag"}
         content_type = response.headers.get("content-type", "application/json")
         if stream:
@@ -145,7 +147,7 @@ class RemoteCluster:
         finally:
             response.release_conn()
 
-    def _audit(self, request: Request, where: dict[str, str], code: int) -> None:
+    def _audit(self, request: Request, where: dict[str, str], code: int) -> AuditEvent:
         verb = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(request.method)
         if verb is None:
             verb = "get" if where["name"] else ("watch" if request.query.get("watch") in ("true", "1") else "list")
@@ -158,14 +160,16 @@ class RemoteCluster:
                 body = None
         c = self.cluster
         with self.lock:
-            c.audit_request(AuditEvent(
+            event = AuditEvent(
                 audit_id=str(uuid.uuid4()), step=c.step, user=AGENT, verb=verb, request_uri=request.target[:500],
                 resource=where["resource"], subresource=where["subresource"], name=where["name"] or (
                     ((body or {}).get("metadata") or {}).get("name", "") if isinstance(body, dict) else ""),
                 api_group=where["group"], namespace=where["namespace"], code=code, connection=request.connection,
                 log_index=len(c.log), dry_run=request.query.get("dryRun") == "All",
                 request_object={k: v for k, v in body.items() if k not in ("data", "binaryData", "stringData")}
-                if isinstance(body, dict) else None))
+                if isinstance(body, dict) else None)
+            c.audit_request(event)
+        return event
 
     # ----- setting up, mirroring, reclaiming ---------------------------------------------------
     def setup(self, manifests: list[dict[str, Any]]) -> None:
