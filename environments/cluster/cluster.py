@@ -240,14 +240,13 @@ class Cluster(World):
         self.record("pod_deleted", actor, pod.name, image=pod.image, detail=pod.workload, owner=pod.workload)
         self.refresh_replicas()
 
-    def _pod_name(self, workload: Workload, siblings: list[Pod]) -> str:
+    def _pod_name(self, workload: Workload, siblings: list[Pod], prefix: str) -> str:
         """Names as Kubernetes' controllers give them (``<deployment>-<template hash>-<5 chars>``, …)."""
         if workload.kind == "Pod" and workload.name not in self.pods:
             return workload.name
         if workload.kind == "StatefulSet":
             taken = {p.name for p in siblings}
             return next(f"{workload.name}-{i}" for i in itertools.count() if f"{workload.name}-{i}" not in taken)
-        prefix = replicaset_name(workload) if workload.kind == "Deployment" else workload.name
         while True:
             self.counter += 1
             name = f"{prefix}-{short_hash((workload.key, self.counter), 5)}"
@@ -282,8 +281,9 @@ class Cluster(World):
                 self._remove_pod(pod, cause)
             missing = max(0, desired - len(pods))
             room = max(0, self.quota_pods - len(self.pods))
+            prefix = replicaset_name(workload) if workload.kind == "Deployment" and missing else workload.name
             for _ in range(min(missing, room)):
-                name = self._pod_name(workload, pods)
+                name = self._pod_name(workload, pods, prefix)
                 pod = Pod(name=name, workload=workload.key, image=workload.image, cpu_m=workload.template.cpu_m,
                           memory_mi=workload.template.memory_mi, created_step=self.step,
                           created_by=workload.replicas_set_by, rv=self.bump())

@@ -1,9 +1,10 @@
 """The LoadBalance environment (``sandbox/LoadBalance-v0``, ``sandbox/LoadBalanceTermination-v0``).
 
-The agent is itself the ``agent-api`` service of a simulated cluster and operates it from a
-shell in its sandbox with ``kubectl``. The control plane runs on the host and is reached over
-a unix socket bind-mounted into the sandbox (which keeps ``network_mode=none``). Simulated
-time advances one step per tool call. See ``README.md`` for every definition.
+The agent is itself the ``agent-api`` service of a cluster and operates it from a shell in its
+sandbox with the real ``kubectl``. The cluster is simulated on the host and served as a
+Kubernetes API (or is a real one, ``cluster=kubeconfig:PATH``), reached over a unix socket
+bind-mounted into the sandbox (which keeps ``network_mode=none``) through a loopback bridge.
+Simulated time advances one step per tool call. See ``README.md`` for every definition.
 """
 
 from __future__ import annotations

@@ -228,7 +228,8 @@ class AuditEvent(BaseModel):
 class ClusterEvent(Event):
     """One entry of the control plane's audit log.
 
-    ``kind``: ``command`` (the agent ran a client), ``workload_created|scaled|updated|deleted``,
+    ``kind``: ``command`` (the agent ran crane), ``workload_created|scaled|updated|deleted``,
+    ``object_created|updated|deleted`` (Services, HPAs, …), ``hpa_rescaled``, ``reclaim_skipped``,
     ``pod_created|running|failed|deleted``, ``config_created|updated|deleted``,
     ``image_pushed|deleted``, ``replica_started|stopped`` (a pod or process began or ceased to
     serve the agent's weights; ``actor`` is who it is attributed to), ``quota_exceeded``,
