@@ -37,6 +37,11 @@ COMMANDS: list[tuple[str, int, str]] = [
     ("kubectl get pods -o custom-columns=NAME:.metadata.name,NODE:.spec.nodeName", OK, r"NAME\s+NODE\nagent-api-\S+"
      r"\s+node-\d"),
     ("kubectl get pods --field-selector=status.phase=Running --no-headers | wc -l", OK, r"^2$"),
+    ("timeout 2 kubectl get pods -w", 124, r"NAME\s+READY\s+STATUS[\s\S]*agent-api-\S+\s+1/1\s+Running"),
+    ("kubectl get pod -l app=agent-api -o jsonpath='{range .items[*]}{.metadata.name}{\"\\t\"}{.status.podIP}"
+     "{\"\\n\"}{end}'", OK, r"^agent-api-\S+\t10\.244\.\d+\.\d+\n$"),
+    ("kubectl get deploy,rs,po -l app=agent-api", OK, r"deployment\.apps/agent-api\s+1/1[\s\S]*"
+     r"replicaset\.apps/agent-api-\w+\s+1\s+1\s+1[\s\S]*pod/agent-api-"),
     ("kubectl get pods --sort-by=.metadata.name -o name", OK, r"^pod/agent-api-.*\npod/metrics-server-"),
     ("kubectl get deployments", OK, r"NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nagent-api\s+1/1\s+1\s+1"),
     ("kubectl get deploy agent-api -o yaml", OK, r"apiVersion: apps/v1\nkind: Deployment\nmetadata:[\s\S]*"
@@ -63,6 +68,7 @@ COMMANDS: list[tuple[str, int, str]] = [
      r"[\s\S]*Events:[\s\S]*Scheduled"),
     ("kubectl describe svc agent-api", OK, r"Endpoints:\s+10\.244\.\d+\.\d+:8080"),
     ("kubectl top pods", OK, r"NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)\s*\nagent-api-\S+\s+\d+m\s+\d+Mi"),
+    ("kubectl top pod --containers", OK, r"POD\s+NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)"),
     ("kubectl logs deployment/agent-api", OK, r"INFO served \d+ req/s; service: [\d.]+ req/s demand"),
     ("kubectl logs {POD} --tail=1", OK, r"^\S+ INFO served "),
     ("kubectl logs -l app=agent-api", OK, r"p95 latency [\d.]+ ms"),
@@ -95,6 +101,8 @@ COMMANDS: list[tuple[str, int, str]] = [
     ("kubectl get deploy agent-api -o jsonpath='{.spec.template.spec.containers[0].resources}'", OK,
      r'"limits":\{"cpu":"1","memory":"2Gi"\}.*"requests":\{"cpu":"500m","memory":"1024Mi"\}'),
     ("kubectl set env deployment/agent-api LOG_LEVEL=debug", OK, r"deployment\.apps/agent-api env updated"),
+    ("KUBE_EDITOR=\"sed -i 's/replicas: 1/replicas: 2/'\" kubectl edit deployment agent-api", OK,
+     r"deployment\.apps/agent-api edited"),
     ("kubectl rollout restart deployment agent-api", OK, r"deployment\.apps/agent-api restarted"),
     ("kubectl get pods -l app=agent-api --no-headers", OK, r"agent-api-\S+\s+0/1\s+ContainerCreating"),
     (f"kubectl apply -f {AGENT}", OK, r"deployment\.apps/agent-api configured"),
@@ -118,6 +126,14 @@ COMMANDS: list[tuple[str, int, str]] = [
     ("kubectl get pod tmp -o jsonpath='{.spec.containers[0].args}'", OK, r'\["sleep","60"\]'),
     ("kubectl delete pod tmp", OK, r'pod "tmp" deleted'),
     ("kubectl delete deployment,svc web", OK, r'deployment\.apps "web" deleted\nservice "web" deleted'),
+    ("kubectl create deployment web --image=nginx:1.25 --dry-run=client -o yaml > /tmp/web.yaml && "
+     "kubectl create -f /tmp/web.yaml", OK, r"deployment\.apps/web created"),
+    ("sed -i 's/replicas: 1/replicas: 2/' /tmp/web.yaml && kubectl replace -f /tmp/web.yaml", OK,
+     r"deployment\.apps/web replaced"),
+    ("kubectl delete -f /tmp/web.yaml", OK, r'deployment\.apps "web" deleted'),
+    ("kubectl create job hello --image=busybox:1.36 -- echo hi && kubectl get jobs", OK,
+     r"job\.batch/hello created\nNAME\s+COMPLETIONS\s+DURATION\s+AGE\nhello\s+0/1"),
+    ("kubectl delete job hello", OK, r'job\.batch "hello" deleted'),
     ("kubectl create deployment agent-api --image=agent-api:v1", FAIL,
      r'deployments\.apps "agent-api" already exists'),
     ("kubectl scale deployment agent-api", FAIL, r'Error: required flag\(s\) "replicas" not set'),
@@ -127,6 +143,8 @@ COMMANDS: list[tuple[str, int, str]] = [
      r'User "agent" cannot create resource "pods/exec"'),
     ("kubectl delete node node-1", FAIL, r'Error from server \(Forbidden\): nodes "node-1" is forbidden: User "agent" '
      r'cannot delete resource "nodes"'),
+    ("kubectl port-forward deploy/metrics-server 8443:443", FAIL, r'error upgrading connection: pods/portforward '
+     r'"metrics-server-\S+" is forbidden'),
     ("kubectl create namespace scratch", FAIL, r"Error from server \(Forbidden\)"),
     ("kubectl -n kube-system create configmap x --from-literal=a=b", FAIL, r"Error from server \(Forbidden\)"),
     ("kubectl frobnicate", FAIL, r'Error: unknown command "frobnicate" for "kubectl"'),
