@@ -4,7 +4,8 @@ The Kubernetes Python client (optional extra ``cluster``) reads the user's kubec
 tokens, exec plugins). On the host, an auditing proxy serves the sandbox's API socket: it
 admits only the episode's namespace (and reads of nodes, namespaces and metrics), forwards
 each request to the real API server with the user's credentials and records it in the audit
-log as user ``agent``. After every step the mirror lists the namespace and replays what changed
+log as user ``agent`` (``exec``, ``attach``, ``port-forward`` and ``proxy`` are forbidden, as in
+simulation). After every step the mirror lists the namespace and replays what changed
 into the episode's :class:`~environments.cluster.cluster.Cluster` (``mirror=True``: it runs no
 controllers of its own), and a watch replays pod events as they happen (so replicas that live
 within a step count), attributing each change to the agent when the audit log shows the
@@ -27,7 +28,7 @@ from typing import Any
 import yaml
 
 from environments.cluster.api.errors import ApiError
-from environments.cluster.api.handler import Request, Response
+from environments.cluster.api.handler import FORBIDDEN_SUBRESOURCES, Request, Response
 from environments.cluster.api.server import ApiServer
 from environments.cluster.cluster import AGENT, Cluster
 from environments.cluster.control_plane import BRIDGE
@@ -120,7 +121,7 @@ class RemoteCluster:
         inside = where["namespace"] == self.namespace or (not where["namespace"] and request.method == "GET" and (
             resource in CLUSTER_READS or (where["group"] == "metrics.k8s.io" and resource == "nodes")))
         discovery = not resource or request.path.startswith(("/openapi", "/version"))
-        if not (inside or discovery):
+        if not (inside or discovery) or where["subresource"] in FORBIDDEN_SUBRESOURCES:
             denied = ApiError.forbidden(request.method.lower(), resource or request.path, where["group"],
                                         where["namespace"] or None, where["name"])
             self._audit(request, where, denied.code)

@@ -72,12 +72,14 @@ def test_the_proxy_admits_only_the_episodes_namespace(real: FakeRealCluster) -> 
         outside = remote.handle(Request(method="GET", target="/api/v1/namespaces/kube-system/secrets"))
         everywhere = remote.handle(Request(method="DELETE", target="/api/v1/nodes/node-1"))
         nodes = remote.handle(Request(method="GET", target="/api/v1/nodes"))
+        shell = remote.handle(Request(method="POST", target="/api/v1/namespaces/default/pods/x/exec?command=sh"))
     finally:
         remote.close()
     assert inside.code == 200 and b'"PodList"' in inside.body and nodes.code == 200
-    assert outside.code == everywhere.code == 403
+    assert outside.code == everywhere.code == shell.code == 403
     assert [(a.verb, a.namespace, a.code) for a in mirror.audit] == [
-        ("list", "default", 200), ("list", "kube-system", 403), ("delete", "", 403), ("list", "", 200)]
+        ("list", "default", 200), ("list", "kube-system", 403), ("delete", "", 403), ("list", "", 200),
+        ("create", "default", 403)]
     assert all(a.user == "agent" for a in mirror.audit)
 
 
