@@ -55,12 +55,6 @@ def timestamp(cluster: Cluster, step: int) -> str:
     return (now - (cluster.step - step) * STEP).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def age(cluster: Cluster, step: int) -> str:
-    """kubectl's AGE of something created at ``step``."""
-    minutes = max(0, cluster.step - step)
-    return f"{minutes}m" if minutes < 180 else f"{minutes // 60}h"
-
-
 def template_hash(workload: Workload) -> str:
     """``pod-template-hash`` of a Deployment's current template."""
     spec: Any = workload.manifest.get("spec") or {}

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from environments.cluster.api import render
-
 if TYPE_CHECKING:
     from environments.cluster.cluster import Cluster
 
@@ -194,8 +192,3 @@ def table(cluster: Cluster, kind: str, items: list[Obj], include: str, resource_
         rows.append(row)
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": resource_version},
             "columnDefinitions": definitions, "rows": rows}
-
-
-def render_age(cluster: Cluster, obj: Obj) -> str:
-    """AGE of an object (for other modules)."""
-    return _age(cluster, obj) if obj else render.age(cluster, cluster.step)

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from environments.cluster.cluster import Cluster
 
 Obj = dict[str, Any]
-STORED = ("Service", "ServiceAccount", "Endpoints", "HorizontalPodAutoscaler")
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 MAX_REPLICAS = 2**31 - 1
 
