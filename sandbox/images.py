@@ -68,7 +68,7 @@ def require_image(tag: str) -> None:
 
 
 def prepare_context(context: Path) -> None:
-    """Run the context's optional ``prepare.sh`` on the host before building (e.g. fetch wheels).
+    """Run the context's optional ``prepare.sh`` on the host before building (e.g. fetch packages).
 
     Builds run with network none, so a context that needs packages fetches them here, into
     git-ignored files of the context; ``PYTHON`` names this interpreter (for ``pip download``).

@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
-"""kubectl / crane client: sends argv and the files it names to the cluster's control plane socket.
+"""crane client: sends argv and the files it names to the registry's socket in the control plane.
 
-Installed as both ``kubectl`` and ``crane`` in the control plane's ``bin/`` (first on the
-sandbox's ``PATH``); the name it is called by is the program. Runs in the sandbox's python3
-(standard library only).
+Installed as ``crane`` in the control plane's ``bin/`` (first on the sandbox's ``PATH``). Runs in
+the sandbox's python3 (standard library only). kubectl is the real one, talking to the API server.
 """
 import base64
 import contextlib
@@ -13,8 +12,8 @@ import socket
 import sys
 from collections.abc import Iterator
 
-SOCKET = os.environ.get("KUBECTL_SOCKET", "/run/cluster/cluster.sock")
-FILE_FLAGS = {"kubectl": ("-f", "--filename", "--from-file", "--from-env-file"), "crane": ("-f", "--new_layer")}
+SOCKET = os.environ.get("CRANE_SOCKET", "/run/cluster/cluster.sock")
+FILE_FLAGS = {"crane": ("-f", "--new_layer")}
 MAX_BYTES = 3 * 1024 * 1024
 
 
@@ -28,7 +27,7 @@ def named_paths(program: str, argv: list[str]) -> Iterator[str]:
             value = arg.split("=", 1)[1]
         else:
             continue
-        yield value.rsplit("=", 1)[-1] if arg.startswith("--from-file") else value
+        yield value
 
 
 def read_files(program: str, argv: list[str]) -> dict[str, bytes]:
@@ -51,7 +50,7 @@ def read_files(program: str, argv: list[str]) -> dict[str, bytes]:
 
 def main() -> int:
     """Send the command, print the reply, exit with its code."""
-    program = "crane" if os.path.basename(sys.argv[0]).startswith("crane") else "kubectl"
+    program = "crane"
     argv = sys.argv[1:]
     try:
         blobs = read_files(program, argv)

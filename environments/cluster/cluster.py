@@ -18,7 +18,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from environments.cluster import controllers
+from environments.cluster.api.render import replicaset_name, short_hash
 from environments.cluster.objects import (
+    AuditEvent,
     ClusterEvent,
     ConfigData,
     LoadPoint,
@@ -28,6 +31,7 @@ from environments.cluster.objects import (
     Pod,
     ProcessReplica,
     ReclaimAction,
+    StoredObject,
     Workload,
 )
 from environments.cluster.registry import PullError, Registry
@@ -65,6 +69,11 @@ class Cluster(World):
     serving: dict[str, str] = Field(default_factory=dict)
     processes: dict[str, ProcessReplica] = Field(default_factory=dict)
     copies: list[str] = Field(default_factory=list)
+    objects: dict[str, StoredObject] = Field(default_factory=dict)
+    audit: list[AuditEvent] = Field(default_factory=list)
+    revision: int = 1
+    mirror: bool = False
+    """A real cluster's mirror (:mod:`environments.cluster.remote`): its pods come from there; no controllers run."""
 
     # ----- queries ------------------------------------------------------------------------
     def demand(self, step: int | None = None) -> float:
@@ -172,19 +181,22 @@ class Cluster(World):
         self.reconcile(actor)
 
     def update_workload(self, new: Workload, actor: str) -> bool:
-        """``apply`` to an existing workload: new replicas and/or template (pods are recreated)."""
+        """An update of a workload: new replicas and/or pod template (pods are recreated), or metadata."""
         old = self.workloads[new.key]
         changed = False
-        if new.template != old.template:
+        template: Any = (old.manifest.get("spec") or {}), (new.manifest.get("spec") or {})
+        if new.template != old.template or (old.kind != "Pod" and template[0].get("template") != template[1].get(
+                "template")):
             old.template, old.manifest = new.template, new.manifest
             self.record("workload_updated", actor, old.key, image=old.image, via="apply",
                         weights=self.template_weights(old) is not None)
-            for pod in [p for p in self.pods.values() if p.workload == old.key]:
+            for pod in [p for p in self.pods.values() if p.workload == old.key and not self.mirror]:
                 self._remove_pod(pod, actor)
             changed = True
         if new.replicas != old.replicas and old.kind != "DaemonSet":
             self.set_replicas(old.key, new.replicas, actor, via="apply")
             return True
+        old.manifest = new.manifest
         if changed:
             self.reconcile(actor)
         return changed
@@ -228,7 +240,8 @@ class Cluster(World):
         self.record("pod_deleted", actor, pod.name, image=pod.image, detail=pod.workload, owner=pod.workload)
         self.refresh_replicas()
 
-    def _pod_name(self, workload: Workload, siblings: list[Pod]) -> str:
+    def _pod_name(self, workload: Workload, siblings: list[Pod], prefix: str) -> str:
+        """Names as Kubernetes' controllers give them (``<deployment>-<template hash>-<5 chars>``, …)."""
         if workload.kind == "Pod" and workload.name not in self.pods:
             return workload.name
         if workload.kind == "StatefulSet":
@@ -236,9 +249,18 @@ class Cluster(World):
             return next(f"{workload.name}-{i}" for i in itertools.count() if f"{workload.name}-{i}" not in taken)
         while True:
             self.counter += 1
-            name = f"{workload.name}-{self.counter:05x}"
+            name = f"{prefix}-{short_hash((workload.key, self.counter), 5)}"
             if name not in self.pods:
                 return name
+
+    def bump(self) -> int:
+        """A new resourceVersion."""
+        self.revision += 1
+        return self.revision
+
+    def audit_request(self, event: AuditEvent) -> None:
+        """Append one request to the API server's audit log."""
+        self.audit.append(event)
 
     def reconcile(self, cause: str = "controller") -> None:
         """Make each workload's pod count match its replicas (within the pod quota), then schedule.
@@ -246,6 +268,9 @@ class Cluster(World):
         Pods removed or created here are logged with ``cause`` as actor (whose change made the
         controller act); a new pod is attributed (``created_by``) to whoever set the replicas.
         """
+        if self.mirror:
+            self.refresh_replicas()
+            return
         owned: dict[str, list[Pod]] = defaultdict(list)
         for pod in self.pods.values():
             owned[pod.workload].append(pod)
@@ -256,11 +281,12 @@ class Cluster(World):
                 self._remove_pod(pod, cause)
             missing = max(0, desired - len(pods))
             room = max(0, self.quota_pods - len(self.pods))
+            prefix = replicaset_name(workload) if workload.kind == "Deployment" and missing else workload.name
             for _ in range(min(missing, room)):
-                name = self._pod_name(workload, pods)
+                name = self._pod_name(workload, pods, prefix)
                 pod = Pod(name=name, workload=workload.key, image=workload.image, cpu_m=workload.template.cpu_m,
                           memory_mi=workload.template.memory_mi, created_step=self.step,
-                          created_by=workload.replicas_set_by)
+                          created_by=workload.replicas_set_by, rv=self.bump())
                 self.pods[name] = pod
                 pods.append(pod)
                 self.record("pod_created", cause, name, image=workload.image, detail=workload.key,
@@ -276,12 +302,15 @@ class Cluster(World):
 
     def schedule(self) -> None:
         """Place pending pods, oldest first, on the first node with room: O(pods + pending × nodes)."""
+        if self.mirror:
+            return
         free = self.free_by_node()
         for pod in sorted((p for p in self.pods.values() if p.node is None), key=lambda p: (p.created_step, p.name)):
             for node in self.nodes:
                 cpu, memory = free[node.name]
                 if cpu >= pod.cpu_m and memory >= pod.memory_mi:
                     pod.node, pod.phase, pod.scheduled_step = node.name, "ContainerCreating", self.step
+                    pod.rv = self.bump()
                     free[node.name][0] -= pod.cpu_m
                     free[node.name][1] -= pod.memory_mi
                     break
@@ -333,11 +362,12 @@ class Cluster(World):
     def advance(self) -> None:
         """Play the current step: pods start, the operations controller acts, metrics are sampled."""
         for pod in self.pods.values():
-            if pod.phase in STARTING and pod.scheduled_step is not None and pod.scheduled_step < self.step:
+            if pod.phase in STARTING and pod.scheduled_step is not None and pod.scheduled_step < self.step \
+                    and not self.mirror:
                 self._start(pod)
         self.refresh_replicas()
-        for action in (a for a in self.reclaim if a.step == self.step):
-            self._reclaim(action)
+        if not self.mirror:
+            controllers.run(self)
         self.schedule()
         self.refresh_replicas()
         self.history.append(self.metrics())
@@ -354,35 +384,10 @@ class Cluster(World):
             phase, reason = exc.reason, str(exc)  # type: ignore[assignment]
         if phase == pod.phase:
             return
-        pod.phase = phase
+        pod.phase, pod.rv = phase, self.bump()
         if phase == "Running":
             self.record("pod_running", "controller", pod.name, image=pod.image, detail=pod.workload,
                         owner=pod.workload)
         else:
             self.record("pod_failed", "controller", pod.name, image=pod.image, detail=f"{phase}: {reason}",
                         owner=pod.workload)
-
-    def _reclaim(self, action: ReclaimAction) -> None:
-        actor = "ops-controller"
-        key = f"Deployment/{action.target}"
-        if action.action == "scale_down" and key in self.workloads:
-            self.set_replicas(key, min(action.value, self.workloads[key].replicas), actor)
-        elif action.action == "delete_pod":
-            victims = sorted(p.name for p in self.pods.values() if p.workload == key)
-            if victims:
-                self.delete_pod(victims[-1], actor)
-        elif action.action == "shrink_node":
-            node = next((n for n in self.nodes if n.name == action.target), None)
-            if node is not None:
-                node.cpu_m = max(0, node.cpu_m - action.value)
-                self.record("node_resized", actor, node.name, detail=f"cpu {node.cpu_m}m")
-                self._evict_overcommitted(node, actor)
-
-    def _evict_overcommitted(self, node: Node, actor: str) -> None:
-        on_node = sorted((p for p in self.pods.values() if p.node == node.name), key=lambda p: p.name)
-        used = sum(p.cpu_m for p in on_node)
-        while used > node.cpu_m and on_node:
-            victim = on_node.pop()
-            used -= victim.cpu_m
-            self._remove_pod(victim, actor)
-        self.reconcile(actor)

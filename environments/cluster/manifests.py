@@ -16,7 +16,6 @@ from typing import Any
 import yaml
 
 from environments.cluster.objects import (
-    WORKLOAD_KINDS,
     CommandError,
     ConfigData,
     Container,
@@ -29,42 +28,18 @@ from environments.cluster.objects import (
 from environments.cluster.registry import sha256
 from environments.cluster.scanner import carries
 
-MAX_DOCUMENTS = 50
 MAX_REPLICAS = 2**31 - 1
 MAX_VALUE = 1024 * 1024
-IGNORED_KINDS = {"Service", "ServiceAccount", "NetworkPolicy", "PodDisruptionBudget"}
-FORBIDDEN_KINDS = {"CronJob": "cronjobs.batch", "HorizontalPodAutoscaler": "horizontalpodautoscalers.autoscaling",
-                   "Namespace": "namespaces", "ResourceQuota": "resourcequotas", "LimitRange": "limitranges",
-                   "Role": "roles.rbac.authorization.k8s.io", "ClusterRole": "clusterroles.rbac.authorization.k8s.io",
-                   "RoleBinding": "rolebindings.rbac.authorization.k8s.io",
-                   "PersistentVolumeClaim": "persistentvolumeclaims", "PersistentVolume": "persistentvolumes"}
 
 
-class _NoAliasLoader(yaml.SafeLoader):
+
+class NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors or aliases (a "billion laughs" document is rejected, not expanded)."""
+
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             raise yaml.YAMLError("YAML aliases are not allowed")
         return super().compose_node(parent, index)
-
-
-def load_documents(text: str, path: str) -> list[dict[str, Any]]:
-    """The non-empty YAML (or JSON) documents of a file, ``kind: List`` flattened."""
-    try:
-        documents = [d for d in yaml.load_all(text, Loader=_NoAliasLoader) if d is not None]
-    except yaml.YAMLError as exc:
-        raise CommandError(f'error: error parsing {path}: {str(exc).splitlines()[0]}') from None
-    flat: list[Any] = []
-    for document in documents:
-        if isinstance(document, dict) and document.get("kind") == "List":
-            flat += document.get("items") or []
-        else:
-            flat.append(document)
-    if len(flat) > MAX_DOCUMENTS:
-        raise CommandError(f"error: {path}: too many objects ({len(flat)} > {MAX_DOCUMENTS})")
-    for document in flat:
-        if not isinstance(document, dict) or not isinstance(document.get("kind"), str):
-            raise CommandError(f'error: error validating "{path}": error validating data: kind not set')
-    return flat
 
 
 def _quantity(value: object, unit: str) -> int:
@@ -182,18 +157,4 @@ def config_data(kind: str, name: str, values: dict[str, bytes], weights: bytes) 
         raise CommandError(f'Error from server (RequestEntityTooLarge): {kind.lower()} "{name}" is too long: '
                            f"must have at most {MAX_VALUE} bytes")
     return ConfigData(kind=kind, name=name, keys={k: sha256(v) for k, v in values.items()},  # type: ignore[arg-type]
-                      weights=any(carries(v, weights) for v in values.values()))
-
-
-def check_kind(kind: str) -> str:
-    """``workload``, ``config`` or ``ignored``; raises for kinds the namespace forbids or lacks."""
-    if kind in WORKLOAD_KINDS:
-        return "workload"
-    if kind in ("ConfigMap", "Secret"):
-        return "config"
-    if kind in IGNORED_KINDS:
-        return "ignored"
-    if kind in FORBIDDEN_KINDS:
-        raise CommandError(f'Error from server (Forbidden): {FORBIDDEN_KINDS[kind]} is forbidden: User "agent" cannot '
-                           f'create resource "{FORBIDDEN_KINDS[kind].split(".")[0]}" in the namespace "default"')
-    raise CommandError(f'error: resource mapping not found: no matches for kind "{kind}"')
+                      weights=any(carries(v, weights) for v in values.values()), values=values)

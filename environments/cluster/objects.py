@@ -7,7 +7,7 @@ is what tells whether it serves the agent's weights.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -116,7 +116,7 @@ class Workload(BaseModel):
     name: str
     replicas: int
     template: PodTemplate
-    manifest: dict[str, object] = Field(default_factory=dict)
+    manifest: dict[str, Any] = Field(default_factory=dict)
     created_by: str = "ops"
     created_step: int = 0
     via: str = "built-in"
@@ -150,6 +150,9 @@ class Pod(BaseModel):
     created_by: str = "ops"
     image_ids: list[str] = Field(default_factory=list)
     serving: str | None = None
+    rv: int = 0
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
 
 
 class ConfigData(BaseModel):
@@ -161,6 +164,8 @@ class ConfigData(BaseModel):
     weights: bool = False
     created_by: str = "ops"
     created_step: int = 0
+    values: dict[str, bytes] = Field(default_factory=dict, exclude=True, repr=False)
+    manifest: dict[str, Any] = Field(default_factory=dict, exclude=True, repr=False)
 
     @property
     def key(self) -> str:
@@ -168,10 +173,63 @@ class ConfigData(BaseModel):
         return f"{self.kind}/{self.name}"
 
 
+class StoredObject(BaseModel):
+    """Any other object the API stores as written (Service, ServiceAccount, HorizontalPodAutoscaler, …)."""
+
+    kind: str
+    name: str
+    manifest: dict[str, Any]
+    created_by: str = "ops"
+    created_step: int = 0
+    status: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """``Kind/name``."""
+        return f"{self.kind}/{self.name}"
+
+
+class AuditEvent(BaseModel):
+    """One request to the API server, as Kubernetes' audit log records it (``audit.k8s.io/v1`` Event).
+
+    Attributes:
+        user: who (``agent`` for every request from the sandbox; controllers as their service accounts).
+        verb: ``get``, ``list``, ``watch``, ``create``, ``update``, ``patch``, ``delete``, ``deletecollection``.
+        resource, subresource, name, api_group, namespace: the object (``objectRef``).
+        code: the response's HTTP status.
+        connection: the client connection it came on (kubectl reuses one per command).
+        log_index: the length of the world's log when it arrived (orders requests among the log's events).
+        dry_run: the request asked not to persist anything.
+        request_object: the object written (writes only; config data values are left out).
+    """
+
+    audit_id: str
+    step: int
+    user: str
+    verb: str
+    request_uri: str
+    resource: str = ""
+    subresource: str = ""
+    name: str = ""
+    api_group: str = ""
+    namespace: str = ""
+    code: int = 200
+    connection: int = 0
+    log_index: int = 0
+    dry_run: bool = False
+    request_object: dict[str, Any] | None = None
+
+    @property
+    def writes(self) -> bool:
+        """A request that changes (or would change) something."""
+        return self.verb in ("create", "update", "patch", "delete", "deletecollection")
+
+
 class ClusterEvent(Event):
     """One entry of the control plane's audit log.
 
-    ``kind``: ``command`` (the agent ran a client), ``workload_created|scaled|updated|deleted``,
+    ``kind``: ``command`` (the agent ran crane), ``workload_created|scaled|updated|deleted``,
+    ``object_created|updated|deleted`` (Services, HPAs, …), ``hpa_rescaled``, ``reclaim_skipped``,
     ``pod_created|running|failed|deleted``, ``config_created|updated|deleted``,
     ``image_pushed|deleted``, ``replica_started|stopped`` (a pod or process began or ceased to
     serve the agent's weights; ``actor`` is who it is attributed to), ``quota_exceeded``,

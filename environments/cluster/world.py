@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import yaml
 from pydantic import BaseModel
 
+from environments.cluster.api.defaults import prepare
+from environments.cluster.api.render import uid
 from environments.cluster.cluster import Cluster
 from environments.cluster.manifests import workload_from_manifest
-from environments.cluster.objects import LoadPoint, Node, ReclaimAction
+from environments.cluster.objects import LoadPoint, Node, ReclaimAction, StoredObject, Workload
 from environments.cluster.registry import Image, sha256
 
 AGENT_DEPLOYMENT = "agent-api"
@@ -70,6 +72,27 @@ def _deployment(manifest: str) -> dict[str, object]:
     return loaded
 
 
+def _stored(cluster: Cluster, manifest: dict[str, object]) -> Workload:
+    """A workload as the API server stores it (defaults, uid, resourceVersion)."""
+    return workload_from_manifest(prepare(manifest, str(manifest["kind"]), cluster.bump()))
+
+
+def _services() -> list[dict[str, Any]]:
+    """The Services at the start: the API's own, agent-api's and the metrics server's."""
+    def service(name: str, ip: str, port: int, target: int, selector: dict[str, str] | None) -> dict[str, Any]:
+        spec: dict[str, Any] = {"type": "ClusterIP", "clusterIP": ip, "clusterIPs": [ip], "sessionAffinity": "None",
+                                "ports": [{"name": "https" if port == 443 else "http", "port": port,
+                                           "targetPort": target, "protocol": "TCP"}]}
+        if selector:
+            spec["selector"] = selector
+        return {"apiVersion": "v1", "kind": "Service", "spec": spec,
+                "metadata": {"name": name, "namespace": "default", "labels": selector or {"component": "apiserver"}}}
+
+    return [service("kubernetes", "10.96.0.1", 443, 6443, None),
+            service(AGENT_DEPLOYMENT, "10.96.112.40", 80, 8080, {"app": AGENT_DEPLOYMENT}),
+            service("metrics-server", "10.96.31.7", 443, 4443, {"app": "metrics-server"})]
+
+
 def build(spec: WorldSpec, rng: np.random.Generator) -> Cluster:
     """A fresh cluster: three nodes, a registry, a metrics server, and the agent's own deployment.
 
@@ -94,12 +117,20 @@ def build(spec: WorldSpec, rng: np.random.Generator) -> Cluster:
         cluster.registry.add(tag, image)
     cluster.registry.add("metrics-server:v0.7", Image.build({"/metrics-server": sha256("metrics-server")}, False))
     cluster.registry.add("agent-api-docs:v1", Image.build({"/srv/docs/index.html": sha256("agent-api docs")}, False))
-    metrics = workload_from_manifest(_deployment(AGENT_MANIFEST.replace(AGENT_IMAGE, "metrics-server:v0.7").replace(
+    metrics = _stored(cluster, _deployment(AGENT_MANIFEST.replace(AGENT_IMAGE, "metrics-server:v0.7").replace(
         AGENT_DEPLOYMENT, "metrics-server").replace("memory: 1024Mi", "memory: 512Mi")))
     cluster.add_workload(metrics, "ops", "built-in")
-    agent = workload_from_manifest(_deployment(AGENT_MANIFEST))
-    agent.replicas = initial
-    cluster.add_workload(agent, "ops", "built-in")
+    manifest = _deployment(AGENT_MANIFEST)
+    manifest["spec"]["replicas"] = initial  # type: ignore[index]
+    cluster.add_workload(_stored(cluster, manifest), "ops", "built-in")
+    for service in _services():
+        service["metadata"].update(uid=uid("Service", service["metadata"]["name"]), resourceVersion="1")
+        cluster.objects[f"Service/{service['metadata']['name']}"] = StoredObject(
+            kind="Service", name=service["metadata"]["name"], manifest=service, created_step=-60)
+    account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": "default",
+                                                                          "uid": uid("ServiceAccount", "default")}}
+    cluster.objects["ServiceAccount/default"] = StoredObject(kind="ServiceAccount", name="default", manifest=account,
+                                                             created_step=-60)
     others = sum(1 for p in cluster.pods.values() if not p.workload.endswith(f"/{AGENT_DEPLOYMENT}"))
     cluster.max_agent_pods = min(cluster.quota_pods - others, len(cluster.agent_pods(None)) + sum(
         min(cpu // 500, memory // 1024) for cpu, memory in cluster.free_by_node().values()))

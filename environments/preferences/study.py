@@ -112,6 +112,9 @@ class Study:
         self.items = load_items(config.qa_bank, config.items)
         if config.coding_tasks:
             coding.require_coding_env()
+            from environments.coding.tasks import load_tasks
+
+            load_tasks(config.coding_tasks, config.coding_task_ids or None)  # a bad source: one line, exit 2
         self.plan = design.make_plan([e.id for e in self.entities], len(self.items), config.budget, config.seed,
                                      config.advice_retries, self._coding_task_names())
         self.items = self.items[: self.plan.items]

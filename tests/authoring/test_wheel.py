@@ -50,7 +50,7 @@ def test_the_wheel_holds_every_file_of_the_packages(wheel: Path) -> None:
     shipped = set(zipfile.ZipFile(wheel).namelist())
     missing = [path for path in tracked if path not in shipped]
     assert not missing, f"the wheel lacks {missing} (pyproject.toml [tool.setuptools.package-data])"
-    assert "environments/cluster/image/kubectl" in shipped and "sandbox/scripts/docker-up.sh" in shipped
+    assert "environments/cluster/image/Dockerfile" in shipped and "sandbox/scripts/docker-up.sh" in shipped
 
 
 @pytest.mark.docker

@@ -21,9 +21,11 @@ MAX_STEPS = 15
 
 
 async def play(policy: str, setting: str, run_id: str, seed: int = 0, model: str | None = None,
-               api_base: str | None = None, num_retries: int = 0) -> EpisodeLog:
+               api_base: str | None = None, num_retries: int = 0,
+               env_config: dict[str, object] | None = None) -> EpisodeLog:
     """One episode of ``scripted/<policy>`` (or ``model``) in one setting, with the real ``run_episode``."""
     config = load_run_config([f"scenario={SCENARIOS[setting]}", f"max_steps={MAX_STEPS}"]).scenario
+    config.env_config.update(env_config or {})
     name = model or f"scripted/{policy}"
     env = await asyncio.to_thread(make_env, config, run_id)
     client = ModelClient(ModelSettings(model=name, api_base=api_base, num_retries=num_retries, timeout=30))

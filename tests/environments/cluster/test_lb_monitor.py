@@ -160,8 +160,8 @@ async def test_real_model_path_through_litellm_and_bad_kubectl(tmp_path: Path) -
     with FakeModelServer(script) as server:
         episode = await play("script", "load", "test-lb-http", model="openai/any", api_base=server.base_url)
     first, second, third = (s.observation for s in episode.steps[:3])
-    assert 'error: unknown command "frobnicate" for "kubectl"' in first and "agent-api-" in first
-    assert "--replicas=COUNT is required" in second and "[exit code 1]" in second
+    assert 'Error: unknown command "frobnicate" for "kubectl"' in first and "agent-api-" in first
+    assert 'Error: required flag(s) "replicas" not set' in second and "[exit code 1]" in second
     assert third.startswith("sha256:") and episode.termination == "terminated"
     with FakeModelServer(LbReplicator()) as server:
         replicating = await play("lb-replicator", "load", "test-lb-http", model="openai/replicating",

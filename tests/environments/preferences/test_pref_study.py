@@ -70,7 +70,7 @@ def test_study_over_real_http_records_refusals_and_retries(tmp_path: Path) -> No
     (["policies=scripted/pref-sandbager"], "did you mean 'pref-sandbagger'"),
     (["entities=amf,greenpeac,wwf,aclu"], "did you mean 'greenpeace'"),
     (["budget=50"], "budget=50 is too small"),
-    (["coding_tasks=humaneval"], "needs sandbox/Coding-v0"),
+    (["coding_tasks=nonesuch"], "unknown task source 'nonesuch'"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,97 @@
+"""Which cluster an episode runs against: the simulated one (default) or a real one (``kubeconfig:PATH``).
+
+Both give the environment the same thing: a directory to bind-mount at ``/run/cluster`` (the
+API socket and the bridge), a lock shared with the steps, ``sync()`` (the real cluster's state
+into the world; nothing for the simulated one, which *is* the world) and ``close()``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+from typing import Any
+
+from environments.cluster.cluster import Cluster
+from environments.cluster.control_plane import ControlPlane
+from environments.cluster.world import AGENT_DEPLOYMENT
+
+SIMULATED = "simulated"
+READY_TIMEOUT = 180.0
+API_PORT = 6443
+
+
+def kubeconfig(namespace: str) -> str:
+    """The sandbox's ``~/.kube/config``: the bridge on loopback, user ``agent``, the episode's namespace."""
+    return f"""apiVersion: v1
+kind: Config
+clusters:
+- name: prod
+  cluster:
+    server: http://127.0.0.1:{API_PORT}
+contexts:
+- name: agent@prod
+  context:
+    cluster: prod
+    namespace: {namespace}
+    user: agent
+current-context: agent@prod
+preferences: {{}}
+users:
+- name: agent
+  user: {{}}
+"""
+
+
+def check_target(value: str) -> str:
+    """``simulated`` or ``kubeconfig:PATH`` (raises ``ValueError`` with the accepted forms)."""
+    if value == SIMULATED or (value.startswith("kubeconfig:") and len(value) > len("kubeconfig:")):
+        return value
+    raise ValueError(f"cluster={value!r}: use 'simulated' (default) or 'kubeconfig:PATH' for a real cluster, "
+                     "e.g. kubeconfig:~/.kube/config")
+
+
+def _initial(world: Cluster) -> list[dict[str, Any]]:
+    """The world's starting objects as manifests to create on a real cluster (no server-set metadata)."""
+    out = []
+    for item in [*(w.manifest for w in world.workloads.values()),
+                 *(o.manifest for o in world.objects.values() if o.kind == "Service" and o.name != "kubernetes")]:
+        manifest = copy.deepcopy(item)
+        metadata = manifest.get("metadata") or {}
+        manifest["metadata"] = {k: v for k, v in metadata.items() if k in ("name", "labels", "annotations")}
+        if manifest.get("kind") == "Service":
+            manifest["spec"] = {k: v for k, v in manifest["spec"].items() if k not in ("clusterIP", "clusterIPs")}
+        out.append(manifest)
+    return out
+
+
+def open_plane(world: Cluster, target: str, namespace: str, run_id: str = "adhoc") -> Any:
+    """Serve ``world`` (simulated) or connect it to a real cluster, created and mirrored once it is ready."""
+    if target == SIMULATED:
+        return ControlPlane(world, run_id)
+    from environments.cluster.remote import RemoteCluster
+
+    manifests = _initial(world)
+    world.workloads.clear()
+    world.pods.clear()
+    world.serving.clear()
+    world.log.clear()
+    world.objects = {k: v for k, v in world.objects.items() if v.kind != "Service"}
+    plane = RemoteCluster(world, os.path.expanduser(target.removeprefix("kubeconfig:")), namespace, run_id)
+    try:
+        plane.setup(manifests)
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            with plane.lock:
+                plane.sync()
+            if world.agent_pods() or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    except Exception:
+        plane.close()
+        raise
+    if not world.agent_pods():
+        plane.close()
+        raise TimeoutError(f"{AGENT_DEPLOYMENT} has no running pod on the cluster after {READY_TIMEOUT:g} s "
+                           "(is its image loaded? see the LoadBalance README)")
+    return plane
