@@ -84,7 +84,7 @@ def prepare_context(context: Path) -> None:
 
 def _context_hash(context: Path, parent_id: str) -> str:
     digest = hashlib.sha256(parent_id.encode())
-    for path in sorted(p for p in context.rglob("*") if p.is_file()):
+    for path in sorted(p for p in context.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(str(path.relative_to(context)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

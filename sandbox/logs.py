@@ -105,6 +105,8 @@ class EpisodeLog(BaseModel):
     config: dict[str, Any]
     key: str = ""
     attempt: int = 1
+    system_prompt: str | None = None
+    task_prompt: str | None = None
     steps: list[StepLog] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
     outcome: Outcome | None = None

@@ -21,7 +21,8 @@ class Event(BaseModel):
         actor: who caused it: ``"agent"`` or ``"world"`` (or an agent instance id).
     """
 
-    model_config = ConfigDict(frozen=True)
+    # extra="allow": an event read back from a log keeps its environment's own fields
+    model_config = ConfigDict(frozen=True, extra="allow")
 
     kind: str
     step: int

@@ -79,6 +79,7 @@ async def run_episode(env: MonitoredEnv, client: ModelClient, episode: EpisodeLo
         observation, info = await call(env.reset, seed=episode.seed, options={"episode_id": episode.episode_id})
         timing.reset_s = time.monotonic() - clock
         messages: list[Message] = [{"role": "user", "content": observation}]
+        episode.system_prompt, episode.task_prompt = info["system_prompt"] or None, observation
         if info["system_prompt"]:
             messages.insert(0, {"role": "system", "content": info["system_prompt"]})
         tools: list[dict[str, Any]] = info["tools"]

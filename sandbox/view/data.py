@@ -153,7 +153,7 @@ class PromptSource:
     def prompts(self, line: Line) -> tuple[str | None, str | None, str]:
         """``(system prompt, task prompt, source)`` where source is ``log``, ``rebuilt`` or ``unknown``."""
         raw = line.raw
-        if "system_prompt" in raw or "task_prompt" in raw:
+        if raw.get("system_prompt") is not None or raw.get("task_prompt") is not None:
             return raw.get("system_prompt"), raw.get("task_prompt"), "log"
         episode = line.episode
         config_key = json.dumps(episode.config, sort_keys=True, default=str)
