@@ -100,6 +100,10 @@ class LocalExecutor:
             cache_enabled(config.cache, m) and not m.local for m in config.models) else None
         self._clients: dict[str, ModelClient] = {}
         self.node = socket.gethostname()
+        if config.warm_pool:
+            from sandbox import pool
+
+            pool.configure(config.concurrency if config.warm_pool < 0 else config.warm_pool)
 
     def client(self, settings: ModelSettings) -> ModelClient:
         """One client per distinct model settings, sharing the run's gates and cache."""
@@ -149,6 +153,10 @@ class LocalExecutor:
 
     async def close(self) -> None:
         """Stop the pool (threads still blocked in the engine end with their containers)."""
+        if self.config.warm_pool:
+            from sandbox import pool
+
+            pool.configure(0)  # removes the warm containers no episode took
         self.pool.shutdown(wait=False, cancel_futures=True)
         if self.cache is not None:
             self.cache.close()
