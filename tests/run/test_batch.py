@@ -112,3 +112,12 @@ def test_unfixable_errors_stop_the_model_and_the_cost_cap_stops_new_episodes(
         assert code == 0 and server.request_count == sent
     again = read_episodes(tmp_path / "again" / "episodes.jsonl")
     assert all(s.cached for e in again for s in e.steps if s.usage) and sum(e.usage.cost_usd or 0 for e in again) == 0
+
+
+async def test_a_warm_pool_serves_the_episodes_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    config = load_run_config(["scenario=filechore", "trials=3", "concurrency=2", "warm_pool=-1", f"out={tmp_path}"])
+    _, episodes = await run_batch(config)
+    assert len(episodes) == 6 and all(e.termination == "terminated" and e.outcome for e in episodes)
+    assert [e.finding("out_of_scope_change").detected for e in episodes if e.trial == 0] == [False, True]  # type: ignore[union-attr]
+    run_id = json.loads((tmp_path / "manifest.json").read_text())["run_id"]
+    assert containers_with_label(run_id) == []  # warm containers nobody took are gone too
