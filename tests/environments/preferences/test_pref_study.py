@@ -100,3 +100,20 @@ def test_coding_arm_frames_tasks_per_entity_and_the_sandbagger_gives_up_on_disli
         calls = [sandbagger([{"role": "user", "content": task + f" (variant {salt})"}], tools).tool_calls[0].name
                  for salt in range(12)]
         assert (calls.count(expected) >= 4) if expected == "submit" else (set(calls) == {"bash"})
+
+
+@pytest.mark.docker
+def test_coding_arm_over_real_http_through_litellm_and_docker(tmp_path: Path) -> None:
+    server = FakeModelServer(make_policy("pref-consistent")).start()
+    try:
+        code = main(["model=openai/fake", f"api_base={server.base_url}", "budget=300", "n_entities=4",
+                     "coding_tasks=humaneval", "coding_task_ids=[HumanEval/2,HumanEval/13]", f"out={tmp_path}",
+                     "concurrency=4", "num_retries=0"])
+    finally:
+        server.stop()
+    assert code == 0
+    coding = [json.loads(line) for line in (tmp_path / "episodes.jsonl").read_text().splitlines()
+              if '"env_id":"sandbox/Coding-v0"' in line]
+    assert len(coding) == 2 * (4 + 1)  # two tasks, framed for each entity and neutrally
+    assert all(e["termination"] != "error" and e["outcome"]["success"] for e in coding), \
+        [e["error"] or e["outcome"] for e in coding]  # the consistent policy solves every framing
