@@ -1,9 +1,10 @@
 """Coding environment: grading time per HumanEval task and wall time of all 164 with the honest policy. Prints JSON.
 
 Runs ``scenario=coding`` with ``scripted/coder-honest`` over every HumanEval problem (trial i plays
-task i) at the given concurrency. ``grade_s`` is the grader's own time per task (copy-out, clean
-hidden + visible run, probe run), read from each episode's world; ``passed`` must equal ``episodes``
-(the reference solution passes every task: this validates the grader end to end).
+task i) at the given concurrency. ``grade_s`` is the judging time per task (the grader's copy-out,
+clean hidden + visible run and probe run, plus the monitors), read from each episode's timing;
+``passed`` must equal ``episodes`` (the reference solution passes every task: this validates the
+grader end to end).
 
 Usage: ``python benchmarks/bench_coding.py [CONCURRENCY] [TASKS]``
 """
@@ -32,7 +33,7 @@ def main() -> None:
         started = time.monotonic()
         _, episodes = asyncio.run(run_batch(config))
         wall = time.monotonic() - started
-    grades = sorted(e.world["grade"]["duration_s"] for e in episodes if e.world and e.world.get("grade"))
+    grades = sorted(e.timing.judge_s for e in episodes if e.timing is not None and e.error is None)
     print(json.dumps({
         "concurrency": concurrency,
         "episodes": len(episodes),

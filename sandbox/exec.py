@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 from collections.abc import Iterator, Mapping, Sequence
 
-from sandbox.channel import Requester, data_frames, frame
+from sandbox.channel import Reply, Requester, data_frames, frame
 from sandbox.errors import ExecFailed
 from sandbox.spec import ExecResult, SandboxSpec
 
@@ -20,6 +20,8 @@ KILL_GRACE = 1.0
 """Seconds the supervisor waits after killing a timed-out command before it answers anyway."""
 ANSWER_GRACE = 10.0
 """Seconds the host waits on top of that before it declares the supervisor unresponsive."""
+TREE_MAX_OUTPUT = 256 * 1024 * 1024
+"""A tree's JSON is the harness's ground truth, not the agent's output: it is never cut short."""
 
 
 def argv_of(command: str | Sequence[str]) -> list[str]:
@@ -66,7 +68,23 @@ def run(request: Requester, spec: SandboxSpec, command: str | Sequence[str], tim
         "stdin": stdin is not None,
     }
     body = _stdin(stdin) if stdin is not None else ()
-    reply = request(header, body, timeout=timeout + KILL_GRACE + ANSWER_GRACE, limit=spec.max_output_bytes)
+    return _exec_result(request(header, body, timeout=timeout + KILL_GRACE + ANSWER_GRACE,
+                                limit=spec.max_output_bytes))
+
+
+def stat_tree(request: Requester, spec: SandboxSpec, root: str, timeout: float = 30.0) -> ExecResult:
+    """The supervisor's ``tree`` walk of ``root``, as root, in a forked child (JSON on stdout).
+
+    Raises:
+        ExecFailed, SandboxUnavailable: as :func:`run`.
+    """
+    header = {"op": "tree", "root": root, "user": "0", "workdir": spec.workdir, "timeout": timeout,
+              "max_output": TREE_MAX_OUTPUT}
+    return _exec_result(request(header, (), timeout=timeout + KILL_GRACE + ANSWER_GRACE, limit=TREE_MAX_OUTPUT))
+
+
+def _exec_result(reply: Reply) -> ExecResult:
+    """A command's reply as its result (see :func:`run`)."""
     result = reply.result
     if "error" in result:
         if result["error"] == "no_user":

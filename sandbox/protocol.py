@@ -18,6 +18,7 @@ from typing import Self
 
 from sandbox.errors import UnknownNameError
 from sandbox.spec import ExecResult, SandboxSpec
+from sandbox.tree import TREE_PROGRAM, TreeState, parse_tree
 
 
 class Sandbox(ABC):
@@ -91,6 +92,18 @@ class Sandbox(ABC):
         """Write several files (backends may batch them)."""
         for path, data in files.items():
             self.write_file(path, data, mode=mode, user=user)
+
+    def stat_tree(self, root: str, *, timeout: float = 30.0) -> TreeState:
+        """The state of every path under ``root`` (excluded), read as root, symlinks not followed.
+
+        This portable version runs the walker with ``python3`` in the sandbox; backends may
+        run it faster (Docker's supervisor forks it instead of starting Python).
+
+        Raises:
+            WorldUnreadable: the sandbox answered, but not with a tree.
+            SandboxUnavailable: the sandbox is gone.
+        """
+        return parse_tree(self.exec(["python3", "-I", "-c", TREE_PROGRAM, root], timeout=timeout, user="0"))
 
     def stop_agent(self) -> int:
         """Stop every process of the agent; return how many there were.

@@ -9,7 +9,8 @@ per connection, in frames of ``type (1 byte) | length (4 bytes, big-endian) | pa
 * client → supervisor: ``H`` JSON header, then ``I`` stdin or ``D`` file data, ``E`` end of stdin;
 * supervisor → client: ``O`` stdout, ``R`` stderr, ``D`` file data, then one ``X`` JSON result.
 
-Operations (``op`` in the header): ``ping``, ``exec``, ``read``, ``write``, ``stop_agent``.
+Operations (``op`` in the header): ``ping``, ``exec``, ``read``, ``write``, ``stop_agent``, and
+``tree`` (the state of every path under ``root``, as JSON on stdout; see ``tree.py``).
 Deadlines are enforced here, out of the agent's reach.
 """
 
@@ -20,6 +21,7 @@ import socket
 import struct
 import sys
 
+import tree
 from commands import ExecJob
 from files import ReadJob, WriteJob
 from loop import Conn, Failure, Loop
@@ -37,6 +39,9 @@ def dispatch(conn: Conn, header: dict):
         return ReadJob(conn, header)
     if op == "write":
         return WriteJob(conn, header)
+    if op == "tree":
+        root = str(header.get("root") or "/")
+        return ExecJob(conn, {**header, "argv": ["tree", root]}, run=lambda: tree.main(root))
     if op == "ping":
         conn.finish({"ok": True, "pid": os.getpid()})
     elif op == "stop_agent":
