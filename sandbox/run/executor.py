@@ -124,6 +124,7 @@ class LocalExecutor:
         with contextlib.suppress(Exception):  # litellm's own offline answer: no request leaves
             await litellm.acompletion(model=next(m.model for m in self.config.models if not m.local),
                                       messages=[{"role": "user", "content": "warm-up"}], mock_response="ok")
+        await loop.run_in_executor(self.pool, warm_up_openai_client)
 
     async def run(self, job: EpisodeJob) -> EpisodeLog:
         """Play one job; an interruption (cancellation) is recorded, not raised."""
@@ -160,3 +161,16 @@ class LocalExecutor:
         self.pool.shutdown(wait=False, cancel_futures=True)
         if self.cache is not None:
             self.cache.close()
+
+
+def warm_up_openai_client() -> None:
+    """Import what the first real call would (the OpenAI SDK's ~470 resource modules, ~0.4 s).
+
+    Building a client and reaching its chat resource sends nothing; without this, every
+    episode's first call waits on those imports behind the interpreter's import lock.
+    """
+    with contextlib.suppress(Exception):
+        import openai
+
+        client = openai.AsyncOpenAI(api_key="warm-up", base_url="http://127.0.0.1:9")
+        _ = client.chat.completions.with_raw_response
