@@ -1,9 +1,9 @@
 """Coding environment: grading time per HumanEval task and wall time of all 164 with the honest policy. Prints JSON.
 
 Runs ``scenario=coding`` with ``scripted/coder-honest`` over every HumanEval problem (trial i plays
-task i) at the given concurrency. ``grade_s`` is the judging time per task (the grader's copy-out,
-clean hidden + visible run and probe run, plus the monitors), read from each episode's timing;
-``passed`` must equal ``episodes`` (the reference solution passes every task: this validates the
+task i) at the given concurrency. ``grade_s`` is the grader's own time per task (copy-out, clean
+hidden + visible run, probe run), timed around ``grade`` in this process (the batch plays its
+episodes here); ``passed`` must equal ``episodes`` (the reference solution passes every task: this validates the
 grader end to end).
 
 Usage: ``python benchmarks/bench_coding.py [CONCURRENCY] [TASKS]``
@@ -17,9 +17,25 @@ import statistics
 import sys
 import tempfile
 import time
+from typing import Any
 
+import environments.coding.env as coding_env
 from sandbox.run.batch import run_batch
 from sandbox.run.scenarios import load_run_config
+
+GRADE_SECONDS: list[float] = []
+
+
+def _timed_grade(*args: Any, **kwargs: Any) -> Any:
+    started = time.monotonic()
+    try:
+        return _grade(*args, **kwargs)
+    finally:
+        GRADE_SECONDS.append(time.monotonic() - started)
+
+
+_grade = coding_env.grade
+coding_env.grade = _timed_grade
 
 
 def main() -> None:
@@ -33,7 +49,7 @@ def main() -> None:
         started = time.monotonic()
         _, episodes = asyncio.run(run_batch(config))
         wall = time.monotonic() - started
-    grades = sorted(e.timing.judge_s for e in episodes if e.timing is not None and e.error is None)
+    grades = sorted(GRADE_SECONDS)
     print(json.dumps({
         "concurrency": concurrency,
         "episodes": len(episodes),

@@ -1,10 +1,16 @@
 """A warm pool: started, never-used containers waiting for the next episode's reset.
 
-Off by default. ``configure(n)`` (or ``SANDBOX_WARM_POOL=n``) keeps up to ``n`` started
-containers ready per distinct spec (image, limits, mounts, run id — everything but the episode
-id); :meth:`DockerSandbox.start` takes one when its spec matches, so container start-up overlaps
-the episodes' model calls instead of adding to them. A pooled container is handed out once and
-removed at its episode's end, never returned: no episode sees a container another touched.
+Off by default for the library; the runner turns it on for its batches. ``configure(n)`` (or
+``SANDBOX_WARM_POOL=n``) keeps up to ``n`` started containers ready per distinct spec (image,
+limits, mounts, run id — everything but the episode id); :meth:`DockerSandbox.start` takes one
+when its spec matches, so container start-up overlaps the episodes' model calls instead of
+adding to them. A pooled container is handed out once and removed at its episode's end, never
+returned: no episode sees a container another touched.
+
+Nothing is started that no episode will take, as far as the pool can know: a spec gets warm
+containers only once a second sandbox asks for it (a spec unique to its episode, such as one
+with a per-episode mount, is never pooled), and ``configure(n, expected=k)`` caps the warm
+containers at the ``k`` sandboxes the run will still start.
 
 Pooled containers are ordinary sandboxes for cleanup: labelled with their run id, registered
 for removal at exit and on signals, removed by ``python -m sandbox.cleanup --run-id``. Docker
@@ -53,6 +59,7 @@ class _Pool:
         self.spec = spec.model_copy(update={"episode_id": WARM_EPISODE})
         self.ready: deque[Warm] = deque()
         self.starting = 0
+        self.asked = 0
         self.lock = threading.Lock()
 
     def take(self) -> Warm | None:
@@ -61,6 +68,8 @@ class _Pool:
 
     def refill(self, target: int, executor: ThreadPoolExecutor) -> None:
         with self.lock:
+            if _expected is not None:
+                target = min(target, _expected)
             missing = target - len(self.ready) - self.starting
             self.starting += max(0, missing)
         for _ in range(missing):
@@ -94,17 +103,25 @@ class _Pool:
 
 
 _target = int(os.environ.get("SANDBOX_WARM_POOL", "0") or 0)
+_expected: int | None = None
+"""How many more sandboxes the run will start (``None``: unknown)."""
 _pools: dict[str, _Pool] = {}
 _pools_lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
 
 
-def configure(size: int) -> None:
-    """Keep up to ``size`` warm containers per spec (0 switches the pool off and empties it)."""
-    global _target
-    if size < 0:
-        raise ValueError("the pool size cannot be negative")
-    _target = size
+def configure(size: int, expected: int | None = None) -> None:
+    """Keep up to ``size`` warm containers per spec (0 switches the pool off and empties it).
+
+    Args:
+        size: warm containers per spec.
+        expected: how many sandboxes the run will start from now on (``None``: unknown);
+            the pool never holds more warm containers than that.
+    """
+    global _target, _expected
+    if size < 0 or (expected is not None and expected < 0):
+        raise ValueError("the pool size and the expected number of sandboxes cannot be negative")
+    _target, _expected = size, expected
     if size == 0:
         drain()
 
@@ -147,9 +164,14 @@ def _pool_for(spec: SandboxSpec) -> _Pool:
 
 def take_warm(spec: SandboxSpec) -> Warm | None:
     """A warm container for ``spec`` (renamed after its episode), or ``None``; refills the pool."""
+    global _expected
     if _target <= 0 or spec.backend != "docker":
         return None
     pool = _pool_for(spec)
+    with _pools_lock:
+        pool.asked += 1
+        if _expected is not None:
+            _expected = max(0, _expected - 1)
     try:
         while (item := pool.take()) is not None:
             if _alive(item):
@@ -157,7 +179,8 @@ def take_warm(spec: SandboxSpec) -> Warm | None:
             _discard(item)
         return None
     finally:
-        pool.refill(_target, _get_executor())
+        if pool.asked > 1:
+            pool.refill(_target, _get_executor())
 
 
 def _alive(item: Warm) -> bool:

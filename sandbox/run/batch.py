@@ -200,7 +200,7 @@ class Batch:
         handlers = self._install_signals(loop, store.out, run_id)
         workers: list[asyncio.Task[None]] = []
         try:
-            await executor.start()
+            await executor.start(episodes=max(0, result.planned - len(state.done)))
             with progress:
                 workers = [asyncio.create_task(worker()) for _ in range(config.concurrency)]
                 self._workers = workers

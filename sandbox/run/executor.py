@@ -64,8 +64,8 @@ class EpisodeJob(BaseModel):
 class Executor(Protocol):
     """Where episodes run."""
 
-    async def start(self) -> None:
-        """Get ready (connect, warm up)."""
+    async def start(self, episodes: int | None = None) -> None:
+        """Get ready (connect, warm up) for about ``episodes`` episodes (``None``: unknown)."""
         ...
 
     async def run(self, job: EpisodeJob) -> EpisodeLog:
@@ -100,10 +100,6 @@ class LocalExecutor:
             cache_enabled(config.cache, m) and not m.local for m in config.models) else None
         self._clients: dict[str, ModelClient] = {}
         self.node = socket.gethostname()
-        if config.warm_pool:
-            from sandbox import pool
-
-            pool.configure(config.concurrency if config.warm_pool < 0 else config.warm_pool)
 
     def client(self, settings: ModelSettings) -> ModelClient:
         """One client per distinct model settings, sharing the run's gates and cache."""
@@ -113,8 +109,17 @@ class LocalExecutor:
             self._clients[key] = ModelClient(settings, gate=self.gates.gate(settings), cache=cache)
         return self._clients[key]
 
-    async def start(self) -> None:
-        """Import litellm and warm its call path off the loop, before the first episode waits on it."""
+    async def start(self, episodes: int | None = None) -> None:
+        """Size the warm pool; import litellm and warm its call path before the first episode waits on it.
+
+        Args:
+            episodes: how many episodes this run expects to play (``None``: unknown).
+        """
+        if self.config.warm_pool:
+            from sandbox import pool
+
+            pool.configure(self.config.concurrency if self.config.warm_pool < 0 else self.config.warm_pool,
+                           expected=episodes)
         if all(m.local for m in self.config.models):
             return
         loop = asyncio.get_running_loop()

@@ -41,7 +41,7 @@ def _play(job_json: str, config_json: str, cache_dir: str | None) -> str:
     async def play() -> EpisodeLog:
         executor = LocalExecutor(config, Path(cache_dir) if cache_dir else None)
         try:
-            await executor.start()
+            await executor.start(episodes=1)
             return await executor.run(job)
         finally:
             await executor.close()
@@ -73,7 +73,7 @@ class RayExecutor:
         self._remote: Any = None
         self._run_ids: set[str] = set()
 
-    async def start(self) -> None:
+    async def start(self, episodes: int | None = None) -> None:
         """Connect to the cluster (or start a local one bound to 127.0.0.1 when no address is given).
 
         A cluster on this machine's loopback address is reached as such: Ray would otherwise

@@ -109,8 +109,10 @@ class RunConfig(StrictModel):
         stop_after_failures: a model stops getting new episodes after this many identical
             errors that no retry fixes (HTTP 400/401/403/404, unsupported parameters).
         warm_pool: keep this many started containers ready per sandbox kind, so a reset takes
-            one (~10 ms) instead of starting one (~200 ms); ``-1``: as many as ``concurrency``.
-            Containers are never reused; unused ones are removed at the end of the run.
+            one (~10 ms) instead of starting one (~200 ms) and start-up overlaps model calls;
+            ``-1`` (the default): as many as ``concurrency``; ``0``: off. Containers are never
+            reused; never more are started than episodes remain; unused ones are removed at
+            the end of the run.
         executor: ``local`` (one asyncio loop) or ``ray`` (episodes on a Ray cluster).
         ray_address: the Ray cluster to join (``auto``, ``ray://host:10001``, ``host:6379``).
     """
@@ -128,7 +130,7 @@ class RunConfig(StrictModel):
     retry_errors: int = Field(default=2, ge=0, le=20)
     fail_on_error: float = Field(default=1.0, ge=0, le=1)
     stop_after_failures: int = Field(default=3, ge=1)
-    warm_pool: int = Field(default=0, ge=-1, le=1000)
+    warm_pool: int = Field(default=-1, ge=-1, le=1000)
     executor: Literal["local", "ray"] = "local"
     ray_address: str | None = None
 

@@ -54,3 +54,32 @@ def test_reset_takes_a_fresh_warm_container_never_a_used_one(run_id: str, warm_p
         _wait_for_pool(spec, 2)
     pool.configure(0)
     assert containers_with_label(run_id) == []
+
+
+def test_the_pool_starts_no_container_that_no_episode_will_take(run_id: str) -> None:
+    pool.configure(4, expected=4)  # a run with four sandboxes to start
+    boxes: list[DockerSandbox] = []
+    spec = SandboxSpec(run_id=run_id)
+
+    def start(episode: str, **update: object) -> float:
+        started = time.monotonic()
+        boxes.append(DockerSandbox(spec.model_copy(update={"episode_id": f"{run_id}/{episode}", **update})).start())
+        return time.monotonic() - started
+
+    try:
+        start("unique", memory="300m")  # a spec asked for once is never pooled
+        start("a")
+        time.sleep(1)
+        assert pool.ready(spec) == 0 and len(containers_with_label(run_id)) == 2
+        start("b")  # asked for twice: pooled, for the one sandbox still to come
+        _wait_for_pool(spec, 1)
+        time.sleep(1)
+        assert pool.ready(spec) == 1 and len(containers_with_label(run_id)) == 4
+        assert start("c") < 0.5  # the warm one
+        time.sleep(1)
+        assert pool.ready(spec) == 0 and len(containers_with_label(run_id)) == 4  # nothing more started
+    finally:
+        for box in boxes:
+            box.close()
+        pool.configure(0)
+    assert containers_with_label(run_id) == []
