@@ -40,6 +40,8 @@ from sandbox.errors import SandboxError
 from sandbox.spec import SandboxSpec
 
 WARM_EPISODE = "warm"
+WAIT_FOR_STARTING = 30.0
+"""Seconds a reset waits for a warm container already starting before it starts its own."""
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -60,10 +62,19 @@ class _Pool:
         self.ready: deque[Warm] = deque()
         self.starting = 0
         self.asked = 0
+        self.waiting = 0
         self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
 
-    def take(self) -> Warm | None:
-        with self.lock:
+    def take(self, wait: float) -> Warm | None:
+        """A ready container; if none is but one is starting for nobody yet, wait up to ``wait`` s for it."""
+        with self.changed:
+            if not self.ready and self.starting > self.waiting:
+                self.waiting += 1  # it started before this reset asked: waiting beats starting another
+                try:
+                    self.changed.wait_for(lambda: bool(self.ready) or self.starting == 0, wait)
+                finally:
+                    self.waiting -= 1
             return self.ready.popleft() if self.ready else None
 
     def refill(self, target: int, executor: ThreadPoolExecutor) -> None:
@@ -78,22 +89,24 @@ class _Pool:
     def _start_one(self) -> None:
         name = f"sandbox-{self.spec.run_id[:12].replace('/', '_')}-{uuid.uuid4().hex[:10]}"
         socket_dir = run_scratch_dir(self.spec.run_id, "supervisor") / uuid.uuid4().hex[:12]
+        warm: Warm | None = None
         try:
             socket_dir.mkdir(mode=0o700)
             container_id = create_container(self.spec, name, socket_dir, SOCKET_DIR)
             register_live(name)
             wait_ready(str(socket_dir / SOCKET_NAME), container_id, name)
+            warm = Warm(name, container_id, socket_dir)
         except SandboxError:
             _discard(Warm(name, "", socket_dir))
-            return
         finally:
-            with self.lock:
+            with self.changed:
                 self.starting -= 1
-        with self.lock:
-            if _target > 0:
-                self.ready.append(Warm(name, container_id, socket_dir))
-                return
-        _discard(Warm(name, container_id, socket_dir))
+                if warm is not None and _target > 0:
+                    self.ready.append(warm)
+                    warm = None
+                self.changed.notify_all()
+        if warm is not None:
+            _discard(warm)
 
     def drain(self) -> None:
         with self.lock:
@@ -173,7 +186,7 @@ def take_warm(spec: SandboxSpec) -> Warm | None:
         if _expected is not None:
             _expected = max(0, _expected - 1)
     try:
-        while (item := pool.take()) is not None:
+        while (item := pool.take(wait=WAIT_FOR_STARTING)) is not None:
             if _alive(item):
                 return _claim(item, spec)
             _discard(item)

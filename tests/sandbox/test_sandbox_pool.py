@@ -83,3 +83,21 @@ def test_the_pool_starts_no_container_that_no_episode_will_take(run_id: str) -> 
             box.close()
         pool.configure(0)
     assert containers_with_label(run_id) == []
+
+
+def test_a_reset_waits_for_a_warm_container_already_starting_instead_of_starting_another(run_id: str) -> None:
+    pool.configure(2, expected=4)
+    spec = SandboxSpec(run_id=run_id)
+    boxes = [DockerSandbox(spec.model_copy(update={"episode_id": f"{run_id}/{i}"})) for i in range(4)]
+    try:
+        boxes[0].start()
+        boxes[1].start()  # asked for twice: two warm containers start for the last two episodes
+        for box in boxes[2:]:
+            box.start()  # at once, before they are ready
+        assert len(set(containers_with_label(run_id))) == 4  # four episodes, four containers
+        assert all(box.exec("true").ok for box in boxes)
+    finally:
+        for box in boxes:
+            box.close()
+        pool.configure(0)
+    assert containers_with_label(run_id) == []
