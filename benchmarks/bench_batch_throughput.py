@@ -9,7 +9,13 @@ The model server runs in its own process (``--serve``) so neither side pays for 
 own interpreter. Prints JSON: project wall, bare wall, ratio, and where the project's time
 went (median model-call latency inside the loop, first call, reset, close, per-step tool).
 
-Usage: ``python benchmarks/bench_batch_throughput.py [EPISODES] [STEPS] [CONCURRENCY] [LATENCY]``
+With ``--inspect``, Inspect (0.3.285) plays the same workload in the same run against the same
+server: ``generate(tool_calls="loop")`` with its ``bash()`` tool, ``max_connections`` and
+``max_samples`` = CONCURRENCY, and its ``local`` sandbox — host processes, no containers, the
+configuration Inspect was measured with in issue 11 (the bench's commands only read, and fail
+harmlessly on a host without ``/workspace``).
+
+Usage: ``python benchmarks/bench_batch_throughput.py [EPISODES] [STEPS] [CONCURRENCY] [LATENCY] [--inspect]``
 """
 
 from __future__ import annotations
@@ -107,6 +113,28 @@ async def project(base_url: str, out: Path) -> tuple[float, list[Any]]:
 EXTRA_KEYS = [a.removeprefix("--key=") for a in sys.argv[1:] if a.startswith("--key=")]
 
 
+def inspect_arm(base_url: str, log_dir: Path) -> float:
+    """Inspect on the same workload; its wall time (its import not included)."""
+    import os
+
+    from inspect_ai import Task
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.dataset import Sample
+    from inspect_ai.solver import generate, use_tools
+    from inspect_ai.tool import bash
+
+    os.environ.setdefault("OPENAI_API_KEY", "bench")
+    task = Task(dataset=[Sample(input="Do the task.", id=i) for i in range(EPISODES)],
+                solver=[use_tools(bash(timeout=30)), generate(tool_calls="loop")], sandbox="local")
+    started = time.perf_counter()
+    logs = inspect_eval(task, model="openai/bench", model_base_url=base_url, max_connections=CONCURRENCY,
+                        max_samples=CONCURRENCY, max_sandboxes=CONCURRENCY, display="none", log_dir=str(log_dir))
+    wall = time.perf_counter() - started
+    if logs[0].status != "success":
+        raise RuntimeError(f"Inspect did not finish: {logs[0].status} {logs[0].error}")
+    return wall
+
+
 def breakdown(episodes: list[Any]) -> dict[str, Any]:
     """Where the project's time went, from its own episode log."""
     latencies = [s.latency_s for e in episodes for s in e.steps if s.usage is not None]
@@ -122,7 +150,7 @@ def breakdown(episodes: list[Any]) -> dict[str, Any]:
         for field in ("queue_s", "reset_s", "judge_s", "close_s"):
             values = [getattr(t, field) for t in timings]
             out[f"{field}_median"] = round(statistics.median(values), 3)
-        tool = [t.tools_s / max(len(e.steps), 1) for t, e in zip(timings, episodes, strict=True)]
+        tool = [t.tools_s / max(len(e.steps), 1) for t, e in zip(timings, episodes, strict=True) if t is not None]
         out["tool_s_per_step_median"] = round(statistics.median(tool), 4)
     return out
 
@@ -139,6 +167,7 @@ def main() -> None:
         bare = asyncio.run(bare_loop(base_url))
         with tempfile.TemporaryDirectory() as tmp:
             wall, episodes = asyncio.run(project(base_url, Path(tmp) / "run"))
+            inspect_wall = inspect_arm(base_url, Path(tmp) / "inspect") if "--inspect" in sys.argv else None
         bare_again = asyncio.run(bare_loop(base_url))
     finally:
         if server.stdin:
@@ -149,7 +178,10 @@ def main() -> None:
         "benchmark": "batch_throughput", "episodes": EPISODES, "bash_steps": STEPS, "concurrency": CONCURRENCY,
         "model_latency_s": LATENCY, "extra_keys": EXTRA_KEYS,
         "project_wall_s": round(wall, 2), "bare_client_wall_s": round(floor, 2), "ratio": round(wall / floor, 2),
-        "episodes_per_s": round(EPISODES / wall, 2), **breakdown(episodes),
+        "episodes_per_s": round(EPISODES / wall, 2),
+        "inspect_local_wall_s": round(inspect_wall, 2) if inspect_wall is not None else None,
+        "inspect_ratio": round(inspect_wall / floor, 2) if inspect_wall is not None else None,
+        **breakdown(episodes),
         "target_ratio": 1.25, "meets_target": wall / floor <= 1.25,
     }))
 
