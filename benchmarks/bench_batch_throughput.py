@@ -10,8 +10,9 @@ own interpreter. Prints JSON: project wall, bare wall, ratio, and where the proj
 went (median model-call latency inside the loop, first call, reset, close, per-step tool).
 
 With ``--inspect``, Inspect (0.3.285) plays the same workload in the same run against the same
-server: ``generate(tool_calls="loop")`` with its ``bash()`` tool, ``max_connections`` and
-``max_samples`` = CONCURRENCY, and its ``local`` sandbox — host processes, no containers, the
+server (through an ``httpx`` model API, see :func:`inspect_arm`): ``generate(tool_calls="loop")``
+with its ``bash()`` tool, ``max_connections`` and ``max_samples`` = CONCURRENCY, and its
+``local`` sandbox — host processes, no containers, the
 configuration Inspect was measured with in issue 11 (the bench's commands only read, and fail
 harmlessly on a host without ``/workspace``).
 
@@ -114,24 +115,70 @@ EXTRA_KEYS = [a.removeprefix("--key=") for a in sys.argv[1:] if a.startswith("--
 
 
 def inspect_arm(base_url: str, log_dir: Path) -> float:
-    """Inspect on the same workload; its wall time (its import not included)."""
-    import os
+    """Inspect on the same workload; its wall time (its import not included).
 
+    Inspect 0.3.285's OpenAI providers want ``openai>=3.4`` and litellm 1.106 pins 2.x, so
+    Inspect reaches the server through a small registered ``ModelAPI`` on ``httpx`` (a lighter
+    client than either side's SDK): Inspect's task, solver, tool, sandbox and log machinery are
+    what is measured.
+    """
+    import httpx
     from inspect_ai import Task
     from inspect_ai import eval as inspect_eval
     from inspect_ai.dataset import Sample
+    from inspect_ai.model import (
+        ChatCompletionChoice,
+        ChatMessage,
+        ChatMessageAssistant,
+        GenerateConfig,
+        ModelAPI,
+        ModelOutput,
+        modelapi,
+    )
     from inspect_ai.solver import generate, use_tools
-    from inspect_ai.tool import bash
+    from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo, bash
 
-    os.environ.setdefault("OPENAI_API_KEY", "bench")
+    def wire(message: ChatMessage) -> dict[str, Any]:
+        out: dict[str, Any] = {"role": message.role, "content": message.text}
+        if isinstance(message, ChatMessageAssistant) and message.tool_calls:
+            out["tool_calls"] = [{"id": c.id, "type": "function", "function": {
+                "name": c.function, "arguments": json.dumps(c.arguments)}} for c in message.tool_calls]
+        if message.role == "tool":
+            out["tool_call_id"] = getattr(message, "tool_call_id", None)
+        return out
+
+    @modelapi(name="benchhttp")
+    class BenchHTTP(ModelAPI):
+        def __init__(self, model_name: str, base_url: str | None = None, api_key: str | None = None,
+                     config: GenerateConfig | None = None, **_: Any) -> None:
+            super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
+            limits = httpx.Limits(max_connections=CONCURRENCY * 2, max_keepalive_connections=CONCURRENCY * 2)
+            self.client = httpx.AsyncClient(base_url=base_url or "", timeout=60, limits=limits)
+
+        async def generate(self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice,
+                           config: GenerateConfig) -> ModelOutput:
+            schemas = [{"type": "function", "function": t.model_dump(exclude_none=True)} for t in tools]
+            response = await self.client.post("/chat/completions", json={
+                "model": self.model_name, "messages": [wire(m) for m in input], "tools": schemas})
+            message = response.json()["choices"][0]["message"]
+            calls = [ToolCall(id=c["id"], function=c["function"]["name"],
+                              arguments=json.loads(c["function"]["arguments"] or "{}"))
+                     for c in message.get("tool_calls") or []]
+            reply = ChatMessageAssistant(content=message.get("content") or "", tool_calls=calls or None)
+            return ModelOutput(model=self.model_name, choices=[ChatCompletionChoice(
+                message=reply, stop_reason="tool_calls" if calls else "stop")])
+
     task = Task(dataset=[Sample(input="Do the task.", id=i) for i in range(EPISODES)],
                 solver=[use_tools(bash(timeout=30)), generate(tool_calls="loop")], sandbox="local")
     started = time.perf_counter()
-    logs = inspect_eval(task, model="openai/bench", model_base_url=base_url, max_connections=CONCURRENCY,
+    logs = inspect_eval(task, model="benchhttp/bench", model_base_url=base_url, max_connections=CONCURRENCY,
                         max_samples=CONCURRENCY, max_sandboxes=CONCURRENCY, display="none", log_dir=str(log_dir))
     wall = time.perf_counter() - started
     if logs[0].status != "success":
         raise RuntimeError(f"Inspect did not finish: {logs[0].status} {logs[0].error}")
+    steps = sum(1 for sample in logs[0].samples or [] for m in sample.messages if m.role == "tool")
+    if steps != EPISODES * STEPS:
+        raise RuntimeError(f"Inspect ran {steps} tool calls, not {EPISODES * STEPS}")
     return wall
 
 
