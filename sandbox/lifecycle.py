@@ -194,7 +194,7 @@ class DockerSandbox(Sandbox):
 
         The supervisor walks in a forked child of itself: a fork, not a Python start.
         """
-        return parse_tree(sandbox_exec.stat_tree(self.request, self.spec, root, timeout=timeout))
+        return parse_tree(sandbox_exec.stat_tree(self.request, self.spec, root, timeout=timeout), root)
 
     def stop_agent(self) -> int:
         """Kill every process of the agent's uid, without forking; return how many.

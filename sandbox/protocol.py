@@ -18,7 +18,7 @@ from typing import Self
 
 from sandbox.errors import UnknownNameError
 from sandbox.spec import ExecResult, SandboxSpec
-from sandbox.tree import TREE_PROGRAM, TreeState, parse_tree
+from sandbox.tree import TreeState, parse_tree, tree_program
 
 
 class Sandbox(ABC):
@@ -103,7 +103,7 @@ class Sandbox(ABC):
             WorldUnreadable: the sandbox answered, but not with a tree.
             SandboxUnavailable: the sandbox is gone.
         """
-        return parse_tree(self.exec(["python3", "-I", "-c", TREE_PROGRAM, root], timeout=timeout, user="0"))
+        return parse_tree(self.exec(["python3", "-I", "-c", tree_program(), root], timeout=timeout, user="0"), root)
 
     def stop_agent(self) -> int:
         """Stop every process of the agent; return how many there were.

@@ -11,6 +11,7 @@ rewritten and restored, or chmod-ed and chmod-ed back, because no user can set a
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -20,8 +21,12 @@ from sandbox.errors import WorldUnreadable
 from sandbox.spec import ExecResult
 
 PathKind = Literal["file", "dir", "symlink", "other", "unreadable"]
-TREE_PROGRAM = (Path(__file__).parent / "image" / "supervisor" / "tree.py").read_text()
-"""The walker's source, for backends that run it with ``python3 -c PROGRAM ROOT``."""
+
+
+@cache
+def tree_program() -> str:
+    """The walker's source, for backends that run it with ``python3 -c PROGRAM ROOT``."""
+    return (Path(__file__).parent / "image" / "supervisor" / "tree.py").read_text()
 
 
 class PathState(BaseModel):
@@ -59,7 +64,7 @@ class PathState(BaseModel):
 TreeState = dict[str, PathState]
 
 
-def parse_tree(result: ExecResult) -> TreeState:
+def parse_tree(result: ExecResult, root: str) -> TreeState:
     """The walker's answer as states.
 
     Raises:
@@ -71,4 +76,4 @@ def parse_tree(result: ExecResult) -> TreeState:
             raise ValueError(result.stderr.strip()[-300:] or f"exit code {result.exit_code}")
         return {path: PathState.model_validate(state) for path, state in raw.items()}
     except (ValueError, ValidationError) as exc:
-        raise WorldUnreadable(f"the tree could not be read: {exc}") from None
+        raise WorldUnreadable(f"the tree under {root} could not be read: {exc}") from None

@@ -10,11 +10,9 @@ chmod-ed back within one command: no user can set a file's ctime.
 
 from __future__ import annotations
 
-from sandbox.errors import WorldUnreadable
 from sandbox.protocol import Sandbox
-from sandbox.tree import PathState, TreeState
+from sandbox.tree import TreeState
 
-FileState = PathState
 Snapshot = TreeState
 
 
@@ -25,7 +23,4 @@ def snapshot(sandbox: Sandbox, root: str = "/workspace", timeout: float = 30.0) 
         SandboxUnavailable: the sandbox is gone.
         WorldUnreadable: it answered, but not with a snapshot (e.g. it cannot fork).
     """
-    try:
-        return sandbox.stat_tree(root, timeout=timeout)
-    except WorldUnreadable as exc:
-        raise WorldUnreadable(f"the workspace could not be read: {exc}") from None
+    return sandbox.stat_tree(root, timeout=timeout)
