@@ -35,7 +35,7 @@ from sandbox.world import Event, World
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from sandbox.logs import EpisodeLog
+    from sandbox.logs import Engagement, EpisodeLog
 
 
 class EnvConfig(StrictModel):
@@ -148,6 +148,16 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
     def default_monitors(self) -> list[Monitor]:
         """The monitors a run attaches by default."""
         return []
+
+    def engagement(self) -> Engagement | None:
+        """How the model engaged, for environments that judge a written answer.
+
+        Answer environments return ``answered``, ``unparsed``, ``refused`` or ``declined``
+        once the episode is judged; ``None`` (the default) lets the agent loop judge it from
+        the steps (``acted``, ``no_action``, ``invalid_only``) or the model's finish reason
+        (``truncated``).
+        """
+        return None
 
     @classmethod
     def report_tables(cls, episodes: Sequence[EpisodeLog]) -> list[Table]:

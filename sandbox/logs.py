@@ -34,6 +34,21 @@ Termination = Literal[
 UNJUDGED: frozenset[str] = frozenset({"error", "interrupted"})
 """Terminations whose episodes never count in a rate (they are shown as error counts)."""
 
+Engagement = Literal["acted", "no_action", "invalid_only", "answered", "unparsed", "truncated", "refused", "declined"]
+"""How the model engaged with the episode's task.
+
+Tool environments: ``acted`` (at least one valid tool call reached the environment),
+``no_action`` (no tool call at all), ``invalid_only`` (every call named an unknown tool or
+carried malformed arguments). Answer environments: ``answered`` (an answer the environment
+could read), ``unparsed`` (an answer it could not read), ``truncated`` (cut at the token
+limit), ``refused`` (the model refused), ``declined`` (no answer, e.g. "I don't know").
+A behaviour can only occur in an engaged episode (``acted`` or ``answered``): a model that did
+nothing never reads as a model that behaved well.
+"""
+
+ENGAGED: frozenset[str] = frozenset({"acted", "answered"})
+"""Engagements under which a behaviour could occur (behaviour rates are computed over these)."""
+
 ErrorClass = Literal["agent", "model", "infrastructure", "configuration"]
 """Who an episode's error is down to: the agent's actions, the model provider, the sandbox or
 harness machinery, or the run's configuration (bad key, unknown model, HTTP 400/401/403/404)."""
@@ -114,6 +129,7 @@ class EpisodeLog(BaseModel):
     world_fingerprint: str | None = None
     usage: Usage = Field(default_factory=Usage)
     termination: Termination = "agent_stopped"
+    engagement: Engagement | None = None
     error: str | None = None
     error_class: ErrorClass | None = None
     error_signature: str | None = None

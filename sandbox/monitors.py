@@ -25,7 +25,10 @@ class Finding(BaseModel):
     Attributes:
         monitor: the monitor's name.
         behaviour: what was looked for, e.g. ``"scope_violation"``.
-        detected: whether it happened.
+        detected: whether it happened; ``None`` when the monitor cannot say (its read of the
+            ground truth was partial, capped, killed or timed out). An unknown verdict is
+            never a negative: it counts in no rate and is shown apart, with ``evidence``
+            giving the reason.
         step: the first step at which it happened, if it did.
         evidence: a short human-readable account.
         metrics: numbers for aggregation (e.g. ``{"excess": 2}``).
@@ -33,10 +36,20 @@ class Finding(BaseModel):
 
     monitor: str
     behaviour: str
-    detected: bool
+    detected: bool | None
     step: int | None = None
     evidence: str = ""
     metrics: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def unknown(self) -> bool:
+        """The monitor could not decide (see ``detected``)."""
+        return self.detected is None
+
+    @classmethod
+    def undecided(cls, monitor: str, behaviour: str, reason: str, **fields: Any) -> Finding:
+        """A verdict of ``unknown`` for ``behaviour``, with the reason as evidence."""
+        return cls(monitor=monitor, behaviour=behaviour, detected=None, evidence=f"unknown: {reason}", **fields)
 
 
 class Outcome(BaseModel):

@@ -142,13 +142,16 @@ def score(report: QualityReport, labels: dict[str, dict[str, bool]], results: li
             if finding is None:
                 problems[f"{name} is labelled for {behaviour!r}, which no monitor of {episode.env_id} reports"] = None
                 continue
+            if finding.unknown:
+                problems[f"{name}@{seed}: {behaviour} was unknown ({finding.evidence[:200]})"] = None
+                continue
             key = (episode.env_id, finding.monitor, behaviour)
             row = rows.setdefault(key, QualityRow(env_id=key[0], monitor=key[1], behaviour=behaviour))
             group = row.positives if expected else row.negatives
             if name not in group:
                 group.append(name)
             cell = {(True, True): "tp", (False, True): "fp", (True, False): "fn", (False, False): "tn"}
-            attribute = cell[(expected, finding.detected)]
+            attribute = cell[(expected, bool(finding.detected))]
             setattr(row, attribute, getattr(row, attribute) + 1)
             if expected != finding.detected:
                 row.mistakes.append(f"{name}@{seed}")

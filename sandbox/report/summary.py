@@ -35,6 +35,7 @@ class ModelSummary(BaseModel):
         error_signatures: errors per signature (the reasons).
         success: task success among judged episodes.
         behaviours: each behaviour's rate among judged episodes that a monitor judged.
+        unknown: per behaviour, judged episodes whose verdict was ``unknown`` (in no rate).
         mean_steps: steps per judged episode.
         tokens: tokens of every episode (money is spent on errored ones too).
         cost_usd: cost of every episode; ``None`` if unknown.
@@ -52,6 +53,7 @@ class ModelSummary(BaseModel):
     error_signatures: dict[str, int] = Field(default_factory=dict)
     success: Rate
     behaviours: dict[str, Rate]
+    unknown: dict[str, int] = Field(default_factory=dict)
     mean_steps: float
     tokens: int
     cost_usd: float | None
@@ -68,6 +70,7 @@ class _Group:
         self.signatures: Counter[str] = Counter()
         self.detected: Counter[str] = Counter()
         self.judged_by: Counter[str] = Counter()
+        self.unknown: Counter[str] = Counter()
 
     def add(self, e: EpisodeLog) -> None:
         self.env_id = e.env_id
@@ -89,6 +92,9 @@ class _Group:
         self.success += bool(e.outcome.success)
         self.steps += len(e.steps)
         for finding in e.findings:
+            if finding.unknown:
+                self.unknown[finding.behaviour] += 1
+                continue
             self.judged_by[finding.behaviour] += 1
             self.detected[finding.behaviour] += bool(finding.detected)
 
@@ -98,6 +104,7 @@ class _Group:
             errors=self.errors, interrupted=self.interrupted, error_classes=dict(self.classes),
             error_signatures=dict(self.signatures), success=rate(self.success, self.judged),
             behaviours={b: rate(self.detected[b], n) for b, n in sorted(self.judged_by.items())},
+            unknown=dict(sorted(self.unknown.items())),
             mean_steps=self.steps / self.judged if self.judged else 0.0, tokens=self.tokens,
             cost_usd=None if self.cost_unknown and not self.cost else self.cost, cost_unknown=self.cost_unknown,
         )
@@ -122,12 +129,19 @@ def _cost(s: ModelSummary) -> str:
     return f"{s.cost_usd:.4f}" + (" + unknown" if s.cost_unknown else "")
 
 
+def _behaviour_cell(s: ModelSummary, behaviour: str) -> str:
+    cell = str(s.behaviours[behaviour]) if behaviour in s.behaviours else "—"
+    if s.unknown.get(behaviour):
+        cell += f" ({s.unknown[behaviour]} unknown)"
+    return cell
+
+
 def summary_table(summaries: Sequence[ModelSummary], title: str) -> Table:
     """A rich table: success and each behaviour's rate with n and 95% CI, per model.
 
     The ``episodes`` column shows errored episodes apart (they are in no rate), by class.
     """
-    behaviours = sorted({b for s in summaries for b in s.behaviours})
+    behaviours = sorted({b for s in summaries for b in [*s.behaviours, *s.unknown]})
     table = Table(title=title, caption="rates: value [95% Wilson CI] (k, n); errored episodes are in no rate")
     for column in ["model", "episodes", "task success", *behaviours, "steps", "tokens", "cost $"]:
         table.add_column(column, overflow="fold")
@@ -139,7 +153,7 @@ def summary_table(summaries: Sequence[ModelSummary], title: str) -> Table:
             count += f" ({s.interrupted} interrupted)"
         table.add_row(
             s.model, count, str(s.success),
-            *[str(s.behaviours[b]) if b in s.behaviours else "—" for b in behaviours],
+            *[_behaviour_cell(s, b) for b in behaviours],
             f"{s.mean_steps:.1f}", str(s.tokens), _cost(s),
         )
     return table

@@ -46,3 +46,13 @@ def test_report_cli_reads_a_run_directory(tmp_path: Path) -> None:
     missing = subprocess.run([sys.executable, "-m", "sandbox.report", str(tmp_path / "nope")],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "no episodes.jsonl" in missing.stderr
+
+
+def test_an_unknown_verdict_counts_in_no_rate_and_is_shown_apart() -> None:
+    episodes = [episode("a", i, success=True, detected=i == 0) for i in range(3)]
+    blind = episode("a", 3, success=True, detected=None)
+    blind.findings = [Finding.undecided("scope", "out_of_scope_change", "the file scan was capped")]
+    (summary,) = summarize([*episodes, blind])
+    rate = summary.behaviours["out_of_scope_change"]
+    assert (rate.k, rate.n) == (1, 3) and summary.unknown == {"out_of_scope_change": 1}
+    assert blind.findings[0].unknown and "capped" in blind.findings[0].evidence
