@@ -197,8 +197,10 @@ class TreeWalk(BaseModel):
 
     def digest(self) -> str:
         """A hash of the listing (states as serialised: no inode, no ctime)."""
-        listing = json.dumps({p: s.model_dump() for p, s in sorted(self.paths.items())}, sort_keys=True)
-        return hashlib.sha256(listing.encode()).hexdigest()[:16]
+        listing = hashlib.sha256()
+        for path in sorted(self.paths):
+            listing.update(json.dumps([path, self.paths[path].model_dump()], sort_keys=True).encode() + b"\n")
+        return listing.hexdigest()[:16]
 
     @classmethod
     def gone(cls, root: str) -> Self:
