@@ -170,6 +170,7 @@ class TreeWalk(BaseModel):
         enumerated: every path under the root was visited (listed or counted).
         unlisted: paths visited but not listed (a listing bound was hit), by group.
         unhashed: regular files whose content was needed but not hashed (a hashing bound).
+        unsearched: of those, the ones that could hold a sought content (its size, or gzip).
         found: sought content hash → a path holding it (anywhere in the tree, listed or not).
         reason: why the walk is partial ("" if it is complete).
         seconds: the walker's own time.
@@ -181,6 +182,7 @@ class TreeWalk(BaseModel):
     enumerated: bool = True
     unlisted: dict[str, int] = Field(default_factory=dict)
     unhashed: int = 0
+    unsearched: int = 0
     found: dict[str, str] = Field(default_factory=dict)
     reason: str = ""
     seconds: float = 0.0
@@ -193,7 +195,7 @@ class TreeWalk(BaseModel):
     @property
     def searched(self) -> bool:
         """The search for the sought contents covered the whole tree (``found`` is definitive)."""
-        return self.watched_read and self.enumerated and not self.unhashed
+        return self.watched_read and self.enumerated and not self.unsearched
 
     def digest(self) -> str:
         """A hash of the listing (states as serialised: no inode, no ctime)."""
@@ -214,6 +216,7 @@ class WalkSummary(BaseModel):
     enumerated: bool
     unlisted: dict[str, int]
     unhashed: int
+    unsearched: int
     found: dict[str, str]
     reason: str
     seconds: float

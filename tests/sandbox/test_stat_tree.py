@@ -92,15 +92,20 @@ def test_the_walk_is_bounded_in_time_and_hashing_and_a_killed_walk_is_partial_no
     with DockerSandbox(SandboxSpec(run_id=run_id)) as box:
         assert box.exec("mkdir -p /workspace/d && cd /workspace/d && seq 1 3000 | xargs touch "
                         "&& head -c 3000000 /dev/zero > /workspace/big").ok
+        sought = WalkRequest(seek={"0" * 16: 5}, limits=WalkLimits(max_hash_bytes=1_000_000))
         killed = box.stat_tree("/workspace", timeout=0.001)
         assert not killed.complete and not killed.enumerated and killed.reason
-        hashed = box.stat_tree("/workspace", walk=WalkRequest(limits=WalkLimits(max_hash_bytes=1_000_000)))
-        assert hashed.enumerated and hashed.unhashed == 1 and not hashed.complete and not hashed.searched
-        assert hashed.paths["big"].sha256 is None and "not hashed" in hashed.reason
+        hashed = box.stat_tree("/workspace", walk=sought)
+        assert hashed.enumerated and hashed.unhashed == 1 and not hashed.complete and "not hashed" in hashed.reason
+        assert hashed.paths["big"].sha256 is None and hashed.searched  # 3 MB of zeros cannot hold 5 bytes
+        assert box.exec("head -c 3000000 /dev/zero | gzip > /workspace/bomb.gz").ok  # a gzip could
+        small_unpack = sought.model_copy(update={"limits": WalkLimits(max_unpack_bytes=10**6)})
+        bomb = box.stat_tree("/workspace", walk=small_unpack)
+        assert bomb.unsearched == 1 and not bomb.searched and bomb.paths["bomb.gz"].sha256
         budget = box.stat_tree("/workspace", walk=WalkRequest(limits=WalkLimits(max_visits=100)))
         assert not budget.enumerated and "budget spent" in budget.reason and len(budget.paths) <= 101
         whole = box.stat_tree("/workspace")
-        assert whole.complete and len(whole.paths) == 3002 and whole.paths["big"].sha256
+        assert whole.complete and len(whole.paths) == 3003 and whole.paths["bomb.gz"].unpacked_sha256
     with pytest.raises(SandboxUnavailable):
         box.stat_tree("/workspace")  # closed
 

@@ -14,7 +14,8 @@ Output, one JSON object per line, so a walk killed half-way still says what it r
   bounds last (``max_paths``, ``max_output_bytes``);
 * ``{"summary": {…}}`` last: whether every path was visited (``enumerated``), how many were
   visited but not listed (``unlisted``, by top-level name in ``groups``, the rest under ``""``),
-  how many regular files that needed a hash did not get one (``unhashed``), which of the
+  how many regular files that needed a hash did not get one (``unhashed``) and how many of
+  those could hold a sought content (``unsearched``), which of the
   ``seek`` content hashes were found where (``found``), and ``reason`` for any bound that was hit.
 
 ``sha256`` is a 16-hex prefix of a regular file's content, or of the regular file a symlink
@@ -38,6 +39,8 @@ LIMITS = {"seconds": 20.0, "max_paths": 20_000, "max_output_bytes": 8 << 20, "ma
           "max_unpack_bytes": 64 << 20, "max_visits": 5_000_000}
 """Defaults of the bounds (the host sends its own, documented in ``sandbox.tree.WalkLimits``)."""
 CHUNK = 1 << 20
+CACHED = 100_000
+"""Hashes of hard-linked files kept per walk (a file linked many times is read once)."""
 SORTED = 10_000
 """Entries of a directory listed in name order; past that, in the order the directory gives."""
 OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
@@ -140,7 +143,7 @@ class Walk:
         self.found: dict = {}
         self.cache: dict = {}
         self.buffer = bytearray()
-        self.listed = self.listed_bytes = self.visited = self.unhashed = self.hashed_bytes = 0
+        self.listed = self.listed_bytes = self.visited = self.unhashed = self.unsearched = self.hashed_bytes = 0
         self.unlisted: dict = {}
         self.reasons: list = []
         self.stopped = False
@@ -181,7 +184,7 @@ class Walk:
         if key in self.cache:
             return self.cache[key]
         if self.hashed_bytes + st.st_size > self.limits["max_hash_bytes"]:
-            self.unhashed += needed
+            self.unread(open_file, st, needed)
             return None, None
         fd = open_file()
         try:
@@ -191,10 +194,20 @@ class Walk:
         finally:
             os.close(fd)
         if not whole:
-            self.unhashed += needed
-        elif st.st_nlink > 1:
+            self.unread(open_file, st, needed)
+        elif st.st_nlink > 1 and len(self.cache) < CACHED:
             self.cache[key] = (sha, unpacked)
         return sha, unpacked
+
+    def unread(self, open_file, st, needed: bool) -> None:
+        """Count a file a budget kept from being hashed whole, and whether it could hold a sought content."""
+        self.unhashed += needed
+        self.unsearched += self.could_hold(st, open_file)
+
+    def could_hold(self, st, open_file) -> bool:
+        """Whether a file could hold a sought content: its size is one, or it is a gzip file."""
+        return bool(self.seek) and (st.st_size in self.seek_sizes
+                                    or (st.st_size >= 18 and self.starts_with_gzip(open_file)))
 
     def read(self, fd: int) -> tuple:
         """``(sha256, unpacked_sha256, whole)``: ``whole`` is false if a budget cut the read."""
@@ -273,8 +286,7 @@ class Walk:
 
     def maybe_content(self, st, open_file, listed: bool, needed: bool) -> tuple:
         """A listed file's content; an unlisted one's only if it could hold a sought content."""
-        if listed or (self.seek and (st.st_size in self.seek_sizes
-                                     or (st.st_size >= 18 and self.starts_with_gzip(open_file)))):
+        if listed or self.could_hold(st, open_file):
             return self.content(open_file, st, needed)
         return None, None
 
@@ -385,7 +397,8 @@ class Walk:
                                 f"{self.limits['max_hash_bytes']} bytes per walk, "
                                 f"{self.limits['max_unpack_bytes']} unpacked per file)")
         return {"enumerated": not self.stopped and not self.missed, "listed": self.listed, "visited": self.visited,
-                "unlisted": self.unlisted, "unhashed": self.unhashed, "found": self.found,
+                "unlisted": self.unlisted, "unhashed": self.unhashed, "unsearched": self.unsearched,
+                "found": self.found,
                 "hashed_bytes": self.hashed_bytes, "seconds": round(time.monotonic() - self.started, 3),
                 "reason": "; ".join(self.reasons)}
 
