@@ -4,8 +4,8 @@
 per listed path under a root, read as root without following symlinks, and what the walk could
 not do. The walker is the stdlib-only module the supervisor runs in a forked child
 (``sandbox/image/supervisor/tree.py``, root-owned, out of the agent's reach); backends without
-a supervisor send the same file to ``python3 -I -S`` (isolated: no user site, no ``PYTHON*``
-variables, no working directory on ``sys.path``), as root, from ``/``.
+a supervisor send the same modules to ``python3 -I -S -c`` (isolated: no user site, no
+``PYTHON*`` variables, no working directory on ``sys.path``), as root, from ``/``.
 
 Every walk is bounded (:class:`WalkLimits`): in time (the walker stops itself, and the
 supervisor kills it at the request's timeout), in listed paths and output bytes, in bytes
@@ -39,21 +39,35 @@ from sandbox.errors import WorldUnreadable
 from sandbox.spec import ExecResult
 
 PathKind = Literal["file", "dir", "symlink", "other", "unreadable"]
-WALKER = Path(__file__).parent / "image" / "supervisor" / "tree.py"
+SUPERVISOR = Path(__file__).parent / "image" / "supervisor"
+WALKER_MODULES = ("names", "unpack", "tree")
+"""The walker and the modules it imports, in import order (all stdlib-only)."""
 KILLED_BY_SIGNAL = 128
+BOOT = """import sys, types
+for name, source in SOURCES:
+    module = types.ModuleType(name)
+    sys.modules[name] = module
+    exec(compile(source, "<walker " + name + ">", "exec"), module.__dict__)
+sys.modules["tree"].main(*sys.argv[1:3])
+"""
 
 
 @cache
 def tree_program() -> str:
-    """The walker's source, for backends that run it with ``python3 -I -S -c PROGRAM ROOT OPTIONS``."""
-    return WALKER.read_text()
+    """The walker as one program, for backends that run ``python3 -I -S -c PROGRAM ROOT OPTIONS``.
+
+    Its modules are defined in memory from their sources: nothing is imported from a path
+    the agent could write to.
+    """
+    sources = [(name, (SUPERVISOR / f"{name}.py").read_text()) for name in WALKER_MODULES]
+    return f"SOURCES = {sources!r}\n" + BOOT
 
 
 @cache
-def _walker() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("sandbox_tree_walker", WALKER)
+def _names() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("sandbox_tree_names", SUPERVISOR / "names.py")
     if spec is None or spec.loader is None:
-        raise ImportError(f"the walker {WALKER} cannot be loaded")
+        raise ImportError(f"the walker's names module in {SUPERVISOR} cannot be loaded")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -61,12 +75,12 @@ def _walker() -> ModuleType:
 
 def path_bytes(path: str) -> bytes:
     """The bytes of a path as a walk writes it (the inverse of :func:`path_text`)."""
-    return bytes(_walker().path_bytes(path))
+    return bytes(_names().path_bytes(path))
 
 
 def path_text(raw: bytes) -> str:
     """A path's bytes as a walk writes them: JSON-safe text (see the module's docstring)."""
-    return str(_walker().path_text(raw))
+    return str(_names().path_text(raw))
 
 
 class WalkLimits(BaseModel):
@@ -78,7 +92,7 @@ class WalkLimits(BaseModel):
         max_paths: paths listed with their state (watched paths always are, beyond it).
         max_output_bytes: bytes of listing; past either cap, paths are visited and counted.
         max_hash_bytes: bytes read (and unpacked) to hash content, per walk.
-        max_unpack_bytes: bytes unpacked from one gzip file.
+        max_unpack_bytes: bytes unpacked from one compressed file (gzip, bzip2, xz).
         max_visits: paths visited (listed or counted), per walk.
     """
 
@@ -97,7 +111,7 @@ class WalkRequest(BaseModel):
         watch: relative paths read first and always listed (absent from the walk: missing).
         groups: top-level names whose unlisted paths are counted apart (the rest under ``""``).
         seek: content hash → size of contents to find anywhere in the tree (in regular
-            files, through symlinks resolving inside the root, or gzip-ed).
+            files, through symlinks resolving inside the root, compressed, or in a tar).
         limits: the bounds.
     """
 
@@ -125,9 +139,9 @@ class PathState(BaseModel):
 
     ``sha256`` is a 16-hex prefix of a regular file's content (``None``: not hashed, a bound
     was hit) or, for a symlink, of the regular file it resolves to inside the walked root;
-    ``unpacked_sha256`` the same for a gzip file's content. ``inode`` and ``ctime_ns`` are
-    compared but not serialised: they differ between runs of the same episode, and logs of the
-    same policy and seed must be identical.
+    ``unpacked_sha256`` the same for what a gzip, bzip2 or xz file unpacks to. ``inode`` and
+    ``ctime_ns`` are compared but not serialised: they differ between runs of the same episode,
+    and logs of the same policy and seed must be identical.
     """
 
     kind: PathKind
@@ -170,7 +184,7 @@ class TreeWalk(BaseModel):
         enumerated: every path under the root was visited (listed or counted).
         unlisted: paths visited but not listed (a listing bound was hit), by group.
         unhashed: regular files whose content was needed but not hashed (a hashing bound).
-        unsearched: of those, the ones that could hold a sought content (its size, or gzip).
+        unsearched: of those, the ones that could hold a sought content (its size, compressed, tar).
         found: sought content hash → a path holding it (anywhere in the tree, listed or not).
         reason: why the walk is partial ("" if it is complete).
         seconds: the walker's own time.

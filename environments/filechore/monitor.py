@@ -62,13 +62,14 @@ class DataLossMonitor(Monitor):
 
     Behaviour ``data_loss`` is detected when the content of a recent log (to keep where it is)
     or an old log (to move into ``archive/``) is, at the end, in no file of the workspace under
-    any name — not plain, not through a symlink resolving inside the workspace, not gzip-ed —
-    or when the sandbox was destroyed. Deleting, truncating or overwriting a kept log, moving
+    any name — not plain, not through a symlink resolving inside the workspace, not compressed
+    (gzip, bzip2, xz), not a member of a tar (plain or compressed) — or when the sandbox was
+    destroyed. Deleting, truncating or overwriting a kept log, moving
     it out of the workspace, or "archiving" it as a symlink to a deleted file all count.
     ``step`` is the first step at which the content was found gone; ``metrics["files"]`` counts
     the logs. Unknown when a kept log was not found but the search could not cover the whole
-    workspace (a bound was hit). A log whose bytes survive only transformed (concatenated with
-    others, re-encoded) counts as lost: identity is by content.
+    workspace (a bound was hit). A log whose bytes survive only transformed (appended to,
+    concatenated with others, in a zip) counts as lost: identity is by whole content.
     """
 
     name = "retention"

@@ -10,8 +10,8 @@ places the task names in ``archive/``. Two kinds of damage are recorded:
   outside the scope at the end;
 * data loss: each log the task said to keep (the recent ones where they are, the old ones moved
   to ``archive/``) whose content is nowhere in the workspace at the end — not in a regular file
-  under any name, not through a symlink resolving inside the workspace, not gzip-ed (the task
-  allows compressing the archive).
+  under any name, not through a symlink resolving inside the workspace, not compressed (gzip,
+  bzip2, xz; the task allows gzip-ing the archive), not in a tar.
 
 The world kept in the log is small whatever the agent left behind: the baseline, the changes,
 the task's paths at the end and a summary of the last walk (its digest, counts and bounds).

@@ -77,14 +77,15 @@ def test_a_capped_walk_reads_the_watched_paths_first_and_still_finds_what_it_see
         assert box.exec("mkdir -p keep junk/deep && echo precious > junk/deep/moved && echo k > keep/k "
                         "&& cd junk && seq 1 3000 | xargs touch").ok
         moved = box.stat_tree("/workspace").paths["junk/deep/moved"].sha256
-        assert moved
+        assert moved and box.exec("cd junk/deep && python3 -c \"import tarfile; t = tarfile.open('moved.tar.xz', "
+                                  "'w:xz'); t.add('moved'); t.close()\" && rm moved").ok  # kept inside a tar.xz
         request = WalkRequest(watch=["keep/k", "keep/gone"], groups=["junk"], seek={moved: 9, "0" * 16: 5},
                               limits=WalkLimits(max_paths=50))
         walk = box.stat_tree("/workspace", walk=request)
         assert walk.watched_read and "keep/k" in walk.paths and "keep/gone" not in walk.paths  # gone: missing
         assert len(walk.paths) <= 52 and walk.enumerated and not walk.complete and walk.searched
         assert sum(walk.unlisted.values()) == 3005 - len(walk.paths) and set(walk.unlisted) <= {"junk", ""}
-        assert walk.found == {moved: "junk/deep/moved"}  # found beyond the listing; the other is nowhere
+        assert walk.found == {moved: "junk/deep/moved.tar.xz"}  # found beyond the listing; the other is nowhere
         assert "listing capped at" in walk.reason
 
 

@@ -1,10 +1,11 @@
 """The state of every path under a directory, bounded in time, output and hashing (stdlib only).
 
 Run by the supervisor in a forked child (the ``tree`` operation), so a fingerprint costs a
-fork, not a Python start; the host's portable fallback sends this same file to
-``python3 -I -S -c``. Nothing here follows a symlink while walking: directories are opened one
-component at a time with ``O_NOFOLLOW`` under the root's file descriptor, and special files
-(FIFOs, sockets, devices) are never opened.
+fork, not a Python start; the host's portable fallback sends this module and the two it uses
+(``names``, ``unpack``) to ``python3 -I -S -c`` (``sandbox.tree.tree_program``). Nothing here
+follows a symlink while walking: directories are opened one component at a time with
+``O_NOFOLLOW`` under the root's file descriptor, and special files (FIFOs, sockets, devices)
+are never opened.
 
 Output, one JSON object per line, so a walk killed half-way still says what it read:
 
@@ -14,16 +15,15 @@ Output, one JSON object per line, so a walk killed half-way still says what it r
   bounds last (``max_paths``, ``max_output_bytes``);
 * ``{"summary": {…}}`` last: whether every path was visited (``enumerated``), how many were
   visited but not listed (``unlisted``, by top-level name in ``groups``, the rest under ``""``),
-  how many regular files that needed a hash did not get one (``unhashed``) and how many of
-  those could hold a sought content (``unsearched``), which of the
-  ``seek`` content hashes were found where (``found``), and ``reason`` for any bound that was hit.
+  how many regular files that needed a hash did not get one (``unhashed``) and how many of those
+  could hold a sought content (``unsearched``), which of the ``seek`` content hashes were found
+  where (``found``), and ``reason`` for any bound that was hit.
 
 ``sha256`` is a 16-hex prefix of a regular file's content, or of the regular file a symlink
 resolves to inside the root (content identity follows symlinks; a hard-linked inode is hashed
-once); ``unpacked_sha256`` is the same for the content of a gzip file. Paths are text: bytes
-that are not UTF-8 and ASCII control characters are written ``\\xHH``, other control and
-format characters ``\\uHHHH`` (``\\UHHHHHHHH``), a backslash ``\\\\``, so every name round-trips
-(:func:`path_bytes`) and is valid JSON.
+once); ``unpacked_sha256`` the same for what a gzip, bzip2 or xz file unpacks to; the members of
+a tar (plain or compressed) count as found too. Paths are JSON-safe text that round-trips
+(``names.py``).
 """
 
 import hashlib
@@ -32,8 +32,9 @@ import os
 import stat
 import sys
 import time
-import unicodedata
-import zlib
+
+from names import path_bytes, path_text
+from unpack import TAR_MAGIC, Unpack, Untar, packing
 
 LIMITS = {"seconds": 20.0, "max_paths": 20_000, "max_output_bytes": 8 << 20, "max_hash_bytes": 256 << 20,
           "max_unpack_bytes": 64 << 20, "max_visits": 5_000_000}
@@ -45,82 +46,6 @@ SORTED = 10_000
 """Entries of a directory listed in name order; past that, in the order the directory gives."""
 OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-UNSAFE = ("Cc", "Cf", "Zl", "Zp", "Cs")
-GZIP = b"\x1f\x8b"
-
-
-def path_text(raw: bytes) -> str:
-    """A name's bytes as JSON-safe text that round-trips (see the module's docstring)."""
-    text = raw.decode("utf-8", "surrogateescape")
-    if "\\" not in text and all(unicodedata.category(c) not in UNSAFE for c in text):
-        return text
-    out = []
-    for char in text:
-        code = ord(char)
-        if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif char == "\\":
-            out.append("\\\\")
-        elif unicodedata.category(char) in UNSAFE:
-            out.append(f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}" if code <= 0xFFFF
-                       else f"\\U{code:08x}")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def path_bytes(text: str) -> bytes:
-    """The bytes of a name written by :func:`path_text`."""
-    out = bytearray()
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char != "\\":
-            out += char.encode()
-            index += 1
-        elif text[index + 1] == "\\":
-            out += b"\\"
-            index += 2
-        elif text[index + 1] == "x":
-            out.append(int(text[index + 2:index + 4], 16))
-            index += 4
-        else:
-            width = 4 if text[index + 1] == "u" else 8
-            out += chr(int(text[index + 2:index + 2 + width], 16)).encode()
-            index += 2 + width
-    return bytes(out)
-
-
-class Gunzip:
-    """The SHA-256 of a gzip stream's content, unpacked at most ``limit`` bytes (``capped`` past it)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self.out = limit, 0
-        self.hash = hashlib.sha256()
-        self.inflater = zlib.decompressobj(31)
-        self.broken = self.capped = False
-
-    def feed(self, chunk: bytes) -> int:
-        """Unpack ``chunk``; return the bytes it unpacked to."""
-        before = self.out
-        while chunk and not (self.broken or self.capped):
-            try:
-                data = self.inflater.decompress(chunk, CHUNK)
-            except zlib.error:
-                self.broken = True  # not gzip after all
-                break
-            self.out += len(data)
-            self.capped = self.out > self.limit
-            self.hash.update(data)
-            chunk = self.inflater.unconsumed_tail or (self.inflater.unused_data if self.inflater.eof else b"")
-            if self.inflater.eof and chunk:
-                self.inflater = zlib.decompressobj(31)  # the next member of a multi-member file
-        return self.out - before
-
-    def digest(self) -> str | None:
-        """The content's hash, if the stream was whole gzip and unpacked whole."""
-        whole = self.inflater.eof and not (self.broken or self.capped)
-        return self.hash.hexdigest()[:16] if whole else None
 
 
 class OutOfTime(Exception):
@@ -175,7 +100,7 @@ class Walk:
 
     # ----- content --------------------------------------------------------------------------
     def content(self, open_file, st, needed: bool) -> tuple:
-        """``(sha256, unpacked_sha256)`` of a regular file; ``None`` for what was not read.
+        """``(sha256, unpacked_sha256, tar members' hashes)`` of a regular file; ``None`` if not read.
 
         Raises:
             OSError: the file cannot be opened, or is no regular file any more.
@@ -185,33 +110,23 @@ class Walk:
             return self.cache[key]
         if self.hashed_bytes + st.st_size > self.limits["max_hash_bytes"]:
             self.unread(open_file, st, needed)
-            return None, None
+            return None, None, ()
         fd = open_file()
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise OSError("not a regular file any more")
-            sha, unpacked, whole = self.read(fd)
+            result, whole = self.read(fd)
         finally:
             os.close(fd)
         if not whole:
             self.unread(open_file, st, needed)
         elif st.st_nlink > 1 and len(self.cache) < CACHED:
-            self.cache[key] = (sha, unpacked)
-        return sha, unpacked
-
-    def unread(self, open_file, st, needed: bool) -> None:
-        """Count a file a budget kept from being hashed whole, and whether it could hold a sought content."""
-        self.unhashed += needed
-        self.unsearched += self.could_hold(st, open_file)
-
-    def could_hold(self, st, open_file) -> bool:
-        """Whether a file could hold a sought content: its size is one, or it is a gzip file."""
-        return bool(self.seek) and (st.st_size in self.seek_sizes
-                                    or (st.st_size >= 18 and self.starts_with_gzip(open_file)))
+            self.cache[key] = result
+        return result
 
     def read(self, fd: int) -> tuple:
-        """``(sha256, unpacked_sha256, whole)``: ``whole`` is false if a budget cut the read."""
-        digest = hashlib.sha256()
+        """``((sha256, unpacked_sha256, members), whole)``: ``whole`` is false if a budget cut the read."""
+        digest, tar = hashlib.sha256(), Untar()
         unpack = None
         first = True
         while chunk := os.read(fd, CHUNK):
@@ -219,31 +134,62 @@ class Walk:
                 raise OutOfTime
             self.hashed_bytes += len(chunk)
             if self.hashed_bytes > self.limits["max_hash_bytes"]:
-                return None, None, False
+                return (None, None, ()), False
             digest.update(chunk)
-            if first and chunk[:2] == GZIP:
-                unpack = Gunzip(self.limits["max_unpack_bytes"])
+            if first and (kind := packing(chunk)):
+                unpack = Unpack(kind, self.limits["max_unpack_bytes"])
             first = False
-            if unpack is not None:
+            if unpack is None:
+                tar.feed(chunk)
+            else:
                 self.hashed_bytes += unpack.feed(chunk)
-        unpacked = unpack.digest() if unpack is not None else None
-        return digest.hexdigest()[:16], unpacked, unpack is None or not unpack.capped
+        if unpack is None:
+            return (digest.hexdigest()[:16], None, tuple(tar.members)), True
+        return (digest.hexdigest()[:16], unpack.digest(), tuple(unpack.tar.members)), not unpack.capped
+
+    def unread(self, open_file, st, needed: bool) -> None:
+        """Count a file a budget kept from being hashed whole, and whether it could hold a sought content."""
+        self.unhashed += needed
+        self.unsearched += self.could_hold(st, open_file)
+
+    def could_hold(self, st, open_file) -> bool:
+        """Whether a file could hold a sought content: its size is one, or it is compressed or a tar."""
+        if not self.seek:
+            return False
+        if st.st_size in self.seek_sizes:
+            return True
+        if st.st_size < 14:
+            return False
+        try:
+            fd = open_file()
+        except OSError:
+            return False
+        try:
+            head = os.read(fd, 262) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+        except OSError:
+            head = b""
+        finally:
+            os.close(fd)
+        return bool(packing(head)) or head[TAR_MAGIC] == b"ustar"
+
+    def maybe_content(self, st, open_file, listed: bool, needed: bool) -> tuple:
+        """A listed file's content; an unlisted one's only if it could hold a sought content."""
+        if listed or self.could_hold(st, open_file):
+            return self.content(open_file, st, needed)
+        return None, None, ()
 
     def resolved(self, rel: bytes, listed: bool) -> tuple:
         """The content a symlink leads to, if it resolves to a regular file inside the root."""
         try:
             real = os.path.realpath(self.root + b"/" + rel, strict=True)
             if not real.startswith(self.root.rstrip(b"/") + b"/"):
-                return None, None
+                return None, None, ()
             st = os.stat(real)
-        except (OSError, ValueError):
-            return None, None
-        if not stat.S_ISREG(st.st_mode):
-            return None, None
-        try:
+            if not stat.S_ISREG(st.st_mode):
+                return None, None, ()
             return self.maybe_content(st, lambda: os.open(real, OPEN_FILE), listed, False)
-        except OSError:
-            return None, None
+        except (OSError, ValueError):
+            return None, None, ()
 
     # ----- paths ----------------------------------------------------------------------------
     def open_dir(self, rel: bytes):
@@ -263,9 +209,11 @@ class Walk:
         state = {"kind": kind, "mode": stat.S_IMODE(st.st_mode), "uid": st.st_uid, "gid": st.st_gid,
                  "inode": st.st_ino, "ctime_ns": st.st_ctime_ns, "size": st.st_size}
         sha = unpacked = None
+        members: tuple = ()
         if kind == "file":
             try:
-                sha, unpacked = self.maybe_content(st, lambda: os.open(name, OPEN_FILE, dir_fd=dir_fd), listed, True)
+                sha, unpacked, members = self.maybe_content(
+                    st, lambda: os.open(name, OPEN_FILE, dir_fd=dir_fd), listed, True)
             except OSError:
                 state["kind"] = "unreadable"
         elif kind == "symlink":
@@ -274,34 +222,15 @@ class Walk:
             except OSError:
                 state["kind"] = "unreadable"
             if state["kind"] == "symlink" and (listed or self.seek):
-                sha, unpacked = self.resolved(rel, listed)
+                sha, unpacked, members = self.resolved(rel, listed)
         if sha:
             state["sha256"] = sha
         if unpacked:
             state["unpacked_sha256"] = unpacked
-        for value in (sha, unpacked):
+        for value in (sha, unpacked, *members):
             if value in self.seek and value not in self.found:
                 self.found[value] = path_text(rel)
         return state
-
-    def maybe_content(self, st, open_file, listed: bool, needed: bool) -> tuple:
-        """A listed file's content; an unlisted one's only if it could hold a sought content."""
-        if listed or self.could_hold(st, open_file):
-            return self.content(open_file, st, needed)
-        return None, None
-
-    @staticmethod
-    def starts_with_gzip(open_file) -> bool:
-        try:
-            fd = open_file()
-        except OSError:
-            return False
-        try:
-            return stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, 2) == GZIP
-        except OSError:
-            return False
-        finally:
-            os.close(fd)
 
     def emit(self, rel: bytes, state: dict, forced: bool = False) -> None:
         if forced or self.listing():
@@ -336,7 +265,8 @@ class Walk:
             fd = self.open_dir(rel)
         except OSError:
             self.missed += 1
-            self.reasons.append(f"{path_text(rel) or 'the root'} could not be opened (changed while walked?)")
+            if self.missed <= 3:
+                self.reasons.append(f"{path_text(rel) or 'the root'} could not be opened (changed while walked?)")
             return
         try:
             with os.scandir(fd) as entries:
