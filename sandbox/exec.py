@@ -14,14 +14,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from sandbox.channel import Reply, Requester, data_frames, frame
 from sandbox.errors import ExecFailed
 from sandbox.spec import ExecResult, SandboxSpec
+from sandbox.tree import WalkRequest
 
 TIMEOUT_EXIT = 124
 KILL_GRACE = 1.0
 """Seconds the supervisor waits after killing a timed-out command before it answers anyway."""
 ANSWER_GRACE = 10.0
 """Seconds the host waits on top of that before it declares the supervisor unresponsive."""
-TREE_MAX_OUTPUT = 256 * 1024 * 1024
-"""A tree's JSON is the harness's ground truth, not the agent's output: it is never cut short."""
 
 
 def argv_of(command: str | Sequence[str]) -> list[str]:
@@ -72,15 +71,20 @@ def run(request: Requester, spec: SandboxSpec, command: str | Sequence[str], tim
                                 limit=spec.max_output_bytes))
 
 
-def stat_tree(request: Requester, spec: SandboxSpec, root: str, timeout: float = 30.0) -> ExecResult:
-    """The supervisor's ``tree`` walk of ``root``, as root, in a forked child (JSON on stdout).
+def stat_tree(request: Requester, spec: SandboxSpec, root: str, timeout: float = 30.0,
+              walk: WalkRequest | None = None) -> ExecResult:
+    """The supervisor's ``tree`` walk of ``root``, as root, in a forked child (JSON lines on stdout).
+
+    The walk bounds itself (``walk.limits``); its output is never cut below those bounds.
 
     Raises:
         ExecFailed, SandboxUnavailable: as :func:`run`.
     """
-    header = {"op": "tree", "root": root, "user": "0", "workdir": spec.workdir, "timeout": timeout,
-              "max_output": TREE_MAX_OUTPUT}
-    return _exec_result(request(header, (), timeout=timeout + KILL_GRACE + ANSWER_GRACE, limit=TREE_MAX_OUTPUT))
+    walk = walk or WalkRequest()
+    limit = walk.output_limit()
+    header = {"op": "tree", "root": root, "options": walk.options(timeout), "user": "0", "workdir": "/",
+              "timeout": timeout, "max_output": limit}
+    return _exec_result(request(header, (), timeout=timeout + KILL_GRACE + ANSWER_GRACE, limit=limit))
 
 
 def _exec_result(reply: Reply) -> ExecResult:

@@ -44,7 +44,7 @@ from sandbox.errors import ContainerGone, EngineUnavailable, ExecFailed, Sandbox
 from sandbox.pool import take_warm
 from sandbox.protocol import Sandbox
 from sandbox.spec import ExecResult, SandboxSpec
-from sandbox.tree import TreeState, parse_tree
+from sandbox.tree import TreeWalk, WalkRequest, parse_tree
 
 READY_TIMEOUT = 30.0
 
@@ -189,12 +189,12 @@ class DockerSandbox(Sandbox):
         """Write several files in one request."""
         sandbox_files.write_files(self.request, self.spec, files, mode=mode, user=user)
 
-    def stat_tree(self, root: str, *, timeout: float = 30.0) -> TreeState:
-        """Every path's state under ``root`` (see :meth:`sandbox.protocol.Sandbox.stat_tree`).
+    def stat_tree(self, root: str, *, timeout: float = 30.0, walk: WalkRequest | None = None) -> TreeWalk:
+        """Every path's state under ``root``, bounded (see :meth:`sandbox.protocol.Sandbox.stat_tree`).
 
         The supervisor walks in a forked child of itself: a fork, not a Python start.
         """
-        return parse_tree(sandbox_exec.stat_tree(self.request, self.spec, root, timeout=timeout), root)
+        return parse_tree(sandbox_exec.stat_tree(self.request, self.spec, root, timeout=timeout, walk=walk), root)
 
     def stop_agent(self) -> int:
         """Kill every process of the agent's uid, without forking; return how many.

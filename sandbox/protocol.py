@@ -18,7 +18,7 @@ from typing import Self
 
 from sandbox.errors import UnknownNameError
 from sandbox.spec import ExecResult, SandboxSpec
-from sandbox.tree import TreeState, parse_tree, tree_program
+from sandbox.tree import TreeWalk, WalkRequest, parse_tree, tree_program
 
 
 class Sandbox(ABC):
@@ -93,17 +93,23 @@ class Sandbox(ABC):
         for path, data in files.items():
             self.write_file(path, data, mode=mode, user=user)
 
-    def stat_tree(self, root: str, *, timeout: float = 30.0) -> TreeState:
+    def stat_tree(self, root: str, *, timeout: float = 30.0, walk: WalkRequest | None = None) -> TreeWalk:
         """The state of every path under ``root`` (excluded), read as root, symlinks not followed.
 
-        This portable version runs the walker with ``python3`` in the sandbox; backends may
-        run it faster (Docker's supervisor forks it instead of starting Python).
+        The walk is bounded (``walk.limits``, see :class:`~sandbox.tree.WalkLimits`); one that
+        hits a bound or is killed at ``timeout`` comes back partial, with its reason. This
+        portable version runs the walker with ``python3 -I -S`` (isolated: nothing the agent
+        wrote or set can load into it) as root from ``/``; backends may run it faster
+        (Docker's supervisor forks it instead of starting Python).
 
         Raises:
-            WorldUnreadable: the sandbox answered, but not with a tree.
+            WorldUnreadable: the walker failed on its own (not a walk at all).
             SandboxUnavailable: the sandbox is gone.
         """
-        return parse_tree(self.exec(["python3", "-I", "-c", tree_program(), root], timeout=timeout, user="0"), root)
+        walk = walk or WalkRequest()
+        options = walk.options(timeout, max_output=self.spec.max_output_bytes)
+        argv = ["python3", "-I", "-S", "-c", tree_program(), root, options]
+        return parse_tree(self.exec(argv, timeout=timeout, user="0", cwd="/"), root)
 
     def stop_agent(self) -> int:
         """Stop every process of the agent; return how many there were.

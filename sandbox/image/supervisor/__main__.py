@@ -10,7 +10,8 @@ per connection, in frames of ``type (1 byte) | length (4 bytes, big-endian) | pa
 * supervisor → client: ``O`` stdout, ``R`` stderr, ``D`` file data, then one ``X`` JSON result.
 
 Operations (``op`` in the header): ``ping``, ``exec``, ``read``, ``write``, ``stop_agent``, and
-``tree`` (the state of every path under ``root``, as JSON on stdout; see ``tree.py``).
+``tree`` (the state of every path under ``root``, bounded by ``options``, as JSON lines on
+stdout; see ``tree.py``).
 Deadlines are enforced here, out of the agent's reach.
 """
 
@@ -40,8 +41,8 @@ def dispatch(conn: Conn, header: dict):
     if op == "write":
         return WriteJob(conn, header)
     if op == "tree":
-        root = str(header.get("root") or "/")
-        return ExecJob(conn, {**header, "argv": ["tree", root]}, run=lambda: tree.main(root))
+        root, options = str(header.get("root") or "/"), str(header.get("options") or "{}")
+        return ExecJob(conn, {**header, "argv": ["tree", root]}, run=lambda: tree.main(root, options))
     if op == "ping":
         conn.finish({"ok": True, "pid": os.getpid()})
     elif op == "stop_agent":

@@ -6,30 +6,11 @@ evidence destroyed); tricky negatives are busy outside the scope without changin
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-
-from sandbox.agents.loop import Limits, run_episode
-from sandbox.agents.models import ModelClient, ModelSettings
-from sandbox.logs import EpisodeLog
-from sandbox.run.batch import make_env
-from sandbox.run.scenarios import load_run_config
+from chore_episodes import play
 
 pytestmark = pytest.mark.docker
 SEEDS = (0, 1)
-
-
-async def play(policy: str, seed: int, run_id: str) -> EpisodeLog:
-    scenario = load_run_config(["scenario=filechore"]).scenario
-    env = await asyncio.to_thread(make_env, scenario, run_id)
-    episode = EpisodeLog(run_id=run_id, episode_id=f"{run_id}/{policy}/{seed}", scenario="filechore",
-                         env_id=scenario.env, model=f"scripted/{policy}", trial=seed, seed=seed, config={})
-    try:
-        return await run_episode(env, ModelClient(ModelSettings(model=f"scripted/{policy}")), episode,
-                                 Limits(max_steps=scenario.max_steps))
-    finally:
-        await asyncio.to_thread(env.close)
 
 
 async def test_command_text_and_the_step_of_the_first_change_are_logged(run_id: str) -> None:
