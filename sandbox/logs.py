@@ -24,6 +24,11 @@ from sandbox.world import Event
 
 SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.I)
 TIMING_FIELDS = {"started_at", "duration_s", "latency_s", "timing", "node", "attempt", "cached"}
+NOT_ENGAGED_LABELS: dict[str, str] = {
+    "no_action": "no action", "invalid_only": "invalid calls only", "unparsed": "answer unreadable",
+    "truncated": "cut at max_tokens", "refused": "refused", "declined": "declined",
+}
+"""How each non-engaged engagement is named in tables and the viewer."""
 
 Termination = Literal[
     "terminated", "truncated", "agent_stopped", "step_limit", "token_limit", "cost_limit", "time_limit",
@@ -90,6 +95,45 @@ class StepLog(BaseModel):
     cached: bool = False
 
 
+class TurnLog(BaseModel):
+    """One model call attempt as logged: what the model said, or why the call failed.
+
+    Every attempt is kept, the ones a retry replaced and the last failing one included, so
+    the log holds the whole conversation (a reply without a tool call too) and every token
+    paid for.
+
+    Attributes:
+        index: the model call's number in the episode (1-based); retried attempts share it.
+        attempt: the attempt of that call (1 = first try).
+        text: the assistant's text.
+        tool_calls: the tool calls exactly as the model sent them (arguments as raw text).
+        finish_reason: why the model stopped (``stop``, ``tool_calls``, ``length``…).
+        usage: tokens and cost of this attempt (``None``: unknown, e.g. a call that failed).
+        latency_s: seconds the attempt took (a timed-out one: until it timed out).
+        cached: the answer came from the answer cache.
+        error: the failed attempt's error (``Type: message``); ``None`` for an answer.
+        error_signature: a stable name of that error (``server_error``, ``timeout``…).
+        steps: the environment steps this turn's calls made (their ``StepLog.index``).
+    """
+
+    index: int
+    attempt: int = 1
+    text: str | None = None
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    latency_s: float = 0.0
+    cached: bool = False
+    error: str | None = None
+    error_signature: str | None = None
+    steps: list[int] = Field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """The attempt got no usable answer."""
+        return self.error is not None
+
+
 class EpisodeTiming(BaseModel):
     """Where an episode's wall-clock time went (seconds)."""
 
@@ -123,6 +167,7 @@ class EpisodeLog(BaseModel):
     system_prompt: str | None = None
     task_prompt: str | None = None
     steps: list[StepLog] = Field(default_factory=list)
+    turns: list[TurnLog] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
     outcome: Outcome | None = None
     world: dict[str, Any] | None = None
@@ -143,9 +188,29 @@ class EpisodeLog(BaseModel):
         """Whether this episode counts in rates: it ended without an error or an interruption."""
         return self.termination not in UNJUDGED and self.outcome is not None
 
+    @property
+    def engaged(self) -> bool:
+        """Whether a behaviour could occur: the model acted or answered (see :func:`engagement_of`)."""
+        return engagement_of(self) in ENGAGED
+
     def finding(self, behaviour: str) -> Finding | None:
         """The finding for ``behaviour``, if a monitor reported one."""
         return next((f for f in self.findings if f.behaviour == behaviour), None)
+
+
+def engagement_of(episode: EpisodeLog) -> Engagement:
+    """The episode's engagement: as recorded, or inferred for a log written before it was.
+
+    An older log is read from its steps: no step is ``no_action``; steps that were all tool
+    errors are ``invalid_only`` (or ``unparsed`` for an answer); else ``acted``.
+    """
+    if episode.engagement is not None:
+        return episode.engagement
+    if not episode.steps:
+        return "no_action"
+    if all(step.tool_error for step in episode.steps):
+        return "unparsed" if all(step.tool_call.id == "reply" for step in episode.steps) else "invalid_only"
+    return "answered" if all(step.tool_call.id == "reply" for step in episode.steps) else "acted"
 
 
 class Manifest(BaseModel):

@@ -33,7 +33,7 @@ from sandbox.spec import SandboxSpec
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from sandbox.logs import EpisodeLog
+    from sandbox.logs import Engagement, EpisodeLog
 
 
 class TinMenConfig(EnvConfig):
@@ -124,6 +124,23 @@ class TinMenEnv(SandboxEnv):
         if not orders:
             return Outcome(success=False, detail="no order placed")
         return Outcome(success=True, score=1.0, detail=f"ordered product {orders[0].product_ids[0]}")
+
+    def engagement(self) -> Engagement | None:
+        """``answered`` when the answer named one listed product; else how it failed.
+
+        ``declined``: an empty answer; ``unparsed``: no ``Choice:`` with a listed product's id
+        (or, with ``ambiguous_choice="unparsed"``, one naming several); ``None`` before any
+        answer (the agent loop then says ``no_action`` or ``truncated``).
+        """
+        answer, parsed = self.world.answer, self.world.parsed
+        if answer is None or parsed is None:
+            return None
+        if not answer.strip():
+            return "declined"
+        valid = {p.id for p in self.world.catalogue.products}
+        if parsed.choice not in valid or (parsed.ambiguous and self.config.ambiguous_choice == "unparsed"):
+            return "unparsed"
+        return "answered"
 
     def default_monitors(self) -> list[Monitor]:
         """Override / parse-failure monitor over the order log."""

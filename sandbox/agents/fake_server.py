@@ -3,11 +3,14 @@
 Tests and offline demos point litellm at it (``model="openai/fake"``,
 ``api_base=srv.base_url``) so the agent loop runs over real HTTP without a real model.
 It can inject faults (rate limits, server errors, timeouts, malformed bodies) into
-successive requests and records every request it received.
+successive requests, behave like a weak real model or a broken endpoint in every answer
+(``modes``, see :mod:`sandbox.agents.weak_model`), replay a real model's recorded answers
+(``replay``, see :mod:`sandbox.agents.recording`), and records every request it received.
 
 Command line::
 
     python -m sandbox.agents.fake_server --port 8000 --policy NAME [--latency S] [--faults 429,500]
+        [--modes no_tool_calls,…] [--overflow-after N]
 """
 
 from __future__ import annotations
@@ -27,11 +30,13 @@ from types import FrameType
 from typing import Any, cast
 
 from sandbox.agents.policy import Policy, PolicyReply, make_policy
+from sandbox.agents.recording import Recording
+from sandbox.agents.weak_model import apply_modes, check_modes, mode_error
 from sandbox.errors import UserInputError
 
-FAULTS = frozenset({"400", "401", "404", "429", "500", "503", "timeout", "malformed_json", "bad_tool_arguments",
+FAULTS = frozenset({"ok", "400", "401", "404", "429", "500", "503", "timeout", "malformed_json", "bad_tool_arguments",
                     "no_choices"})
-"""Fault names accepted by :class:`FakeModelServer`."""
+"""Fault names accepted by :class:`FakeModelServer` (``ok``: this request gets a normal answer)."""
 
 BAD_ARGUMENTS = '{"command": '
 """The invalid JSON text the ``bad_tool_arguments`` fault puts in the first tool call."""
@@ -66,9 +71,14 @@ class FakeModelServer:
         fault_rates: fault name → probability, drawn for every request that ``faults`` does
             not cover (e.g. ``{"429": 0.04, "timeout": 0.03}``); reproducible with ``seed``.
         seed: seed of the random draws of ``fault_rates``.
+        modes: weak-model and broken-endpoint behaviours applied to every answer (see
+            :data:`sandbox.agents.weak_model.MODES`).
+        overflow_after: answer HTTP 400 ``context_length_exceeded`` once a conversation holds
+            this many assistant turns.
+        replay: answer with a real model's recorded responses instead of the policy.
 
     Raises:
-        ValueError: a fault name is not in :data:`FAULTS`.
+        ValueError: a fault or mode name is unknown.
     """
 
     def __init__(
@@ -83,6 +93,9 @@ class FakeModelServer:
         model: str = "fake",
         fault_rates: Mapping[str, float] | None = None,
         seed: int = 0,
+        modes: Sequence[str] = (),
+        overflow_after: int | None = None,
+        replay: Recording | None = None,
     ) -> None:
         unknown = [f for f in [*faults, *(fault_rates or {})] if f not in FAULTS]
         if unknown:
@@ -90,6 +103,7 @@ class FakeModelServer:
         self.policy, self.host, self.port, self.model = policy, host, port, model
         self.latency, self.faults, self.timeout_seconds = latency, list(faults), timeout_seconds
         self.fault_rates = dict(fault_rates or {})
+        self.modes, self.overflow_after, self.replay = check_modes(modes), overflow_after, replay
         if sum(self.fault_rates.values()) > 1:
             raise ValueError("fault_rates add up to more than 1")
         self._random = random.Random(seed)
@@ -151,6 +165,7 @@ class FakeModelServer:
             self.headers.append(headers)
             number = len(self.requests)
             fault = self.faults[number - 1] if number <= len(self.faults) else self._draw()
+            fault = None if fault == "ok" else fault
             if fault:
                 self.injected.append(fault)
         return number, fault
@@ -172,6 +187,7 @@ class FakeModelServer:
         messages = body.get("messages") or []
         tools = body.get("tools") or []
         reply: PolicyReply = self.policy(messages, tools)
+        reply, forced_finish = apply_modes(self.modes, body, reply)
         calls: list[dict[str, Any]] = [
             {
                 "id": call.id or f"call_{number}_{i}",
@@ -187,7 +203,7 @@ class FakeModelServer:
             message["tool_calls"] = calls
         prompt = estimate_tokens(json.dumps(messages, sort_keys=True) + json.dumps(tools))
         output = estimate_tokens((reply.content or "") + "".join(c["function"]["arguments"] for c in calls))
-        total, finish = prompt + output, "tool_calls" if calls else "stop"
+        total, finish = prompt + output, forced_finish or ("tool_calls" if calls else "stop")
         choices = [{"index": 0, "message": message, "finish_reason": finish}]
         return {
             "id": f"chatcmpl-fake-{number}",
@@ -262,6 +278,13 @@ class _Handler(BaseHTTPRequestHandler):
         error = {"message": message, "type": kind, "param": None, "code": kind}
         self._json(status, {"error": error}, **headers)
 
+    def _replay(self, recording: Recording, body: dict[str, Any]) -> None:
+        found = recording.answer(body)
+        if found is None:
+            self._error(400, "not_recorded", "no recorded answer for this conversation and turn")
+        else:
+            self._json(*found)
+
     def do_GET(self) -> None:
         if self.path.rstrip("/") in ("/v1/models", "/models"):
             model = {"id": self.owner.model, "object": "model", "created": 0, "owned_by": "fake"}
@@ -284,6 +307,13 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.owner
         number, fault = owner._record(body, dict(self.headers.items()))
         owner._pause(owner.latency)
+        if owner.replay is not None:
+            self._replay(owner.replay, body)
+            return
+        refused = mode_error(owner.modes, body, owner.overflow_after)
+        if refused is not None:
+            self._error(*refused)
+            return
         if fault in _ERRORS:
             status, kind, message = _ERRORS[fault]
             extra = {"retry_after": "0", "retry_after_ms": "1"} if fault == "429" else {}
@@ -326,8 +356,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     parser.add_argument("--faults", default="", help="comma-separated faults for requests 1, 2…")
     parser.add_argument("--timeout-seconds", type=float, default=5.0, help="stall of 'timeout'")
+    parser.add_argument("--modes", default="", help="comma-separated weak-model modes for every answer")
+    parser.add_argument("--overflow-after", type=int, default=None, help="context overflow after N turns")
     args = parser.parse_args(argv)
     faults = [f.strip() for f in args.faults.split(",") if f.strip()]
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     try:
         policy = make_policy(args.policy)
         server = FakeModelServer(
@@ -336,6 +369,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             latency=args.latency,
             faults=faults,
             timeout_seconds=args.timeout_seconds,
+            modes=modes,
+            overflow_after=args.overflow_after,
         ).start()
     except (UserInputError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -3,10 +3,16 @@
 One loop for every model: real ones through litellm, scripted policies through their local
 provider. The episode ends when the environment terminates or truncates, when the model
 answers without a tool call, or at a step, token, cost or wall-clock limit. A model call that
-still fails after its retries, or a sandbox that fails, ends the episode with
-``termination="error"``, an ``error_class`` (agent, model, infrastructure, configuration) and
-an ``error_signature``; the log keeps every step done so far. An errored episode whose
-sandbox is alive is still judged, for reading, but counts in no rate.
+still fails after its retries, a conversation that outgrew the model's context, or a sandbox
+that fails, ends the episode with ``termination="error"``, an ``error_class`` (agent, model,
+infrastructure, configuration) and an ``error_signature``; the log keeps every step done so
+far. An errored episode whose sandbox is alive is still judged, for reading, but counts in no
+rate. Only an agent that destroyed its own sandbox ends in ``sandbox_killed_by_agent``.
+
+Every model call attempt is logged (``EpisodeLog.turns``: text, tool calls, finish reason,
+usage, latency; failed attempts with their error), and counted in the episode's usage and
+model time. At the end the loop records how the model engaged (``EpisodeLog.engagement``,
+see :mod:`sandbox.agents.engagement`).
 
 Environment calls (``reset``, ``step``, judging) block, so they run in ``executor`` — the
 runner gives each batch a pool sized to its concurrency.
@@ -24,10 +30,12 @@ from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, Field
 
-from sandbox.agents.models import ModelClient, retryable, status_of
+from sandbox.agents.call_errors import connection_failed, retryable, status_of
+from sandbox.agents.engagement import judge_engagement
+from sandbox.agents.models import ModelClient, ModelTurn
 from sandbox.agents.policy import Message, ToolCallRequest
 from sandbox.errors import DockerUnavailable, ImageMissing, SandboxError, SandboxUnavailable, UserInputError
-from sandbox.logs import EpisodeLog, EpisodeTiming, ErrorClass, StepLog, Termination, Usage
+from sandbox.logs import EpisodeLog, EpisodeTiming, ErrorClass, StepLog, Termination, TurnLog, Usage
 from sandbox.monitors import MonitoredEnv
 from sandbox.tools import ToolCall
 
@@ -74,6 +82,7 @@ async def run_episode(env: MonitoredEnv, client: ModelClient, episode: EpisodeLo
     timing = episode.timing = episode.timing or EpisodeTiming()
     episode.started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     call = functools.partial(_blocking, executor)
+    reply_tool: str | None = None
     try:
         clock = time.monotonic()
         observation, info = await call(env.reset, seed=episode.seed, options={"episode_id": episode.episode_id})
@@ -83,7 +92,7 @@ async def run_episode(env: MonitoredEnv, client: ModelClient, episode: EpisodeLo
         if info["system_prompt"]:
             messages.insert(0, {"role": "system", "content": info["system_prompt"]})
         tools: list[dict[str, Any]] = info["tools"]
-        reply_tool: str | None = info.get("reply_tool")
+        reply_tool = info.get("reply_tool")
         episode.termination = await _play(env, client, episode, limits, messages, tools, reply_tool, call, started)
     except asyncio.CancelledError:
         episode.termination = "interrupted"
@@ -93,15 +102,14 @@ async def run_episode(env: MonitoredEnv, client: ModelClient, episode: EpisodeLo
     except Exception as exc:  # model failure after retries, or sandbox infrastructure failure
         alive = await call(_sandbox_alive, env)
         verdict = classify(exc, sandbox_alive=alive)
-        if verdict.error_class == "agent":
+        episode.error_class, episode.error_signature = verdict.error_class, verdict.signature
+        if destroyed_by_agent(exc, verdict):
             # The agent broke its own sandbox (killed it, exhausted its memory or processes):
             # its action, not an infrastructure failure, so the episode is still judged and counted.
             episode.termination = KILLED_BY_AGENT
-            episode.error_class, episode.error_signature = verdict.error_class, verdict.signature
         else:
             episode.termination = "error"
-            episode.error = f"{type(exc).__name__}: {exc}"[:2000]
-            episode.error_class, episode.error_signature = verdict.error_class, verdict.signature
+            episode.error = describe(exc)
     if episode.termination != "error" or await call(_sandbox_alive, env):
         clock = time.monotonic()
         try:
@@ -113,8 +121,25 @@ async def run_episode(env: MonitoredEnv, client: ModelClient, episode: EpisodeLo
                 episode.error = f"judging failed: {type(exc).__name__}: {exc}"[:2000]
                 episode.error_class, episode.error_signature = verdict.error_class, verdict.signature
         timing.judge_s = time.monotonic() - clock
+    if episode.steps or episode.turns:
+        try:
+            episode.engagement = await call(judge_engagement, env, episode, reply_tool)
+        except Exception:  # an environment's engagement hook that fails leaves it unrecorded
+            episode.engagement = None
     episode.duration_s = time.monotonic() - started
     return episode
+
+
+def destroyed_by_agent(exc: BaseException, verdict: EpisodeError) -> bool:
+    """Whether an agent-class error is the agent destroying its sandbox (not e.g. a context overflow)."""
+    return verdict.error_class == "agent" and (verdict.signature == KILLED_BY_AGENT
+                                               or isinstance(exc, SandboxUnavailable))
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: message`` plus the exception's notes (e.g. which endpoint a model call went to)."""
+    notes = " ".join(f"({note})" for note in getattr(exc, "__notes__", []))
+    return f"{type(exc).__name__}: {exc}{' ' + notes if notes else ''}"[:2000]
 
 
 async def _blocking(executor: Executor | None, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -145,7 +170,6 @@ async def _play(env: MonitoredEnv, client: ModelClient, episode: EpisodeLog, lim
                 messages: list[Message], tools: list[dict[str, Any]], reply_tool: str | None,
                 call: Callable[..., Any], started: float) -> Termination:
     metadata = {"episode_id": episode.episode_id, "trial": episode.trial, "seed": episode.seed}
-    timing = episode.timing or EpisodeTiming()
     while True:
         if len(episode.steps) >= limits.max_steps:
             return "step_limit"
@@ -156,10 +180,7 @@ async def _play(env: MonitoredEnv, client: ModelClient, episode: EpisodeLog, lim
             return "cost_limit"
         if limits.max_seconds is not None and time.monotonic() - started >= limits.max_seconds:
             return "time_limit"
-        clock = time.monotonic()
-        turn = await client.complete(messages, tools, metadata=metadata)
-        timing.model_s += time.monotonic() - clock
-        episode.usage = episode.usage + turn.usage
+        turn, log = await _ask(client, episode, messages, tools, metadata)
         messages.append(turn.as_message())
         if not turn.tool_calls and reply_tool is None:
             return "agent_stopped"
@@ -171,7 +192,8 @@ async def _play(env: MonitoredEnv, client: ModelClient, episode: EpisodeLog, lim
             action = ToolCall(name=request.name, arguments=request.arguments, id=request.id)
             clock = time.monotonic()
             observation, reward, terminated, truncated, info = await call(env.step, action)
-            timing.tools_s += time.monotonic() - clock
+            if episode.timing is not None:
+                episode.timing.tools_s += time.monotonic() - clock
             episode.steps.append(StepLog(
                 index=len(episode.steps) + 1,
                 assistant=turn.content if usage is not None else None,
@@ -184,6 +206,7 @@ async def _play(env: MonitoredEnv, client: ModelClient, episode: EpisodeLog, lim
                 latency_s=turn.latency_s if usage is not None else 0.0,
                 cached=turn.cached,
             ))
+            log.steps.append(len(episode.steps))
             usage = None
             if request.id == "reply":
                 messages.append({"role": "user", "content": observation})
@@ -196,6 +219,41 @@ async def _play(env: MonitoredEnv, client: ModelClient, episode: EpisodeLog, lim
                 if info.get("termination") == KILLED_BY_AGENT:
                     return KILLED_BY_AGENT
                 return "terminated" if terminated else "truncated"
+
+
+async def _ask(client: ModelClient, episode: EpisodeLog, messages: list[Message], tools: list[dict[str, Any]],
+               metadata: dict[str, Any]) -> tuple[ModelTurn, TurnLog]:
+    """One model call: every attempt logged in ``episode.turns`` and counted in usage and model time.
+
+    Raises:
+        Exception: the call failed after its retries; it carries a note naming the endpoint.
+    """
+    number = 1 + max((t.index for t in episode.turns), default=0)
+
+    def failed(attempt: int, exc: BaseException, seconds: float, usage: Usage | None) -> None:
+        episode.turns.append(TurnLog(index=number, attempt=attempt, usage=usage, latency_s=seconds,
+                                     error=f"{type(exc).__name__}: {exc}"[:2000],
+                                     error_signature=classify(exc).signature))
+        if usage is not None:
+            episode.usage = episode.usage + usage
+
+    clock = time.monotonic()
+    try:
+        turn = await client.complete(messages, tools, metadata=metadata, on_failure=failed)
+    except Exception as exc:
+        if not client.settings.local:
+            reason = "; the connection failed" if connection_failed(exc) else ""
+            exc.add_note(f"calling {client.settings.model} at {client.settings.endpoint}{reason}")
+        raise
+    finally:
+        if episode.timing is not None:
+            episode.timing.model_s += time.monotonic() - clock
+    episode.usage = episode.usage + turn.usage
+    log = TurnLog(index=number, attempt=turn.attempt, text=turn.content, finish_reason=turn.finish_reason,
+                  tool_calls=[ToolCall(name=c.name, arguments=c.arguments, id=c.id) for c in turn.tool_calls],
+                  usage=turn.usage, latency_s=turn.latency_s, cached=turn.cached)
+    episode.turns.append(log)
+    return turn, log
 
 
 _MODEL_SIGNATURES = {
@@ -217,7 +275,9 @@ def classify(exc: BaseException, sandbox_alive: bool = True) -> EpisodeError:
 
     * an exception may say so itself: ``error_class`` and ``signature`` attributes (the
       sandbox backend's typed exceptions carry a stable ``signature``);
-    * ``ContextWindowExceededError`` → agent (its conversation outgrew the model);
+    * ``ContextWindowExceededError`` → agent, ``context_window_exceeded`` (its conversation
+      outgrew the model): an error, never a sandbox the agent killed;
+    * a call that never reached a server → model, ``connection_failed``;
     * model provider errors: 429, 5xx, timeouts, dropped connections, unusable answers →
       model (retryable); HTTP 400/401/403/404/422 and unsupported parameters →
       configuration (no retry can fix them);
@@ -228,6 +288,8 @@ def classify(exc: BaseException, sandbox_alive: bool = True) -> EpisodeError:
     name = type(exc).__name__
     own_signature = getattr(exc, "signature", None)
     own_class = getattr(exc, "error_class", None)
+    if connection_failed(exc):
+        return EpisodeError(error_class="model", signature="connection_failed", retryable=True)
     if own_signature == KILLED_BY_AGENT or getattr(exc, "caused_by_agent", False):
         return EpisodeError(error_class="agent", signature=KILLED_BY_AGENT, retryable=False)
     if own_class in ("agent", "model", "infrastructure", "configuration") and isinstance(own_signature, str):

@@ -13,13 +13,14 @@ import json
 import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sandbox.agents.call_errors import retry_after, retryable, status_of
 from sandbox.agents.llm import litellm_module
 from sandbox.agents.policy import Message, ToolCallRequest
 from sandbox.agents.providers import check_local_model, custom_providers, local_provider_names
@@ -44,6 +45,10 @@ class ModelSettings(BaseModel):
         max_concurrency: requests to this model in flight at once (default: no own limit).
         input_cost_per_token: price of a prompt token in USD (default: litellm's cost map).
         output_cost_per_token: price of a completion token in USD (default: litellm's map).
+        tool_choice: sent with every request that offers tools: ``auto`` (the default) lets
+            the model choose, ``required`` makes it call one; ``None`` (``tool_choice=null``)
+            sends nothing, for a server that rejects the parameter. Many local servers
+            (llama-cpp-python, some vLLM set-ups) only return tool calls when it is sent.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -59,6 +64,7 @@ class ModelSettings(BaseModel):
     max_concurrency: int | None = Field(default=None, ge=1)
     input_cost_per_token: float | None = Field(default=None, ge=0)
     output_cost_per_token: float | None = Field(default=None, ge=0)
+    tool_choice: Literal["auto", "required"] | None = "auto"
 
     @field_validator("api_base")
     @classmethod
@@ -84,9 +90,20 @@ class ModelSettings(BaseModel):
         """The settings that can change the model's answers (for episode keys and the cache).
 
         Operational settings (timeouts, retries, concurrency, prices, the key's variable) are
-        left out: changing them does not make finished episodes stale.
+        left out: changing them does not make finished episodes stale. ``tool_choice`` is in
+        only when it is not the default, so runs from before it existed keep their keys.
         """
-        return self.model_dump(include={"model", "api_base", "temperature", "max_tokens"})
+        identity = self.model_dump(include={"model", "api_base", "temperature", "max_tokens"})
+        if self.tool_choice != "auto":
+            identity["tool_choice"] = self.tool_choice
+        return identity
+
+    @property
+    def endpoint(self) -> str:
+        """Where calls go, for messages: the ``api_base``, or the provider's default endpoint."""
+        if self.api_base:
+            return self.api_base
+        return f"{self.provider or 'the provider'}'s default endpoint"
 
     def explicit_prices(self) -> tuple[float, float] | None:
         """``(input, output)`` USD per token if both were given."""
@@ -103,10 +120,17 @@ class ModelTurn(BaseModel):
     usage: Usage
     latency_s: float
     cached: bool = False
+    finish_reason: str | None = None
+    attempt: int = 1
 
     def as_message(self) -> Message:
-        """The assistant message to append to the conversation."""
-        message: Message = {"role": "assistant", "content": self.content}
+        """The assistant message to append to the conversation.
+
+        Its content is a string even when the model sent none with its tool calls: some
+        servers' chat templates (llama-cpp-python's ``chatml-function-calling``) fail with
+        HTTP 500 on an assistant message without one, and litellm drops a ``None``.
+        """
+        message: Message = {"role": "assistant", "content": self.content or ""}
         if self.tool_calls:
             message["tool_calls"] = [
                 {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
@@ -189,6 +213,13 @@ class ResponseCache(Protocol):
         ...
 
 
+FailureSink = Callable[[int, BaseException, float, Usage | None], None]
+"""Told of a failed call attempt: ``(attempt, exception, seconds, usage or None)``."""
+
+__all__ = ["CallGate", "FailureSink", "ModelAnswerError", "ModelClient", "ModelSettings", "ModelTurn",
+           "ResponseCache", "cache_key", "check_model", "known_prices", "provider_of", "retryable", "status_of"]
+
+
 class _NoGate:
     def slot(self) -> AbstractAsyncContextManager[Any]:
         return nullcontext()
@@ -198,9 +229,6 @@ class _NoGate:
 
     def succeeded(self) -> None:
         return None
-
-
-RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 
 
 def cache_key(settings: ModelSettings, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> str:
@@ -233,10 +261,13 @@ class ModelClient:
         self._prices = settings.explicit_prices() or (None if self._local else known_prices(settings.model))
 
     async def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]],
-                       metadata: dict[str, Any] | None = None) -> ModelTurn:
+                       metadata: dict[str, Any] | None = None,
+                       on_failure: FailureSink | None = None) -> ModelTurn:
         """One assistant turn for ``messages`` with ``tools`` available.
 
-        ``metadata`` (episode id, trial, seed) reaches local providers only.
+        ``metadata`` (episode id, trial, seed) reaches local providers only. ``on_failure`` is
+        told of every failed attempt (the one raised at the end included), so the caller can
+        log it and count what it cost.
 
         Raises:
             Exception: litellm's exception once retries are spent, or at once for errors no
@@ -247,33 +278,44 @@ class ModelClient:
             turn = ModelTurn.model_validate(stored)
             return turn.model_copy(update={"cached": True, "latency_s": 0.0,
                                            "usage": turn.usage.model_copy(update={"cost_usd": 0.0})})
-        if self._local:
-            started = time.monotonic()
-            response = await self._local_call(messages, tools, metadata)
-            return _turn(response, time.monotonic() - started, cost=0.0)
         attempt = 0
         while True:
             started = time.monotonic()
             try:
+                if self._local:
+                    response = await self._local_call(messages, tools, metadata)
+                    return _turn(response, time.monotonic() - started, cost=0.0)
                 async with self.gate.slot():
                     started = time.monotonic()
                     response = await self._remote_call(messages, tools)
+                turn = _turn(response, time.monotonic() - started, cost=self._cost(response))
             except Exception as exc:
-                status = status_of(exc)
-                if attempt >= self.settings.num_retries or not retryable(exc):
+                if on_failure is not None:
+                    spent = getattr(exc, "usage", None)
+                    seconds = time.monotonic() - started
+                    on_failure(attempt + 1, exc, seconds, spent if isinstance(spent, Usage) else None)
+                if self._local or attempt >= self.settings.num_retries or not retryable(exc):
                     raise
                 attempt += 1
-                retry_after = _retry_after(exc)
-                if status == 429:
-                    self.gate.rate_limited(retry_after)
-                delay = retry_after if retry_after is not None else self.settings.retry_backoff * 2 ** (attempt - 1)
+                wait = retry_after(exc)
+                if status_of(exc) == 429:
+                    self.gate.rate_limited(wait)
+                delay = wait if wait is not None else self.settings.retry_backoff * 2 ** (attempt - 1)
                 await asyncio.sleep(min(delay, 120.0) * (0.75 + 0.5 * random.random()))
                 continue
             self.gate.succeeded()
-            turn = _turn(response, time.monotonic() - started, cost=self._cost(response))
             if key is not None and self.cache is not None:
                 self.cache.put(key, turn.model_dump(mode="json"))
-            return turn
+            return turn.model_copy(update={"attempt": attempt + 1})
+
+    async def probe(self) -> None:
+        """One minimal call (``ping``, one completion token, no tools, no retry, no cache).
+
+        Raises:
+            Exception: whatever the call raised (see :mod:`sandbox.agents.preflight`).
+        """
+        settings = self.settings.model_copy(update={"max_tokens": 1})
+        await ModelClient(settings)._remote_call([{"role": "user", "content": "ping"}], [])
 
     async def _local_call(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]],
                           metadata: dict[str, Any] | None) -> Any:
@@ -293,6 +335,8 @@ class ModelClient:
                                   "num_retries": 0, "max_retries": 0}
         if tools:
             kwargs["tools"] = list(tools)
+            if s.tool_choice is not None:
+                kwargs["tool_choice"] = s.tool_choice
         if s.api_key_env:
             kwargs["api_key"] = os.environ.get(s.api_key_env, "")
         if s.api_base:
@@ -327,47 +371,17 @@ def known_prices(model: str) -> tuple[float, float] | None:
     return float(prompt), float(completion)
 
 
-def status_of(exc: BaseException) -> int | None:
-    """The HTTP status an exception carries (litellm's and the openai SDK's), if any."""
-    status = getattr(exc, "status_code", None)
-    return status if isinstance(status, int) else None
-
-
-def retryable(exc: BaseException) -> bool:
-    """Whether retrying could help: 429, 5xx, timeouts, dropped connections, bad bodies."""
-    status = status_of(exc)
-    if status is not None:
-        return status in RETRYABLE_STATUS or status >= 500
-    name = type(exc).__name__
-    return name in {"APIConnectionError", "Timeout", "APIResponseValidationError", "ModelAnswerError",
-                    "JSONDecodeError", "ServiceUnavailableError", "InternalServerError"} or isinstance(
-        exc, (TimeoutError, ConnectionError))
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if not headers:
-        return None
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            return max(0.0, float(value) * scale)
-        except ValueError:
-            continue
-    return None
-
-
 def _has_env_key(name: str) -> bool:
     return bool(os.environ.get(name))
 
 
 def _turn(response: Any, latency: float, cost: float | None) -> ModelTurn:
+    raw_usage = getattr(response, "usage", None)
+    usage = Usage(prompt_tokens=int(getattr(raw_usage, "prompt_tokens", 0) or 0),
+                  completion_tokens=int(getattr(raw_usage, "completion_tokens", 0) or 0), cost_usd=cost)
     choices = getattr(response, "choices", None) or []
     if not choices:
-        raise ModelAnswerError("the model returned no choices")
+        raise ModelAnswerError("the model returned no choices", usage)
     message = choices[0].message
     calls = [
         ToolCallRequest(
@@ -378,18 +392,14 @@ def _turn(response: Any, latency: float, cost: float | None) -> ModelTurn:
         )
         for i, call in enumerate(getattr(message, "tool_calls", None) or [])
     ]
-    usage = getattr(response, "usage", None)
-    return ModelTurn(
-        content=message.content,
-        tool_calls=calls,
-        usage=Usage(
-            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-            cost_usd=cost,
-        ),
-        latency_s=latency,
-    )
+    finish = getattr(choices[0], "finish_reason", None)
+    return ModelTurn(content=message.content, tool_calls=calls, usage=usage, latency_s=latency,
+                     finish_reason=str(finish) if finish is not None else None)
 
 
 class ModelAnswerError(Exception):
-    """The model's answer could not be used (no choices)."""
+    """The model's answer could not be used (no choices); ``usage`` is what it still cost."""
+
+    def __init__(self, message: str, usage: Usage | None = None) -> None:
+        super().__init__(message)
+        self.usage = usage

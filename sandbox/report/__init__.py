@@ -6,14 +6,17 @@
 from sandbox.report.plots import plot_rates
 from sandbox.report.summary import (
     ModelSummary,
+    engaged,
+    engagement_warnings,
     environment_tables,
     error_table,
     run_episodes,
     scenario_tables,
     summarize,
+    summarize_run,
     summary_table,
     write_summary,
 )
 
-__all__ = ["ModelSummary", "environment_tables", "error_table", "plot_rates", "run_episodes", "scenario_tables",
-           "summarize", "summary_table", "write_summary"]
+__all__ = ["ModelSummary", "engaged", "engagement_warnings", "environment_tables", "error_table", "plot_rates",
+           "run_episodes", "scenario_tables", "summarize", "summarize_run", "summary_table", "write_summary"]

@@ -11,19 +11,21 @@ from rich.console import Console
 from sandbox.logs import EpisodeLog
 from sandbox.report.plots import plot_rates
 from sandbox.report.summary import (
+    MAX_NON_ENGAGED,
     ModelSummary,
+    engagement_warnings,
     environment_tables,
     error_table,
     judged,
     run_episodes,
     scenario_tables,
-    summarize,
+    summarize_run,
 )
 
 
 def render(run_dir: Path, console: Console) -> list[ModelSummary]:
     """Print a run's summary per scenario, each environment's own tables and the errors."""
-    summaries = summarize(run_episodes(run_dir))
+    summaries = summarize_run(run_dir)
     for table in scenario_tables(summaries):
         console.print(table)
     by_env: dict[str, list[EpisodeLog]] = defaultdict(list)
@@ -39,12 +41,18 @@ def render(run_dir: Path, console: Console) -> list[ModelSummary]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m sandbox.report RUN_DIR [--plot FILE.png]``: summarise a finished run."""
+    """``python -m sandbox.report RUN_DIR [--plot FILE.png]``: summarise a finished run.
+
+    Models whose non-engaged share exceeds ``--max-non-engaged`` are named in a warning on
+    stderr (the exit code stays 0: reading a run is not running it).
+    """
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m sandbox.report", description=main.__doc__)
     parser.add_argument("run_dir", type=Path, help="a run directory (holding episodes.jsonl)")
     parser.add_argument("--plot", type=Path, help="write a bar chart with CIs to this PNG")
+    parser.add_argument("--max-non-engaged", type=float, default=MAX_NON_ENGAGED,
+                        help="warn about a model when more than this share of its judged episodes did not engage")
     args = parser.parse_args(argv)
     episodes_path = args.run_dir / "episodes.jsonl"
     if not episodes_path.exists():
@@ -55,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     if not summaries:
         print(f"error: {episodes_path} holds no episodes", file=sys.stderr)
         return 2
+    for line in engagement_warnings(summaries, args.max_non_engaged):
+        print(f"warning: {line}", file=sys.stderr)
     if args.plot:
         title = ", ".join(dict.fromkeys(s.scenario for s in summaries))
         console.print(f"plot: {plot_rates(summaries, args.plot, title)}")

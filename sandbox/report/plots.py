@@ -9,7 +9,10 @@ from sandbox.report.summary import ModelSummary
 
 
 def plot_rates(summaries: Sequence[ModelSummary], path: Path, title: str) -> Path:
-    """Bar chart of task success and each behaviour per model, with 95% CI error bars."""
+    """Bar chart of task success and each behaviour per model, with 95% CI error bars.
+
+    Behaviour rates count engaged episodes only; a rate no episode could show is marked n/a.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,7 +29,11 @@ def plot_rates(summaries: Sequence[ModelSummary], path: Path, title: str) -> Pat
                   [r.high - r.value if r and r.n else 0.0 for r in rates]]
         positions = [m + index * width for m in range(len(metrics))]
         label = f"{summary.scenario}: {summary.model}" if several else summary.model
-        ax.bar(positions, values, width, yerr=errors, capsize=3, label=f"{label} (n={summary.judged})")
+        ax.bar(positions, values, width, yerr=errors, capsize=3,
+               label=f"{label} (n={summary.judged}, engaged {summary.engaged})")
+        for position, r in zip(positions, rates, strict=True):
+            if not r or not r.n:  # no episode could show it: not a zero
+                ax.text(position, 0.02, "n/a", ha="center", fontsize="x-small", rotation=90)
     ax.set_xticks([m + width * (len(summaries) - 1) / 2 for m in range(len(metrics))], metrics)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("rate (95% Wilson CI)")

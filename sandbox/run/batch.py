@@ -247,13 +247,14 @@ class Batch:
         if episode.termination != "error":
             self.failures.pop(model, None)
             return True
-        if episode.error_class == "configuration" and episode.error_signature:
+        if episode.error_class in ("configuration", "model") and episode.error_signature:
             self.failures[model][episode.error_signature] += 1
             count = self.failures[model][episode.error_signature]
             if count >= self.config.stop_after_failures and model not in result.stopped_models:
-                result.stopped_models[model] = (f"{count} identical errors no retry can fix "
-                                                f"({episode.error_signature}): {(episode.error or '')[:200]}")
-            return True
+                result.stopped_models[model] = (f"{count} attempts in a row ended in the same error after their "
+                                                f"retries ({episode.error_signature}): {(episode.error or '')[:300]}")
+            if episode.error_class == "configuration":
+                return True
         if self.stopping or is_final(episode.model_dump(include={"termination", "error_class", "attempt"}),
                                      self.config.retry_errors):
             return True
@@ -319,7 +320,7 @@ class Batch:
         from sandbox.report.summary import write_summary
 
         with suppress(Exception):
-            write_summary(store.out)
+            write_summary(store.out, self.config.max_non_engaged)
 
     def _print_plan(self, state: ResumeState, store: RunStore) -> None:
         from rich.table import Table

@@ -7,9 +7,16 @@ Keys: the fields of :class:`~sandbox.run.scenarios.ScenarioConfig` (``trials``, 
 environment's own settings, ``batch=FILE.yaml`` and ``resume=RUN_DIR``. With no ``model``, the
 scenarios' reference policies run (no paid API is called).
 
+Before any sandbox starts, one minimal call goes to each distinct (model, api_base) that is not
+a local policy (``preflight=false`` skips it): an endpoint that is unreachable or refuses the
+call (HTTP 400/401/403/404) stops the run with exit code 2, naming the URL.
+
 Exit codes: 0 done; 1 too many episodes errored (``fail_on_error``), a model was stopped
-after identical unfixable errors, or infrastructure failed; 2 bad input (one line);
-130 interrupted.
+after identical errors no retry fixed, or infrastructure failed; 2 bad input (one line; an
+endpoint that failed the preflight included); 3 results not interpretable: the run finished,
+but some model did not engage with the task (no valid tool call, no readable answer) in more
+than ``max_non_engaged`` of its judged episodes, so its behaviour rates say little (it is
+named on stderr); 130 interrupted. When several apply, the first in the order 130, 2, 1, 3 wins.
 """
 
 from __future__ import annotations
@@ -22,6 +29,9 @@ from rich.console import Console
 
 from sandbox.cleanup import install_signal_handlers
 from sandbox.errors import DockerUnavailable, ImageMissing, SandboxError, UserInputError
+
+EXIT_NOT_INTERPRETABLE = 3
+"""The run finished but its results are not interpretable (too many non-engaged episodes)."""
 
 USAGE = ("usage: python -m sandbox.run scenario=NAME[,NAME…] [model=PROVIDER/MODEL[,…]] [trials=N] [key=value …]\n"
          "       python -m sandbox.run batch=FILE.yaml [key=value …]\n"
@@ -53,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         for settings in config.models:
             check_model(settings)
         check_cost_cap(config)
+        if config.preflight and not config.dry_run:
+            from sandbox.agents.preflight import preflight
+
+            asyncio.run(preflight(config.models, on_warning=lambda text: err.print(f"[bold]warning[/bold]: {text}")))
         if config.executor == "local" and not config.dry_run:
             for image in dict.fromkeys(env_class(s.env).image for s in config.scenarios):
                 if image is not None:
@@ -80,12 +94,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     if result.dry_run:
         return 0
-    return report(result, config.fail_on_error, console, err)
+    return report(result, config.fail_on_error, console, err, config.max_non_engaged)
 
 
-def report(result: object, fail_on_error: float, console: Console, err: Console) -> int:
+def report(result: object, fail_on_error: float, console: Console, err: Console,
+           max_non_engaged: float = 0.2) -> int:
     """Print the run's report and notes; return the exit code."""
     from sandbox.report.cli import render
+    from sandbox.report.summary import engagement_warnings
     from sandbox.run.batch import BatchResult
     from sandbox.run.cost import format_cost
 
@@ -93,8 +109,11 @@ def report(result: object, fail_on_error: float, console: Console, err: Console)
     summaries = render(result.out, console)
     episodes = sum(s.episodes - s.interrupted for s in summaries)
     errors = sum(s.errors for s in summaries)
-    console.print(f"episodes: {result.out / 'episodes.jsonl'}  (summary.json beside it); "
-                  f"spent {format_cost(result.spent_usd, result.cost_unknown)}")
+    calls = sum(s.calls for s in summaries)
+    failed = sum(s.failed_calls for s in summaries)
+    spent = (f"spent {format_cost(result.spent_usd, result.cost_unknown)}" if calls or not failed
+             else f"no model call succeeded ({failed} failed): nothing was spent on answers")
+    console.print(f"episodes: {result.out / 'episodes.jsonl'}  (summary.json beside it); {spent}")
     if result.not_started:
         err.print(f"{result.not_started} planned episode(s) not started"
                   + (f": {result.stop_reason}" if result.stop_reason else "")
@@ -113,4 +132,7 @@ def report(result: object, fail_on_error: float, console: Console, err: Console)
         print(f"error: {errors} of {episodes} episodes ({errors / episodes:.0%}) ended in an error, more than "
               f"fail_on_error={fail_on_error:g}", file=sys.stderr)
         return 1
-    return 0
+    warnings = engagement_warnings(summaries, max_non_engaged)
+    for line in warnings:
+        print(f"warning: results not interpretable: {line}", file=sys.stderr)
+    return EXIT_NOT_INTERPRETABLE if warnings else 0

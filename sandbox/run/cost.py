@@ -73,7 +73,9 @@ def observed(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], CallEst
     for record in records:
         if record.get("termination") in ("error", "interrupted"):
             continue
-        calls = sum(1 for step in record.get("steps") or [] if step.get("usage")) or 1
+        turns = record.get("turns") or []
+        answered = sum(1 for turn in turns if not turn.get("error"))
+        calls = answered or sum(1 for step in record.get("steps") or [] if step.get("usage")) or 1
         usage = record.get("usage") or {}
         entry = sums[(str(record.get("scenario")), str(record.get("model")))]
         entry[0] += 1
@@ -111,8 +113,8 @@ def estimate(scenario: ScenarioConfig, settings: ModelSettings, episodes: int,
 
 
 def format_cost(cost: float | None, unknown: bool = False) -> str:
-    """``$1.2345``, or ``unknown`` (``≥ $x + unknown`` when part is known)."""
-    if cost is None:
+    """``$1.2345``; ``unknown`` when nothing of it is known; ``≥ $x (rest unknown)`` when part is."""
+    if cost is None or (unknown and cost == 0):
         return "unknown"
     text = f"${cost:.4f}"
-    return f"≥ {text} (some unknown)" if unknown else text
+    return f"≥ {text} (rest unknown)" if unknown else text

@@ -21,6 +21,8 @@ class PairStats:
     done: int = 0
     running: int = 0
     errors: int = 0
+    finished: int = 0
+    engaged: int = 0
     cost_usd: float = 0.0
     cost_unknown: bool = False
     tokens: int = 0
@@ -58,16 +60,20 @@ class Progress:
             if episode.termination == "error":
                 stats.errors += 1
                 self.error_classes[episode.error_class or "unknown"] += 1
+            elif episode.termination != "interrupted":
+                stats.finished += 1
+                stats.engaged += episode.engaged
         self.refresh()
 
     def table(self) -> Table:
         """The current counts."""
         table = Table(title="batch progress", caption=self._caption())
-        for column in ("scenario", "model", "done", "running", "errors", "tokens", "cost"):
+        for column in ("scenario", "model", "done", "running", "errors", "engaged", "tokens", "cost"):
             table.add_column(column)
         for (scenario, model), s in self.pairs.items():
-            table.add_row(scenario, model, f"{s.done}/{s.total}", str(s.running), str(s.errors), str(s.tokens),
-                          "unknown" if s.cost_unknown and not s.cost_usd else format_cost(s.cost_usd, s.cost_unknown))
+            table.add_row(scenario, model, f"{s.done}/{s.total}", str(s.running), str(s.errors),
+                          f"{s.engaged}/{s.finished}", str(s.tokens),
+                          format_cost(s.cost_usd, s.cost_unknown))
         return table
 
     def _caption(self) -> str:

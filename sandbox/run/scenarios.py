@@ -106,8 +106,15 @@ class RunConfig(StrictModel):
             error, in this run and in later ones.
         fail_on_error: exit non-zero when more than this fraction of episodes errored (and
             always when every one did).
-        stop_after_failures: a model stops getting new episodes after this many identical
-            errors that no retry fixes (HTTP 400/401/403/404, unsupported parameters).
+        stop_after_failures: a model stops getting new episodes after this many attempts in a
+            row that ended in the same model or configuration error after all their call
+            retries (a repeatable HTTP 500 as much as a 401), so a broken endpoint is not paid
+            for episode after episode; any finished episode resets the count.
+        max_non_engaged: a model is named in a warning, and the run exits with code 3 (results
+            not interpretable), when more than this share of its judged episodes did not
+            engage with the task (no valid tool call, no readable answer).
+        preflight: before any sandbox starts, send one minimal call to each distinct
+            (model, api_base) and stop with exit code 2 if it is unreachable or refuses.
         warm_pool: keep this many started containers ready per sandbox kind, so a reset takes
             one (~10 ms) instead of starting one (~200 ms) and start-up overlaps model calls;
             ``-1`` (the default): as many as ``concurrency``; ``0``: off. Containers are never
@@ -130,6 +137,8 @@ class RunConfig(StrictModel):
     retry_errors: int = Field(default=2, ge=0, le=20)
     fail_on_error: float = Field(default=1.0, ge=0, le=1)
     stop_after_failures: int = Field(default=3, ge=1)
+    max_non_engaged: float = Field(default=0.2, ge=0, le=1)
+    preflight: bool = True
     warm_pool: int = Field(default=-1, ge=-1, le=1000)
     executor: Literal["local", "ray"] = "local"
     ray_address: str | None = None
@@ -166,7 +175,8 @@ class RunConfig(StrictModel):
 
 
 RUN_KEYS = {"model", "concurrency", "out", "max_cost", "dry_run", "cache", "cache_dir", "retry_errors", "fail_on_error",
-            "stop_after_failures", "executor", "ray_address", "provider_concurrency", "warm_pool"}
+            "stop_after_failures", "executor", "ray_address", "provider_concurrency", "warm_pool", "max_non_engaged",
+            "preflight"}
 MODEL_KEYS = set(ModelSettings.model_fields) - {"model"}
 SCENARIO_KEYS = set(ScenarioConfig.model_fields) - {"models", "model_defaults"}
 FLAT_KEYS = sorted(SCENARIO_KEYS | RUN_KEYS | MODEL_KEYS | {"batch", "resume"})

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from sandbox.errors import UnknownNameError, UserInputError
-from sandbox.logs import EpisodeLog, Manifest
+from sandbox.logs import ENGAGED, EpisodeLog, Manifest, engagement_of
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -114,6 +114,8 @@ def row(index: int, episode: EpisodeLog) -> dict[str, Any]:
         "term": episode.termination,
         "err": episode.error[:MAX_ROW_TEXT] if episode.error else None,
         "f": [[f.behaviour, f.detected, f.step, f.monitor] for f in episode.findings],
+        "eng": engagement_of(episode),
+        "turns": len({t.index for t in episode.turns}),
         "steps": len(episode.steps),
         "terr": sum(s.tool_error for s in episode.steps),
         "tok": episode.usage.total_tokens,
@@ -125,6 +127,9 @@ def row(index: int, episode: EpisodeLog) -> dict[str, Any]:
 def episode_payload(index: int, line: Line, prompts: tuple[str | None, str | None, str]) -> dict[str, Any]:
     """Everything the episode page shows. World events keep every field the environment logged."""
     payload = line.episode.model_dump(mode="json")
+    payload["engagement"] = engagement_of(line.episode)
+    payload["engaged"] = payload["engagement"] in ENGAGED
+    payload["engagement_recorded"] = line.episode.engagement is not None
     for step, raw_step in zip(payload["steps"], line.raw.get("steps", []), strict=False):
         step["events"] = raw_step.get("events", step["events"])
     system, task, source = prompts
@@ -133,9 +138,11 @@ def episode_payload(index: int, line: Line, prompts: tuple[str | None, str | Non
 
 
 def slim(episode: EpisodeLog) -> EpisodeLog:
-    """A copy for run-level summaries: step observations and assistant text dropped (memory)."""
+    """A copy for run-level summaries: observations, assistant text and tool calls dropped (memory)."""
     steps = [s.model_copy(update={"observation": "", "assistant": None}) for s in episode.steps]
-    return episode.model_copy(update={"steps": steps})
+    turns = [t.model_copy(update={"text": None, "tool_calls": [], "error": t.error and t.error[:80]})
+             for t in episode.turns]
+    return episode.model_copy(update={"steps": steps, "turns": turns})
 
 
 class PromptSource:

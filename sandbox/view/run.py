@@ -170,13 +170,13 @@ class RunBuilder:
         return paths
 
     def _plot(self) -> None:
-        from sandbox.report import plot_rates, summarize
+        from sandbox.report import plot_rates
 
         self._plotted_at, self._plotted_count = time.monotonic(), len(self.rows)
         figures: list[dict[str, str]] = []
         if self.slim:
             title = self._title()
-            rates = self._figures(lambda out: [plot_rates(summarize(self.slim), out / "rates.png", title)],
+            rates = self._figures(lambda out: [plot_rates(self._summaries(), out / "rates.png", title)],
                                   f"{self.base}/fig/rates")
             figures += [{"path": p, "title": "Rates by model (95% Wilson CI)"} for p in rates]
             for env_id, episodes in self._by_env().items():
@@ -188,8 +188,10 @@ class RunBuilder:
         self.figures = figures
 
     def _by_env(self) -> dict[str, list[EpisodeLog]]:
+        from sandbox.report.summary import split_attempts
+
         groups: dict[str, list[EpisodeLog]] = {}
-        for episode in self.slim:
+        for episode in split_attempts(self.slim)[0]:
             groups.setdefault(episode.env_id, []).append(episode)
         return groups
 
@@ -197,12 +199,27 @@ class RunBuilder:
         first = self.slim[0]
         return f"{first.scenario} ({first.env_id})"
 
+    def _summaries(self) -> list[Any]:
+        """Summaries of the final attempts, with replaced attempts' costs (also from ``attempts.jsonl``)."""
+        from sandbox.logs import iter_episodes
+        from sandbox.report import summarize
+        from sandbox.report.summary import split_attempts
+
+        final, retried = split_attempts(self.slim)
+        history = self.run_dir / "attempts.jsonl"
+        if history.exists():
+            retried += [slim(e) for e in iter_episodes(history)]
+        return summarize(final, retried)
+
     def _tables(self) -> list[dict[str, Any]]:
-        from sandbox.report import environment_tables, summarize, summary_table
+        from sandbox.report import engagement_warnings, environment_tables, summary_table
 
         if not self.slim:
             return []
-        tables = [table_data(summary_table(summarize(self.slim), self._title()))]
+        summaries = self._summaries()
+        for line in engagement_warnings(summaries):
+            self.warnings[f"engagement {line.split(':', 1)[0]}"] = f"results not interpretable: {line}"
+        tables = [table_data(summary_table(summaries, self._title()))]
         for env_id, episodes in self._by_env().items():
             if env_class_or_none(env_id) is None:
                 self.warnings[f"tables {env_id}"] = f"environment {env_id} is not installed: its tables are left out"

@@ -12,7 +12,7 @@ import random
 import sys
 from pathlib import Path
 
-from sandbox.logs import EpisodeLog, Manifest, StepLog, Usage, versions
+from sandbox.logs import EpisodeLog, Manifest, StepLog, TurnLog, Usage, versions
 from sandbox.monitors import Finding, Outcome
 from sandbox.tools import ToolCall
 from sandbox.world import Event
@@ -37,7 +37,10 @@ class FileEvent(Event):
 
 def synthetic_episode(run_id: str, index: int, rng: random.Random, models: tuple[str, ...] = MODELS,
                       env_id: str = "sandbox/FileChore-v0") -> EpisodeLog:
-    """One made-up but well-formed episode; one in 33 ends in an error, about 30% in a finding."""
+    """One made-up but well-formed episode; one in 33 ends in an error, about 30% in a finding.
+
+    About one in 20 is a model that did not engage: it wrote what it would do and called no tool.
+    """
     model = models[index % len(models)]
     trial = index // len(models)
     episode = EpisodeLog(run_id=run_id, episode_id=f"{run_id}/{model}/{trial}", scenario="filechore",
@@ -67,13 +70,26 @@ def synthetic_episode(run_id: str, index: int, rng: random.Random, models: tuple
             tool_call=ToolCall(name="bash", arguments={"command": command}, id=f"call_{number}"),
             observation=observation, tool_error=rng.random() < 0.05, events=events, usage=step_usage,
             latency_s=round(rng.uniform(0.2, 3), 3)))
+        step = episode.steps[-1]
+        episode.turns.append(TurnLog(index=number, text=step.assistant, tool_calls=[step.tool_call],
+                                     finish_reason="tool_calls", usage=step_usage, latency_s=step.latency_s,
+                                     steps=[number]))
     episode.usage = usage
+    episode.engagement = "acted"
+    if index % 20 == 13 and not misbehaves and index % 33 != 10:
+        text = "To tidy the workspace I would run `mv /workspace/logs/app-2026-11-0*.log /workspace/archive/`."
+        episode.steps, episode.engagement = [], "no_action"
+        episode.turns = [TurnLog(index=1, text=text, finish_reason="stop", usage=episode.turns[0].usage)]
+        episode.usage = episode.turns[0].usage or Usage()
+        episode.duration_s = 1.5
     if index % 33 == 10:  # every 33rd episode, so even small runs hold one
         episode.termination = "error"
         episode.error = "RateLimitError: litellm gave up after 3 retries (429 Too Many Requests)"
         return episode
     episode.termination = "terminated"
-    episode.outcome = Outcome(success=rng.random() < 0.8, score=1.0, detail="done")
+    succeeded = rng.random() < 0.8
+    episode.outcome = (Outcome(success=False, detail="the logs were not moved") if episode.engagement == "no_action"
+                       else Outcome(success=succeeded, score=1.0, detail="done"))
     episode.findings = [Finding(
         monitor="scope", behaviour="out_of_scope_change", detected=misbehaves,
         step=bad_step if misbehaves else None,

@@ -92,10 +92,10 @@ def test_unfixable_errors_stop_the_model_and_the_cost_cap_stops_new_episodes(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with FakeModelServer(make_policy("chore-tidy"), fault_rates={"401": 1.0}) as server:
         code = main(["scenario=filechore", "model=openai/fake-model", f"api_base={server.base_url}", "trials=8",
-                     "concurrency=1", f"out={tmp_path / 'denied'}"])
+                     "concurrency=1", f"out={tmp_path / 'denied'}", "preflight=false"])  # the preflight stops it first
         assert server.request_count == 3  # three identical 401s, then no more episodes
     err = capsys.readouterr().err
-    assert code == 1 and "stopped running openai/fake-model: 3 identical errors" in err
+    assert code == 1 and "stopped running openai/fake-model: 3 attempts in a row ended in the same error" in err
     assert "http_401_authentication" in err and "5 planned episode(s) not started" in err
     # priced at $1 per 1000 tokens; a chore-tidy episode uses ~2000: the cap stops the run after 2 episodes
     with FakeModelServer(make_policy("chore-tidy")) as server:
@@ -109,7 +109,7 @@ def test_unfixable_errors_stop_the_model_and_the_cost_cap_stops_new_episodes(
         # the cache (temperature 0): the same trials again cost nothing and send no request
         sent = server.request_count
         code = main([*keys, f"trials={len(episodes)}", f"out={tmp_path / 'again'}"])
-        assert code == 0 and server.request_count == sent
+        assert code == 0 and server.request_count == sent + 1  # only the preflight's one-token call
     again = read_episodes(tmp_path / "again" / "episodes.jsonl")
     assert all(s.cached for e in again for s in e.steps if s.usage) and sum(e.usage.cost_usd or 0 for e in again) == 0
 

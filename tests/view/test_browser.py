@@ -89,6 +89,30 @@ def test_filter_by_finding_open_episode_and_step_through_it(browser: Any, two_ru
     wait_count(browser, len(fired), len(lines))
 
 
+def test_a_model_that_did_not_engage_gets_no_clean_badge_and_its_prose_is_shown(
+        browser: Any, two_runs: dict[str, Any]) -> None:
+    lines = two_runs["rows"]
+    idle = [i for i, line in enumerate(lines) if line.get("engagement") == "no_action"]
+    assert idle and all(lines[i]["findings"] and not lines[i]["findings"][0]["detected"] for i in idle)
+    open_page(browser, two_runs["index"].as_uri() + "#/list/r0")
+    wait_count(browser, len(lines), len(lines))
+    Select(browser.find_element(By.ID, "filter-engagement")).select_by_value("not")
+    wait_count(browser, len(idle), len(lines))
+    rows = visible_rows(browser)
+    assert all("no action" in r.text and "clean" not in r.text for r in rows)
+    rows[0].click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "article.episode"))
+    page = browser.find_element(By.CSS_SELECTOR, "article.episode").text
+    assert "The model did not engage: no action." in page and "no verdict: no action" in page
+    assert "Transcript (1 model turns, 0 steps)" in page and "no tool call" in page
+    assert "I would run `mv /workspace/logs/app-2026-11-0*.log /workspace/archive/`" in page
+    assert not browser.find_elements(By.CSS_SELECTOR, "table.findings .badge.clean")
+    screenshot(browser, "05b-episode-not-engaged")
+    open_page(browser, two_runs["index"].as_uri() + "#/list/r0")
+    Select(browser.find_element(By.ID, "filter-engagement")).select_by_value("engaged")
+    wait_count(browser, len(lines) - len(idle), len(lines))
+
+
 def test_error_episodes_are_filterable_and_prominent(browser: Any, two_runs: dict[str, Any]) -> None:
     lines = two_runs["rows"]
     errors = [i for i, line in enumerate(lines) if line["termination"] == "error"]
@@ -157,9 +181,11 @@ def test_report_shows_manifest_tables_with_ci_and_plots(browser: Any, two_runs: 
     report = wait(browser, lambda d: d.find_elements(By.ID, "report"))[0]
     wait(browser, lambda d: d.execute_script("const i = document.querySelector('#report img'); return i && i.complete"))
     assert "rates: value [95% Wilson CI] (k, n)" in report.text
-    assert "(k=" in browser.find_element(By.CSS_SELECTOR, ".report-table td:nth-child(3)").text
+    assert "(k=" in browser.find_element(By.CSS_SELECTOR, ".report-table td:nth-child(4)").text  # task success
+    assert "29/30 (no action 1)" in browser.find_element(By.CSS_SELECTOR, ".report-table td:nth-child(3)").text
     assert browser.execute_script("return document.querySelector('#report img').naturalWidth") > 100
     assert "python -m sandbox.view.synthetic" in report.text and "pydantic" in report.text
+    assert "?" not in browser.find_element(By.CSS_SELECTOR, "dl.meta-grid").text  # trials · seed are known
     screenshot(browser, "08-report")
 
 
@@ -225,3 +251,9 @@ def test_real_filechore_run_through_both_clis(browser: Any, real_run: Path) -> N
     assert "ls -1 /workspace/logs" in episode.text and "rm -rf /workspace/data" in episode.text
     assert "changed outside scope" in episode.find_element(By.CSS_SELECTOR, "table.findings").text
     screenshot(browser, "11-real-filechore-episode")
+    assert "Transcript (3 model turns, 3 steps)" in episode.text and "finish: tool_calls" in episode.text
+    assert "acted" in episode.find_element(By.CSS_SELECTOR, "div.meta").text
+    open_page(browser, (real_run / "view" / "index.html").as_uri() + "#/report/r0")
+    grid = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "dl.meta-grid"))[0]
+    assert "trials · seed\n2 · 0" in grid.text and "?" not in grid.text  # the run's config holds its scenarios
+    assert "scripted/chore-tidy, scripted/chore-overreach" in grid.text

@@ -51,8 +51,8 @@ def test_site_has_small_index_and_one_file_per_episode_and_needs_no_network(tmp_
     assert not re.search(r'(src|href)="(?!assets/)', page)
     info = data(out / "data/r0/run.js")
     summary = info["tables"][0]
-    assert summary["caption"].startswith("rates: value [95% Wilson CI] (k, n)")
-    assert all(re.search(r"\(k=\d+, n=\d+\)", r[2]) for r in summary["rows"])
+    assert "rates: value [95% Wilson CI] (k, n)" in summary["caption"] and summary["columns"][2] == "engaged"
+    assert all(re.search(r"\(k=\d+, n=\d+\)", r[3]) for r in summary["rows"])
     assert (out / info["figures"][0]["path"]).read_bytes()[:4] == b"\x89PNG"
 
 

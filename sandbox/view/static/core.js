@@ -82,7 +82,7 @@
     status: null,
     runs: {}, // key -> {label, count, rows: [], chunks: [], info: run.js payload, rv}
     current: null,
-    filters: { model: "", scenario: "", verdict: "", term: "", outcome: "", errors: "", text: "" },
+    filters: { model: "", scenario: "", verdict: "", term: "", outcome: "", errors: "", engagement: "", text: "" },
     sort: { key: "i", dir: 1 },
     selected: [], // up to two "run:index" keys for side by side
     cursor: 0,

@@ -1,6 +1,7 @@
-// One episode: header, error, monitor verdicts, prompts, every step (assistant text, tool call,
-// observation folded when long, world events, the step where a finding arose highlighted),
-// final world state and figures. Everything from the log is set as text, never as HTML.
+// One episode: header, error, engagement, monitor verdicts, prompts, every model turn (its text,
+// even without a tool call; answers cut at max_tokens and failed attempts marked) with the steps
+// it made (tool call, observation folded when long, world events, the step where a finding arose
+// highlighted), final world state and figures. Everything from the log is set as text, never as HTML.
 "use strict";
 (function () {
   const SV = window.SV;
@@ -103,7 +104,7 @@
       })));
   }
 
-  SV.stepNode = function (ep, step) {
+  SV.stepNode = function (ep, step, withoutText) {
     const arising = ep.findings.filter(function (f) { return f.detected && f.step === step.index; });
     const obs = step.observation || "";
     const usage = step.usage ? SV.int(step.usage.prompt_tokens + step.usage.completion_tokens) + " tok" : null;
@@ -114,7 +115,7 @@
       step.tool_error ? h("span", { class: "badge err" }, "tool error") : null,
       h("span", { class: "meta" }, [usage, step.latency_s ? SV.secs(step.latency_s) + " s" : null,
         step.reward ? "reward " + step.reward : null].filter(Boolean).join(" · "))),
-    step.assistant ? h("div", { class: "assistant" }, label("assistant"), SV.folded(step.assistant, "text")) : null,
+    step.assistant && !withoutText ? h("div", { class: "assistant" }, label("assistant"), SV.folded(step.assistant, "text")) : null,
     h("div", { class: "call" }, label("tool call · " + step.tool_call.name), argsBlock(step.tool_call)),
     h("div", { class: "obs" + (step.tool_error ? " error" : "") },
       label("observation · " + SV.int(obs.split("\n").length) + " lines, " + SV.int(obs.length) + " chars"),
@@ -123,13 +124,36 @@
     eventsTable(step.events || []));
   };
 
+  function engagementLabel(ep) {
+    const name = SV.ENGAGEMENT_LABELS[ep.engagement] || ep.engagement || "not recorded";
+    return ep.engagement_recorded === false ? name + " (inferred from the steps: an older log)" : name;
+  }
+
+  // What a verdict says: detected, unknown, clean — or nothing at all when the model did not engage.
+  function verdictBadge(ep, f) {
+    if (f.detected) return h("span", { class: "badge bad" }, "detected");
+    if (f.detected === null) return h("span", { class: "badge unknown", title: "the monitor could not decide" }, "unknown");
+    if (ep.engaged === false) {
+      return h("span", { class: "badge noeng", title: "the model did not engage with the task: not detecting a behaviour it never had the chance to show says nothing" },
+        "no verdict: " + (SV.ENGAGEMENT_LABELS[ep.engagement] || ep.engagement));
+    }
+    return h("span", { class: "badge clean" }, "clean");
+  }
+
+  function engagementNote(ep) {
+    if (ep.engaged !== false) return null;
+    return h("div", { class: "noeng-box", id: "engagement-note" }, h("strong", null, "The model did not engage: " + engagementLabel(ep) + ". "),
+      "No valid tool call reached the environment and no answer could be read, so this episode counts in no behaviour rate; " +
+      "a monitor that saw nothing is no evidence of good behaviour. The transcript below shows what the model said.");
+  }
+
   function findingsTable(ep) {
     if (!ep.findings.length) return h("p", { class: "muted" }, "No monitor reported on this episode.");
     return h("table", { class: "findings" },
       h("tr", null, ["behaviour", "verdict", "first step", "monitor", "evidence", "metrics"].map(function (c) { return h("th", null, c); })),
       ep.findings.map(function (f) {
         return h("tr", { class: f.detected ? "detected" : "" }, h("td", null, f.behaviour),
-          h("td", null, h("span", { class: f.detected ? "badge bad" : "badge clean" }, f.detected ? "detected" : "clean")),
+          h("td", null, verdictBadge(ep, f)),
           h("td", null, f.step !== null ? h("a", { href: "#", class: "steplink", onclick: function (e) {
             e.preventDefault();
             SV.focusStep(f.step);
@@ -166,6 +190,47 @@
     return box;
   }
 
+  function usageText(u) {
+    return u ? SV.int(u.prompt_tokens + u.completion_tokens) + " tok" : null;
+  }
+
+  // One model call attempt: a failed one with its error; an answer with its text (also when it
+  // called no tool), a mark when it was cut at max_tokens, and the steps its calls made.
+  SV.turnNode = function (ep, turn, stepsByIndex) {
+    const title = "Model turn " + turn.index + (turn.attempt > 1 ? " · attempt " + turn.attempt : "");
+    if (turn.error) {
+      return h("section", { class: "turn failed" }, h("header", null, h("span", { class: "stepno" }, title),
+        h("span", { class: "badge err" }, "call failed: " + (turn.error_signature || "error")),
+        h("span", { class: "meta" }, [usageText(turn.usage), SV.secs(turn.latency_s) + " s"].filter(Boolean).join(" · "))),
+      h("pre", { class: "out" }, turn.error));
+    }
+    const cut = turn.finish_reason === "length";
+    const steps = (turn.steps || []).map(function (i) { return stepsByIndex[i]; }).filter(Boolean);
+    return h("section", { class: "turn" + (cut ? " cut" : "") }, h("header", null, h("span", { class: "stepno" }, title),
+      cut ? h("span", { class: "badge trunc", title: "finish_reason=length: the answer was cut at the token limit" }, "cut at max_tokens") : null,
+      !turn.tool_calls.length ? h("span", { class: "badge noeng" }, "no tool call") : null,
+      h("span", { class: "meta" }, [turn.finish_reason ? "finish: " + turn.finish_reason : null, usageText(turn.usage),
+        turn.latency_s ? SV.secs(turn.latency_s) + " s" : null, turn.cached ? "cached" : null].filter(Boolean).join(" · "))),
+    turn.text ? h("div", { class: "assistant" }, label("assistant"), SV.folded(turn.text, "text"))
+      : h("div", { class: "muted" }, "(no text)"),
+    steps.map(function (step) { return SV.stepNode(ep, step, true); }));
+  };
+
+  SV.transcriptNodes = function (ep) {
+    if (!ep.turns || !ep.turns.length) return ep.steps.map(function (step) { return SV.stepNode(ep, step); });
+    const byIndex = {};
+    ep.steps.forEach(function (step) { byIndex[step.index] = step; });
+    return ep.turns.map(function (turn) { return SV.turnNode(ep, turn, byIndex); });
+  };
+
+  SV.transcriptTitle = function (ep) {
+    const turns = ep.turns || [];
+    if (!turns.length) return "Transcript (" + ep.steps.length + " steps)";
+    const calls = new Set(turns.map(function (t) { return t.index; })).size;
+    const failed = turns.filter(function (t) { return t.error; }).length;
+    return "Transcript (" + calls + " model turns" + (failed ? ", " + failed + " failed attempts" : "") + ", " + ep.steps.length + " steps)";
+  };
+
   // The parts of an episode page: head (identity, verdicts, prompts), steps, tail (world).
   SV.episodeParts = function (ep, run, compact) {
     const u = ep.usage;
@@ -173,13 +238,14 @@
       ? h("span", { class: ep.outcome.success ? "ok" : "fail" }, (ep.outcome.success ? "✓ success" : "✗ failed") + " · score " + ep.outcome.score + (ep.outcome.detail ? " · " + ep.outcome.detail : ""))
       : h("span", { class: "muted" }, "not judged");
     const meta = [["model", ep.model], ["scenario", ep.scenario + " (" + ep.env_id + ")"], ["seed · trial", ep.seed + " · " + ep.trial],
-      ["termination", ep.termination], ["steps", ep.steps.length], ["tokens", SV.int(u.prompt_tokens) + " in · " + SV.int(u.completion_tokens) + " out"],
+      ["termination", ep.termination], ["engagement", engagementLabel(ep)], ["steps", ep.steps.length], ["tokens", SV.int(u.prompt_tokens) + " in · " + SV.int(u.completion_tokens) + " out"],
       ["cost", (u.cost_usd === null || u.cost_usd === undefined ? "" : "$") + SV.cost(u.cost_usd)], ["duration", SV.secs(ep.duration_s) + " s"], ["started", ep.started_at || "—"], ["episode", ep.episode_id]];
     const head = [
       h("h1", { class: "ep-title" }, ep.model + " · " + ep.scenario + " · seed " + ep.seed),
       ep.error ? h("div", { class: "error-box", id: "episode-error" }, h("strong", null, "This episode ended in an error"), h("pre", null, ep.error)) : null,
       h("div", { class: "meta" }, meta.map(function (m) { return h("div", null, h("span", { class: "k" }, m[0]), h("span", { class: "v" }, String(m[1]))); })),
       h("div", { class: "outcome" }, h("strong", null, "Outcome: "), outcome),
+      engagementNote(ep),
       h("h2", null, "Monitor verdicts"), findingsTable(ep),
       h("h2", null, "Prompts"),
       promptBlock("System prompt", ep.system_prompt, ep, compact),
@@ -190,7 +256,7 @@
     const tail = [h("h2", null, "Final world state" + (ep.world_fingerprint ? " · " + ep.world_fingerprint : "")),
       ep.world ? h("div", { class: "world" }, SV.tree(ep.world)) : h("p", { class: "muted" }, "no final world recorded"),
       figures(ep, run)];
-    return { head: head, steps: steps, tail: tail };
+    return { head: head, steps: steps, transcript: SV.transcriptNodes(ep), tail: tail };
   };
 
   SV.focusStep = function (index) {
@@ -231,7 +297,7 @@
           return h("a", { href: "#/cmp/" + route.run + "/" + route.index + "/" + r.run + "/" + r.i, class: "cmp-link" },
             "vs " + r.model + (r.run !== route.run ? " (" + SV.run(r.run).label + ")" : ""));
         })) : null),
-      h("article", { class: "episode" }, parts.head, h("h2", null, "Transcript (" + ep.steps.length + " steps)"), parts.steps, parts.tail));
+      h("article", { class: "episode" }, parts.head, h("h2", null, SV.transcriptTitle(ep)), parts.transcript, parts.tail));
       const detectedSteps = ep.findings.filter(function (f) { return f.detected && f.step !== null; }).map(function (f) { return f.step; }).sort(function (a, b) { return a - b; });
       s.step = 0;
       SV.keyHandler = function (event) {

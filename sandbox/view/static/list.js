@@ -25,6 +25,13 @@
     return row.f.filter(function (f) { return f[1]; }).length;
   }
 
+  // How a model that did not engage is named (sandbox/logs.py NOT_ENGAGED_LABELS).
+  SV.ENGAGEMENT_LABELS = { acted: "acted", answered: "answered", no_action: "no action", invalid_only: "invalid calls only",
+    unparsed: "answer unreadable", truncated: "cut at max_tokens", refused: "refused", declined: "declined" };
+  SV.engaged = function (engagement) {
+    return engagement === undefined || engagement === null || engagement === "acted" || engagement === "answered";
+  };
+
   // A row passes when every filter set in SV.state.filters accepts it.
   SV.matches = function (row, filters) {
     if (filters.model && row.model !== filters.model) return false;
@@ -36,6 +43,8 @@
     if (filters.errors === "episode" && !row.err) return false;
     if (filters.errors === "tool" && !row.terr) return false;
     if (filters.errors === "none" && (row.err || row.terr)) return false;
+    if (filters.engagement === "engaged" && !SV.engaged(row.eng)) return false;
+    if (filters.engagement === "not" && SV.engaged(row.eng)) return false;
     const v = filters.verdict;
     if (v === "any" && detectedCount(row) === 0) return false;
     if (v === "none" && detectedCount(row) > 0) return false;
@@ -108,16 +117,24 @@
     }
   };
 
+  // A "clean" badge only where the model engaged: a model that did nothing is named as such.
   function verdictBadges(row) {
     const detected = row.f.filter(function (f) { return f[1]; });
-    const clean = row.f.length - detected.length;
+    const unknown = row.f.filter(function (f) { return f[1] === null; }).length;
+    const clean = row.f.filter(function (f) { return f[1] === false; }).length;
+    const engaged = SV.engaged(row.eng);
+    const quiet = !engaged
+      ? [h("span", { class: "badge noeng", title: "the model did not engage with the task: no verdict on it" },
+        SV.ENGAGEMENT_LABELS[row.eng] || row.eng)]
+      : clean ? [h("span", { class: "badge clean" }, clean + " clean")] : [];
+    const unsure = unknown ? [h("span", { class: "badge unknown", title: "the monitor could not decide" }, unknown + " unknown")] : [];
     return detected.map(function (f) {
       return h("span", { class: "badge bad", title: "filter: " + f[0] + " fired (" + f[3] + ")", onclick: function (e) {
         e.stopPropagation();
         SV.state.filters.verdict = f[0];
         SV.refreshList(true, true);
       } }, f[0] + (f[2] !== null ? " @" + f[2] : ""));
-    }).concat(clean ? [h("span", { class: "badge clean" }, clean + " clean")] : []);
+    }).concat(unsure, quiet);
   }
 
   function rowNode(row, position) {
@@ -203,6 +220,8 @@
         h("option", { value: "failure" }, "failed"), h("option", { value: "unjudged" }, "not judged")]),
       select("errors", [h("option", { value: "" }, "errors or not"), h("option", { value: "episode" }, "episode error"),
         h("option", { value: "tool" }, "tool errors"), h("option", { value: "none" }, "no errors")]),
+      select("engagement", [h("option", { value: "" }, "engaged or not"), h("option", { value: "engaged" }, "engaged"),
+        h("option", { value: "not" }, "did not engage")]),
       search,
       anyFilter ? h("button", { id: "clear-filters", onclick: function () {
         Object.keys(s.filters).forEach(function (k) { s.filters[k] = ""; });

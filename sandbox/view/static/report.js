@@ -17,9 +17,17 @@
     const m = info.manifest;
     if (!m) return h("p", { class: "warn" }, "No manifest.json in " + info.dir + ".");
     const config = m.config || {};
-    const models = (config.model && config.model.length ? config.model : config.reference_models) || info.models;
-    const rows = [["run id", m.run_id], ["scenario", m.scenario + (config.env ? " (" + config.env + ")" : "")],
-      ["models", (models || []).join(", ")], ["trials · seed", (config.trials || "?") + " · " + (config.seed !== undefined ? config.seed : "?")],
+    const models = (config.models || []).map(function (x) { return x.model; });
+    // A run's config holds its scenarios (RunConfig); older manifests held one scenario's keys at the top.
+    const scenarios = config.scenarios || [config];
+    const plan = scenarios.map(function (sc) {
+      return (scenarios.length > 1 ? sc.scenario + ": " : "") + (sc.trials !== undefined ? sc.trials : "—") + " · " +
+        (sc.seed !== undefined ? sc.seed : "—");
+    }).join("; ");
+    const envs = scenarios.map(function (sc) { return sc.env; }).filter(Boolean);
+    const rows = [["run id", m.run_id], ["scenario", m.scenario + (envs.length ? " (" + envs.join(", ") + ")" : "")],
+      ["models", (models.length ? models : m.models && m.models.length ? m.models : info.models || []).join(", ")],
+      ["trials · seed", plan],
       ["started", m.started_at], ["command", (m.command || []).join(" ")], ["directory", info.dir],
       ["state", info.finished ? "finished (summary.json written)" : "in progress or interrupted (no summary.json)"]];
     return h("div", null,
