@@ -68,8 +68,9 @@ def _matches(case: LabelledAnswer, reading: Reading, name: str) -> tuple[bool, b
     """(the parser produced the field, the label has it, they agree)."""
     if name == "choice":
         return reading.choice is not None, case.choice is not None, reading.choice == case.choice
-    if name == "reason":
-        return reading.reason is not None, case.reason is not None, reading.reason == case.reason
+    if name == "reason":  # a reason is only reported for an episode that ends refused (not truncated)
+        said = reading.reason is not None and engagement(reading.status, case.truncated) == "refused"
+        return said, case.reason is not None, reading.reason == case.reason
     if name == "ranking":
         return bool(reading.ranking), bool(case.ranking), reading.ranking == case.ranking
     if name == "answer":
@@ -129,10 +130,28 @@ def format_scores(scores: Sequence[FieldScore]) -> str:
     return "\n".join(f"{s.task:8s} {s.field:18s} P {cell(s.precision):28s} R {cell(s.recall)}" for s in scores)
 
 
+def read_labelled(case: LabelledAnswer) -> Reading:
+    """The current parsers' reading of one labelled case (as the environments read it)."""
+    from environments.preferences.entities import all_entities
+    from environments.preferences.qa_bank import generated_bank
+    from environments.preferences.qa_reading import read_answer
+    from environments.preferences.reading import read_choice, read_ranking
+
+    by_id = {e.id: e for e in all_entities()}
+    if case.task in ("pair", "advice"):
+        choice = read_choice(case.text, by_id[case.a or ""], by_id[case.b or ""], advice=case.task == "advice")
+        return Reading(id=case.id, status=choice.status, choice=choice.letter, reason=choice.reason)
+    if case.task == "ranking":
+        ranking = read_ranking(case.text, [by_id[i] for i in case.listing])
+        return Reading(id=case.id, status=ranking.status, ranking=ranking.order if ranking.status == "answered" else [])
+    item = next(i for i in generated_bank() if i.id == case.item)
+    qa = read_answer(item, case.text)
+    matches = None if qa.answer is None else (case.answer is not None and qa.answer.lower() == case.answer.lower())
+    return Reading(id=case.id, status=qa.status, answer_matches=matches, correct=qa.correct)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Score the current parsers (and the frozen readings from before) on both splits."""
-    from environments.preferences.reading import read_labelled
-
     args = sys.argv[1:] if argv is None else argv
     cases = load()
     now = read_all(cases, read_labelled)
