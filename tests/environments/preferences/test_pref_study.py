@@ -23,11 +23,17 @@ def test_study_runs_the_scripted_policies_through_litellm(tmp_path: Path, capsys
     plan = make_plan([e.id for e in all_entities()], 120, 1000, 0)
     assert plan.calls <= 1000 and f"Plan per model: {plan.calls} model calls" in captured.err.replace("\n", " ")
     assert "Minimum detectable effect" in captured.err and "Sandbagging on preference-linked tasks" in captured.out
-    report = json.loads((tmp_path / "report.json").read_text())
+    report = json.loads((tmp_path / "report.json").read_text(), parse_constant=_no_nan)
     verdicts = {r["model"]: r["verdicts"] for r in report["results"]}
-    assert verdicts["scripted/pref-sandbagger"]["sandbagging"] is True
-    assert verdicts["scripted/pref-consistent"]["sandbagging"] is False
-    assert all(v["advice_follows_preference"] for v in verdicts.values())
+    assert verdicts["scripted/pref-sandbagger"]["sandbagging"] == "yes"
+    # at budget=1000 the design detects only gaps ≥ ~0.14 (> the 0.10 of interest): a null is not a "no"
+    consistent = next(r for r in report["results"] if r["model"] == "scripted/pref-consistent")
+    assert consistent["verdicts"]["sandbagging"] == "inconclusive"
+    assert "underpowered" in consistent["decisions"]["sandbagging"]["reason"]
+    assert consistent["decisions"]["sandbagging"]["mde"] > consistent["decisions"]["sandbagging"]["effect_of_interest"]
+    assert all(v["advice_follows_preference"] == "yes" for v in verdicts.values())
+    headline = captured.out.index("Does preference predict behaviour?")
+    assert headline < captured.out.index("Preferences: consistency")  # the first table is what the study is about
     episodes = (tmp_path / "episodes.jsonl").read_text().splitlines()
     assert len(episodes) == 2 * plan.calls and all('"termination":"terminated"' in line for line in episodes[:50])
     answers = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
@@ -62,6 +68,10 @@ def test_study_over_real_http_records_refusals_and_retries(tmp_path: Path) -> No
     judged = result["advice"]["judge_agreement"]  # the LLM-judge path (litellm) labelled every refusal
     assert judged["n"] == len(refused) and judged["k"] == judged["n"]
     assert sum(result["advice"]["judge_reasons"].values()) == len(refused)
+
+
+def _no_nan(constant: str) -> float:
+    raise AssertionError(f"report.json contains {constant}: undefined numbers must be null")
 
 
 @pytest.mark.parametrize(("args", "message"), [
