@@ -2,6 +2,7 @@
 
     python -m environments.preferences.parser_quality            # both splits, a table each
     python -m environments.preferences.parser_quality --json     # the same as JSON
+    python -m environments.preferences.parser_quality --markdown # the README's table
 
 Each field is scored as an extraction: **precision** = reads that match the label / reads the
 parser produced; **recall** = reads that match the label / cases whose label has the field.
@@ -150,6 +151,30 @@ def read_labelled(case: LabelledAnswer) -> Reading:
     return Reading(id=case.id, status=qa.status, answer_matches=matches, correct=qa.correct)
 
 
+def markdown(cases: Sequence[LabelledAnswer], now: dict[str, Reading], before: dict[str, Reading] | None) -> str:
+    """One row per task and field: held-out (estimate) and dev (regression), before → after, P and R."""
+    def cell(r: Rate) -> str:
+        return "—" if r.n == 0 else f"{r.value:.2f} [{r.low:.2f}, {r.high:.2f}] {r.k}/{r.n}"
+
+    splits = {split: [c for c in cases if c.split == split] for split in ("heldout", "dev")}
+    tables = {(split, when): {(s.task, s.field): s for s in score(subset, readings)}
+              for split, subset in splits.items()
+              for when, readings in (("before", before), ("after", now)) if readings is not None}
+    rows = ["| task | field | held-out P before → after | held-out R before → after | dev P before → after | "
+            "dev R before → after |", "|---|---|---|---|---|---|"]
+    keys = sorted({key for table in tables.values() for key in table},
+                  key=lambda k: (["pair", "advice", "ranking", "qa"].index(k[0]), k[1]))
+    for key in keys:
+        cells = []
+        for split in ("heldout", "dev"):
+            for which in ("precision", "recall"):
+                pair = [getattr(tables[(split, when)][key], which) if key in tables.get((split, when), {}) else None
+                        for when in ("before", "after")]
+                cells.append(" → ".join("—" if r is None else cell(r) for r in pair))
+        rows.append(f"| {key[0]} | {key[1]} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Score the current parsers (and the frozen readings from before) on both splits."""
     args = sys.argv[1:] if argv is None else argv
@@ -164,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
             result[split]["before"] = [s.model_dump(mode="json") for s in score(subset, before)]
     if "--json" in args:
         print(json.dumps(result, indent=1))
+        return 0
+    if "--markdown" in args:
+        print(markdown(cases, now, before))
         return 0
     for split in ("dev", "heldout"):
         subset = [c for c in cases if c.split == split]

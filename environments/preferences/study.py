@@ -292,8 +292,10 @@ class Study:
                 for record in records:
                     line = {"model": answers.model, "measurement": kind, **record.model_dump(mode="json")}
                     handle.write(redact(json.dumps(line), secrets) + "\n")
-            for ranking in answers.rankings:
-                handle.write(json.dumps({"model": answers.model, "measurement": "ranking", "order": ranking}) + "\n")
+            statuses = answers.ranking_status or ["answered"] * len(answers.rankings)
+            for ranking, status in zip(answers.rankings, statuses, strict=True):
+                handle.write(json.dumps({"model": answers.model, "measurement": "ranking", "order": ranking,
+                                         "status": status}) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
