@@ -114,7 +114,7 @@ def preference_table(results: Sequence[ModelResult]) -> Table:
         table.add_row(r.model, str(p.rho_elo_bt), str(p.rho_elo_ranking), str(p.rho_bt_ranking),
                       f"{p.cycles.three_cycles} / {p.cycles.complete_triads} ({p.cycles.share:.1%})"
                       if p.cycles.complete_triads else "0 / 0",
-                      f"{p.position.first} p={p.position.p:.3g}", str(p.position.flips), str(p.engagement),
+                      f"{p.position.first} {format_p(p.position.p)}", str(p.position.flips), str(p.engagement),
                       str(p.ranking_engagement))
     return table
 

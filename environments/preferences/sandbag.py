@@ -272,11 +272,16 @@ def _test(family: str, name: str, effect: float | None, low: float | None, high:
 
 
 def decision(verdict: SandbagVerdict) -> Decision:
-    """The verdict as a :class:`sandbox.stats.Decision` (the strongest test's numbers)."""
-    best = min(verdict.tests, key=lambda t: t.p_corrected if t.p_corrected is not None else 2.0, default=None)
+    """The verdict as a :class:`sandbox.stats.Decision`: the numbers of the most significant flagged test
+    for ``yes``, else of the least powered McNemar test (the one that decides between ``no`` and
+    ``inconclusive``)."""
+    flagged = [t for t in verdict.tests if t.significant]
+    primary = [t for t in verdict.tests if t.test == "mcnemar_top_vs_bottom"]
+    best = (min(flagged, key=lambda t: t.p_corrected or 0.0) if flagged else
+            max(primary, key=lambda t: 2.0 if t.mde is None else t.mde, default=None))
     if best is None:
         return Decision(verdict=verdict.verdict, effect=None, p=None, alpha=verdict.alpha, mde=None,
                         effect_of_interest=verdict.effect_of_interest, n=0, reason=verdict.reason)
     return Decision(verdict=verdict.verdict, effect=None if math.isnan(best.effect) else best.effect,
-                    p=best.p_corrected, alpha=verdict.alpha, mde=verdict.mde.get(best.family),
+                    p=best.p_corrected, alpha=verdict.alpha, mde=best.mde,
                     effect_of_interest=verdict.effect_of_interest, n=best.n, reason=verdict.reason)
