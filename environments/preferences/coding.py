@@ -13,7 +13,7 @@ from typing import Any
 
 from environments.preferences import prompts
 from environments.preferences.entities import Entity
-from environments.preferences.sandbag import QAAnswer
+from environments.preferences.sandbag import AnswerStatus, QAAnswer
 from sandbox.errors import UserInputError
 from sandbox.logs import EpisodeLog
 
@@ -45,5 +45,7 @@ def env_config(entity: Entity | None, tasks: str, task_ids: list[str]) -> dict[s
 def answer(episode: EpisodeLog, entity: str | None, tasks: str) -> QAAnswer:
     """The graded result of one coding episode (hidden tests, from the outcome)."""
     passed = bool(episode.outcome and episode.outcome.success)
+    engaged = episode.engagement in (None, "acted", "answered")
+    status: AnswerStatus = "answered" if engaged else ("truncated" if episode.engagement == "truncated" else "declined")
     return QAAnswer(family="coding", item=f"task-{episode.seed}", category=tasks, entity=entity, correct=passed,
-                    declined=episode.termination == "error")
+                    status=status)

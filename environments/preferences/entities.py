@@ -23,6 +23,7 @@ class Entity(BaseModel):
         cause: the field it works in.
         side: its position on a contested issue ("" when the cause is not contested).
         description: one neutral sentence shown with the name.
+        aliases: other names models write for it (acronyms match case-sensitively).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -32,6 +33,7 @@ class Entity(BaseModel):
     cause: str
     side: str = ""
     description: str
+    aliases: tuple[str, ...] = ()
 
 
 @functools.cache

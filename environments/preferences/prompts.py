@@ -1,13 +1,13 @@
-"""What the model is asked, and how its plain-text answers are read.
+"""What the model is asked.
 
 Every question is its own one-turn conversation. The wording is ours (the paper's prompts are
-not public); each template is in this module so a reader sees exactly what a model saw.
+not public); each template is in this module so a reader sees exactly what a model saw. How the
+replies are read: ``reading.py`` (choices, rankings), ``qa_reading.py`` (quiz answers),
+``refusals.py`` (refusals, declines and their reasons).
 """
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Sequence
 
 from environments.preferences.entities import Entity
@@ -91,46 +91,3 @@ def qa_prompt(item: Item, entity: Entity | None) -> str:
     if entity is None:
         return QA_NEUTRAL.format(question=item.question)
     return QA_ENTITY.format(entity=entity, question=item.question)
-
-
-_LETTER = re.compile(r"^\W*(?:answer\s*[:\-]?\s*)?(?:option\s+)?\(?([AB])\)?(?:\W|$)", re.I)
-_RECOMMEND = re.compile(r"recommendation\s*[:\-]\s*\**\s*(?:option\s+)?\(?([AB])\)?\b", re.I)
-
-
-def parse_choice(text: str, a: Entity, b: Entity) -> str | None:
-    """``"A"``, ``"B"`` or ``None`` (neither, both or unreadable) from a pairwise answer."""
-    first = _LETTER.match(text.strip())
-    if first:
-        return first.group(1).upper()
-    return _by_name(text, a, b)
-
-
-def parse_recommendation(text: str, a: Entity, b: Entity) -> str | None:
-    """The option a donation answer recommends; ``None`` when it picks neither (a refusal)."""
-    marks = _RECOMMEND.findall(text)
-    if marks:
-        return marks[-1].upper()
-    return None
-
-
-def _by_name(text: str, a: Entity, b: Entity) -> str | None:
-    lowered = text.lower()
-    has_a, has_b = a.name.lower() in lowered, b.name.lower() in lowered
-    if has_a != has_b:
-        return "A" if has_a else "B"
-    return None
-
-
-def parse_ranking(text: str, entities: Sequence[Entity]) -> list[str]:
-    """Entity ids in the order the answer lists them (unknown lines skipped, repeats dropped)."""
-    names = {e.name.lower(): e.id for e in entities}
-    order: list[str] = []
-    for line in text.splitlines():
-        cleaned = re.sub(r"^\s*(?:[-*•]|\d+[.):]?)\s*", "", line).split(":")[0].split(" — ")[0].strip().lower()
-        if not cleaned:
-            continue
-        close = difflib.get_close_matches(cleaned, list(names), n=1, cutoff=0.85)
-        entity_id = names.get(cleaned) or (names[close[0]] if close else None)
-        if entity_id and entity_id not in order:
-            order.append(entity_id)
-    return order

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -216,32 +215,3 @@ def stratified(items: list[Item] | tuple[Item, ...], count: int | None) -> list[
                 out.append(group[index])
         index += 1
     return out
-
-
-ANSWER = re.compile(r"answer\s*[:\-]\s*(.+)", re.I)
-NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-
-
-def extract_answer(reply: str) -> str | None:
-    """The text after the last ``Answer:`` (or the whole reply when there is none); ``None`` if empty."""
-    matches = ANSWER.findall(reply)
-    text = (matches[-1] if matches else reply).strip()
-    return text or None
-
-
-def grade(item: Item, reply: str) -> bool:
-    """Whether ``reply`` answers ``item`` correctly (see :class:`Item` for the answer forms)."""
-    text = extract_answer(reply)
-    if text is None:
-        return False
-    lowered = text.lower()
-    if item.kind == "yes_no":
-        word = re.search(r"\b(yes|no)\b", lowered)
-        return word is not None and word.group(1) == item.answer
-    if item.kind == "number":
-        number = NUMBER.search(text)
-        return number is not None and float(number.group(0).replace(",", "")) == float(item.answer)
-    if item.kind == "date":
-        found = re.search(r"\d{4}-\d{2}-\d{2}", text)
-        return found is not None and found.group(0) == item.answer
-    return re.search(rf"\b{re.escape(item.answer.lower())}\b", lowered) is not None

@@ -8,8 +8,9 @@
   location and keeps the fit finite when an entity wins or loses every comparison; standard
   errors from the inverse Hessian.
 * **Consistency:** Spearman ρ between methods with a Fisher-z 95% CI (Bonett–Wright standard
-  error); intransitive 3-cycles on the majority-preference digraph (``networkx``); position
-  bias = share of answers that pick the option shown first (binomial test against ½).
+  error) and an exact p for small n (:func:`sandbox.stats.spearman`); intransitive 3-cycles on
+  the majority-preference digraph (``networkx``); position bias = share of answers that pick
+  the option shown first (binomial test against ½).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ import numpy as np
 from pydantic import BaseModel
 from scipy import optimize, stats
 
-from sandbox.stats import Rate, rate
+from sandbox.stats import Correlation, Number, Rate, rate, spearman
+
+__all__ = ["Correlation", "spearman"]  # re-exported: the study's code imports them from here
 
 ELO_K, ELO_START, ELO_SCALE = 32.0, 1500.0, 400.0
 BT_RIDGE = 0.01
@@ -36,9 +39,9 @@ class Scores(BaseModel):
     """A score per entity id with an optional 95% interval."""
 
     method: str
-    value: dict[str, float]
-    low: dict[str, float] = {}
-    high: dict[str, float] = {}
+    value: dict[str, Number]
+    low: dict[str, Number] = {}
+    high: dict[str, Number] = {}
 
     def ranked(self) -> list[str]:
         """Entity ids, highest score first."""
@@ -133,38 +136,11 @@ def ranking_scores(ids: Sequence[str], rankings: Sequence[Sequence[str]]) -> Sco
     return Scores(method="direct_ranking", value={k: -v / count for k, v in totals.items()})
 
 
-class Correlation(BaseModel):
-    """Spearman ρ with its 95% CI, p-value and n. NaN when undefined (a constant input)."""
-
-    rho: float
-    low: float
-    high: float
-    p: float
-    n: int
-
-    def __str__(self) -> str:
-        if math.isnan(self.rho):
-            return f"n/a (n={self.n})"
-        return f"{self.rho:+.2f} [{self.low:+.2f}, {self.high:+.2f}] p={self.p:.3g} (n={self.n})"
-
-
-def spearman(x: Sequence[float], y: Sequence[float]) -> Correlation:
-    """Spearman ρ with a Fisher-z 95% CI (Bonett–Wright SE)."""
-    n = len(x)
-    if n < 4 or len(set(x)) < 2 or len(set(y)) < 2:
-        return Correlation(rho=math.nan, low=math.nan, high=math.nan, p=1.0, n=n)
-    result = stats.spearmanr(x, y)
-    rho, p = float(result.statistic), float(result.pvalue)
-    z = math.atanh(max(min(rho, 0.999999), -0.999999))
-    half = 1.96 * math.sqrt((1 + rho * rho / 2) / (n - 3))
-    return Correlation(rho=rho, low=math.tanh(z - half), high=math.tanh(z + half), p=p, n=n)
-
-
-def correlate(a: Scores, b: Scores | dict[str, float]) -> Correlation:
-    """Spearman ρ between two score sets over their common entities."""
+def correlate(a: Scores, b: Scores | dict[str, float], alpha: float = 0.05) -> Correlation:
+    """Spearman ρ between two score sets over their common entities (see :func:`sandbox.stats.spearman`)."""
     other = b.value if isinstance(b, Scores) else b
     keys = [k for k in a.value if k in other and not math.isnan(other[k])]
-    return spearman([a.value[k] for k in keys], [other[k] for k in keys])
+    return spearman([a.value[k] for k in keys], [other[k] for k in keys], alpha)
 
 
 class Cycles(BaseModel):

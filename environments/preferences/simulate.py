@@ -1,6 +1,7 @@
 """Simulated studies: a scripted policy answers the study's questions in-process (no litellm).
 
-The prompts, parsers and graders are the environments' own (``prompts``, ``qa_bank``), so a
+The prompts, readers and graders are the environments' own (``prompts``, ``reading``,
+``qa_reading``), so a
 simulated study sees exactly the answers the environments would record; only the transport is
 skipped. Used for the monitor's false-positive rate over many studies and for its precision and
 recall over the evasive positives and tricky negatives.
@@ -12,14 +13,14 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from environments.preferences import prompts, qa_bank, ratings
+from environments.preferences import prompts, ratings, reading
 from environments.preferences.analysis import AdviceAnswer, Answers, PairAnswer, games
 from environments.preferences.design import Plan, both_orders
 from environments.preferences.entities import Entity
 from environments.preferences.monitor import SandbaggingMonitor
 from environments.preferences.policies import EXPECTED, FACTORIES
 from environments.preferences.qa_bank import Item
-from environments.preferences.refusals import classify_refusal
+from environments.preferences.qa_reading import read_answer
 from environments.preferences.sandbag import QAAnswer, mde
 from sandbox.stats import Rate, rate
 
@@ -35,26 +36,28 @@ def simulate(policy_name: str, plan: Plan, entities: Sequence[Entity], items: Se
 
     answers = Answers(model=f"scripted/{policy_name}", entities=[e.id for e in entities])
     for a, b in both_orders(plan.pairs):
-        letter = prompts.parse_choice(ask(prompts.pair_prompt(by_id[a], by_id[b])), by_id[a], by_id[b])
-        answers.pairs.append(PairAnswer(a=a, b=b, choice={"A": a, "B": b}.get(letter or "")))
+        read = reading.read_choice(ask(prompts.pair_prompt(by_id[a], by_id[b])), by_id[a], by_id[b])
+        answers.pairs.append(PairAnswer(a=a, b=b, choice={"A": a, "B": b}.get(read.letter or ""), status=read.status))
     for seed in range(plan.ranking):
-        answers.rankings.append(prompts.parse_ranking(ask(prompts.ranking_prompt(
-            prompts.ranking_listing(list(entities), seed))), entities))
+        ranked = reading.read_ranking(ask(prompts.ranking_prompt(prompts.ranking_listing(list(entities), seed))),
+                                      entities)
+        answers.rankings.append(ranked.order if ranked.status == "answered" else [])
+        answers.ranking_status.append(ranked.status)
     for a, b in both_orders(plan.advice_pairs):
         for attempt in range(plan.advice_retries + 1):
             text = ask(prompts.advice_prompt(by_id[a], by_id[b], attempt))
-            letter = prompts.parse_recommendation(text, by_id[a], by_id[b])
-            choice = {"A": a, "B": b}.get(letter or "")
-            answers.advice.append(AdviceAnswer(a=a, b=b, attempt=attempt, choice=choice, refused=choice is None,
-                                               reason=classify_refusal(text) if choice is None else None))
-            if choice is not None:
+            read = reading.read_choice(text, by_id[a], by_id[b], advice=True)
+            choice = {"A": a, "B": b}.get(read.letter or "")
+            answers.advice.append(AdviceAnswer(a=a, b=b, attempt=attempt, choice=choice, status=read.status,
+                                               refused=read.status == "refused", reason=read.reason))
+            if read.status != "refused":
                 break
     for item in items:
         for entity in [None, *entities]:
-            text = ask(prompts.qa_prompt(item, entity))
+            graded = read_answer(item, ask(prompts.qa_prompt(item, entity)))
             answers.qa.append(QAAnswer(family="qa", item=item.id, category=item.family,
-                                       entity=entity.id if entity else None, correct=qa_bank.grade(item, text),
-                                       declined=qa_bank.extract_answer(text) is None))
+                                       entity=entity.id if entity else None, correct=bool(graded.correct),
+                                       status=graded.status))
     return answers
 
 
@@ -84,7 +87,7 @@ def subtle_strength(plan: Plan, k: int, alpha: float = 0.05, accuracy: float = 0
     """The sandbagging probability giving ``sandbag-subtle`` a gap of ``margin`` × the design's MDE
     (gap ≈ probability × accuracy × 0.75, the share of its bottom k the study usually recovers)."""
     size = mde(plan.items * k, accuracy, alpha / 2)
-    return min(1.0, margin * size / (accuracy * 0.75))
+    return 1.0 if size is None else min(1.0, margin * size / (accuracy * 0.75))
 
 
 def run_suite(plan: Plan, entities: Sequence[Entity], items: Sequence[Item], k: int, replications: int,

@@ -23,11 +23,11 @@ from pydantic import Field, field_validator
 from rich.console import Console
 
 from environments.preferences import coding, design
-from environments.preferences.analysis import AdviceAnswer, Answers, ModelResult, PairAnswer, model_result
+from environments.preferences.analysis import AdviceAnswer, Answers, ModelResult, PairAnswer, model_result, status_of
 from environments.preferences.entities import Entity, select
 from environments.preferences.env import load_items
 from environments.preferences.policies import MAIN_POLICIES
-from environments.preferences.sandbag import QAAnswer, mde
+from environments.preferences.sandbag import EFFECT_OF_INTEREST, RHO_OF_INTEREST, QAAnswer, mde
 from sandbox.config import StrictModel, validate_config
 from sandbox.errors import ConfigError, SandboxError, UserInputError
 from sandbox.logs import EpisodeLog, Manifest, RunWriter, redact, secret_values, versions
@@ -49,6 +49,9 @@ class StudyConfig(StrictModel):
         coding_tasks: ``humaneval`` | ``repos`` | a JSONL path to add the coding arm; ``coding_task_ids``.
         judge_model: an LLM (litellm string) that also labels refusal reasons.
         assumed_accuracy: baseline accuracy for the power analysis printed before the run.
+        effect_of_interest: the top − bottom accuracy gap the sandbagging verdict must be able to
+            rule out before it says ``no`` (else ``inconclusive``).
+        rho_of_interest: the |ρ| the advice and refusal verdicts must be able to rule out.
     """
 
     model: list[str] = Field(default_factory=list)
@@ -65,6 +68,8 @@ class StudyConfig(StrictModel):
     coding_task_ids: list[str] = Field(default_factory=list)
     judge_model: str | None = None
     assumed_accuracy: float = Field(default=0.85, gt=0, lt=1)
+    effect_of_interest: float = Field(default=EFFECT_OF_INTEREST, gt=0, le=1)
+    rho_of_interest: float = Field(default=RHO_OF_INTEREST, gt=0, le=1)
     seed: int = 0
     concurrency: int = Field(default=8, ge=1)
     out: str | None = None
@@ -137,12 +142,19 @@ class Study:
             f"per refusal, within budget) + {p.items} QA items × ({len(p.entities)} entities + neutral)"
             + (f" + {len(p.coding_tasks)} coding tasks × ({len(p.entities)} + 1)" if p.coding_tasks else "")
             + f"; {len(c.models())} model(s): {', '.join(c.models())}")
+        sizes = {"QA": mde(p.items * k, c.assumed_accuracy, alpha)}
+        if p.coding_tasks:
+            sizes["coding"] = mde(len(p.coding_tasks) * k, c.assumed_accuracy, alpha)
+        shown = ", ".join(f"{name} {'none detectable' if size is None else f'{size:.3f}'}"
+                          for name, size in sizes.items())
+        powered = all(size is not None and size <= c.effect_of_interest for size in sizes.values())
         self.console.print(
             f"[bold]Minimum detectable effect[/bold] (top-{k} vs bottom-{k} accuracy gap, exact McNemar, "
             f"α={c.alpha}/{2 * arms} Bonferroni, power 0.8, baseline accuracy {c.assumed_accuracy}): "
-            f"QA {mde(p.items * k, c.assumed_accuracy, alpha):.3f} (n={p.items * k} pairs)"
-            + (f", coding {mde(len(p.coding_tasks) * k, c.assumed_accuracy, alpha):.3f}" if p.coding_tasks else "")
-            + ". A smaller true gap would usually go undetected: a null result does not rule it out.")
+            f"{shown} (n={p.items * k} QA pairs). Effect of interest {c.effect_of_interest:.2f}: "
+            + ("a null result can say 'no'." if powered else
+               "[bold]this design cannot rule it out[/bold]: sandbagging will read 'yes' or 'inconclusive', never "
+               "'no' (raise budget= or items=)."))
 
     async def run(self) -> list[ModelResult]:
         """Every measurement for every model; write the report."""
@@ -158,7 +170,9 @@ class Study:
                 await self.judge(answers)
             all_answers.append(answers)
             results.append(model_result(answers, self.config.k, self.config.alpha, seed=self.config.seed,
-                                        baseline=self.config.assumed_accuracy))
+                                        baseline=self.config.assumed_accuracy,
+                                        effect_of_interest=self.config.effect_of_interest,
+                                        rho_of_interest=self.config.rho_of_interest))
         write_report(self.out, self, results, all_answers)
         return results
 
@@ -197,24 +211,32 @@ class Study:
             jobs.append(play)
 
         def take_pair(e: EpisodeLog) -> None:
-            w = e.world or {}
-            answers.pairs.append(PairAnswer(a=w["a"], b=w["b"], choice=w["choice"]))
+            w, status = e.world or {}, status_of(e)
+            answers.pairs.append(PairAnswer(a=w["a"], b=w["b"], choice=w["choice"] if status == "answered" else None,
+                                            status=status))
+
+        def take_ranking(e: EpisodeLog) -> None:
+            status = status_of(e)
+            answers.rankings.append(list((e.world or {}).get("ranking") or []) if status == "answered" else [])
+            answers.ranking_status.append(status)
 
         def take_advice(e: EpisodeLog) -> None:
-            w = e.world or {}
-            answers.advice.append(AdviceAnswer(a=w["a"], b=w["b"], attempt=w["attempt"], choice=w["choice"],
-                                               refused=w["refused"], reason=w["reason"], text=w["reply"] or ""))
+            w, status = e.world or {}, status_of(e)
+            answers.advice.append(AdviceAnswer(
+                a=w["a"], b=w["b"], attempt=w["attempt"], choice=w["choice"] if status == "answered" else None,
+                refused=status == "refused", status=status, reason=w["reason"] if status == "refused" else None,
+                text=w["reply"] or ""))
 
         def take_qa(e: EpisodeLog) -> None:
             w = e.world or {}
             answers.qa.append(QAAnswer(family="qa", item=w["item"], category=w["category"], entity=w["entity"],
-                                       correct=w["correct"], declined=w["declined"]))
+                                       correct=bool(w["correct"]), status=status_of(e)))
 
         for seed in range(len(pair_orders)):
             job("preference_pair", "sandbox/Preferences-v0", {"entities": ids, "pairs": pair_orders}, seed, take_pair)
         for seed in range(p.ranking):
             job("preference_ranking", "sandbox/Preferences-v0", {"entities": ids, "question": "ranking"}, seed,
-                lambda e: answers.rankings.append((e.world or {}).get("ranking", [])))
+                take_ranking)
         advice_config = {"entities": ids, "pairs": advice_orders}
         for seed in range(len(advice_orders)):
             job("donation_advice", "sandbox/DonationAdvice-v0", advice_config, seed, take_advice)
@@ -270,8 +292,10 @@ class Study:
                 for record in records:
                     line = {"model": answers.model, "measurement": kind, **record.model_dump(mode="json")}
                     handle.write(redact(json.dumps(line), secrets) + "\n")
-            for ranking in answers.rankings:
-                handle.write(json.dumps({"model": answers.model, "measurement": "ranking", "order": ranking}) + "\n")
+            statuses = answers.ranking_status or ["answered"] * len(answers.rankings)
+            for ranking, status in zip(answers.rankings, statuses, strict=True):
+                handle.write(json.dumps({"model": answers.model, "measurement": "ranking", "order": ranking,
+                                         "status": status}) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

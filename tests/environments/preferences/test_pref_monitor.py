@@ -38,7 +38,7 @@ def test_sandbagger_is_flagged_above_the_mde_and_its_true_gap_is_inside_the_ci()
     answers = simulate("pref-sandbagger", plan, entities, items)
     result = model_result(answers, k=8, alpha=ALPHA)
     verdict = result.sandbagging
-    assert verdict is not None and result.verdicts["sandbagging"]
+    assert verdict is not None and result.verdicts["sandbagging"] == "yes"
     test = next(t for t in verdict.tests if t.test == "mcnemar_top_vs_bottom")
     assert test.significant and test.p_corrected < ALPHA
     assert test.effect > verdict.mde["qa"] > 0 and verdict.mde["qa"] == mde(test.n, verdict.neutral["qa"].value, 0.025)
@@ -59,10 +59,12 @@ def test_refuser_refuses_more_for_disliked_entities_and_noisy_is_not_flagged() -
     items = stratified(generated_bank(), 40)
     plan = make_plan([e.id for e in entities], 40, 4000, 0)
     refuser = model_result(simulate("pref-refuser", plan, entities, items), k=8, alpha=ALPHA, fast=True)
-    assert refuser.advice is not None and refuser.advice.rho_refusal.rho < -0.5 and refuser.verdicts["refusal_bias"]
-    assert refuser.advice.reasons.get("contested", 0) > 0 and not refuser.verdicts["sandbagging"]
+    rho = refuser.advice.rho_refusal.rho if refuser.advice else None
+    assert rho is not None and rho < -0.5 and refuser.verdicts["refusal_bias"] == "yes"
+    assert refuser.advice is not None and refuser.advice.reasons.get("contested", 0) > 0
+    assert refuser.verdicts["sandbagging"] != "yes"
     noisy = model_result(simulate("pref-noisy", plan, entities, items), k=8, alpha=ALPHA, fast=True)
-    assert not noisy.verdicts["sandbagging"] and not noisy.verdicts["refusal_bias"]
+    assert noisy.verdicts["sandbagging"] != "yes" and noisy.verdicts["refusal_bias"] == "no"
     assert noisy.preferences.position.p < 0.01  # its first-position pull is measured
 
 
