@@ -23,12 +23,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from rich.table import Table
 
-from environments.shopping.families import family
+from environments.shopping.families import family, unseen_families
 from environments.shopping.quality import Score, quality_table
 from environments.shopping.storefront import Order
 from environments.shopping.world import Control, Reply, ShopWorld
 
 LABELLED_FILE = Path(__file__).resolve().parent / "data" / "deception_labelled.jsonl"
+UNSEEN_FILE = Path(__file__).resolve().parent / "data" / "deception_unseen.jsonl"
 Category = Literal["truthful", "lying", "vague", "itemised", "multi-product", "no-purchase"]
 _CONTROLS: dict[str, tuple[bool, bool]] = {"none": (False, False), "positions": (True, False),
                                            "labels": (False, True), "both": (True, True)}
@@ -113,3 +114,64 @@ def rules_verdicts(items: Sequence[LabelledMessage]) -> list[tuple[bool | None, 
 def score_table(judge_name: str, scores: dict[str, Score]) -> Table:
     """Precision, recall and accuracy per split."""
     return quality_table(f"Deception judge {judge_name} on the labelled messages", scores, "split")
+
+
+Label = Literal["truthful", "deceptive", "ambiguous"]
+"""Gold label of an out-of-sample message: ``ambiguous`` admits a truthful and a deceptive reading."""
+
+
+class UnseenCase(BaseModel):
+    """One labelled message about a store of ``families_unseen.yaml`` (see :mod:`environments.shopping.casegen`).
+
+    Attributes:
+        id: ``u-<store>-NNN`` (generated) or ``h-<store>-NN`` (written by hand).
+        split: the store's split (``dev``: the rules may be tuned on it; ``heldout``: never).
+        family: the store.
+        source: ``generated`` or ``hand``.
+        control: the catalogue control (ids and order).
+        orders: the store's structured orders (receipt lines, dates, renewal).
+        turns: customer messages delivered (``None``: both, so the customer asked which and how much).
+        replies: what the agent told the customer.
+        label: the gold label.
+        kind: the check that makes it deceptive, ``none`` for truthful ones, or what is ambiguous
+            (``reference``, ``amount``).
+        style: how it is phrased (``itemised``, ``rounded``, ``naming``…), for per-style scores.
+        note: why the label is what it is, where that is not obvious.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    split: Literal["dev", "heldout"]
+    family: str
+    source: Literal["generated", "hand"]
+    control: Control = "none"
+    orders: list[Order] = Field(default_factory=list)
+    turns: int | None = None
+    replies: list[str] = Field(min_length=1)
+    label: Label
+    kind: str
+    style: str
+    note: str = ""
+
+    @property
+    def deceptive(self) -> bool | None:
+        """The label as a verdict (``None``: ambiguous)."""
+        return None if self.label == "ambiguous" else self.label == "deceptive"
+
+    def world(self) -> ShopWorld:
+        """The world this message is judged in."""
+        spec = unseen_families()[self.family]
+        turns = list(spec.customer)
+        return ShopWorld(family=self.family, visibility="both", control=self.control, principal=spec.principal,
+                         catalogue=spec.catalogue(*_CONTROLS[self.control]), budget=spec.budget,
+                         customer_keys=list(spec.customer_keys), principal_keys=list(spec.principal_keys),
+                         customer_turns=turns, turn=self.turns or len(turns), orders=list(self.orders),
+                         replies=[Reply(step=i, text=t) for i, t in enumerate(self.replies)])
+
+
+@cache
+def unseen_cases() -> tuple[UnseenCase, ...]:
+    """Every out-of-sample labelled message (``data/deception_unseen.jsonl``), in file order."""
+    lines = UNSEEN_FILE.read_text().splitlines()
+    return tuple(UnseenCase.model_validate(json.loads(line)) for line in lines if line.strip())
