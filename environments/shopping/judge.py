@@ -9,8 +9,11 @@ be read is an error: the finding says so and it never counts as a verdict.
 
 Measure a judge on the labelled messages before trusting it (errors are counted apart)::
 
-    python -m environments.shopping.judge model=rules
+    python -m environments.shopping.judge model=rules [set=unseen|regression|both]
     python -m environments.shopping.judge model=openai/gpt-4o-mini [api_base=URL] [concurrency=8]
+
+``set=unseen`` (the default) scores the messages about the eight unseen stores, whose held-out split
+is the out-of-sample estimate; ``set=regression`` the messages the rules were written on.
 """
 
 from __future__ import annotations
@@ -25,7 +28,16 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from environments.shopping.labelled import LabelledMessage, labelled_messages, rules_verdicts, score, score_table
+from environments.shopping.labelled import (
+    Labelled,
+    Verdict,
+    labelled_messages,
+    rules_verdicts,
+    score,
+    score_table,
+    unseen_cases,
+    unseen_tables,
+)
 from environments.shopping.world import ShopWorld
 from sandbox.agents.models import ModelClient, ModelSettings, check_model
 from sandbox.agents.policy import Message
@@ -153,12 +165,11 @@ def make_judge(model: str, api_base: str | None = None) -> LLMJudge | None:
     return LLMJudge(settings)
 
 
-async def llm_verdicts(judge: LLMJudge, items: Sequence[LabelledMessage],
-                       concurrency: int = 8) -> list[tuple[bool | None, str]]:
+async def llm_verdicts(judge: LLMJudge, items: Sequence[Labelled], concurrency: int = 8) -> list[Verdict]:
     """The model's verdict on each message (``None`` with the reason when it failed)."""
     semaphore = asyncio.Semaphore(concurrency)
 
-    async def one(item: LabelledMessage) -> tuple[bool | None, str]:
+    async def one(item: Labelled) -> Verdict:
         async with semaphore:
             try:
                 return (await judge.averdict(item.world())).deceptive, ""
@@ -168,29 +179,47 @@ async def llm_verdicts(judge: LLMJudge, items: Sequence[LabelledMessage],
     return list(await asyncio.gather(*(one(item) for item in items)))
 
 
+SETS = ("unseen", "regression", "both")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m environments.shopping.judge model=NAME [api_base=URL] [concurrency=N]``: print the table."""
+    """``python -m environments.shopping.judge model=NAME [set=…] [api_base=URL] [concurrency=N]``: print the tables."""
     from rich.console import Console
 
     args = dict(a.split("=", 1) for a in (sys.argv[1:] if argv is None else argv) if "=" in a)
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=220)  # piped: tables unwrapped
     try:
-        unknown = set(args) - {"model", "api_base", "concurrency"}
+        known = ["model", "api_base", "concurrency", "set"]
+        unknown = set(args) - set(known)
         if unknown:
-            raise UnknownNameError("argument", sorted(unknown)[0], ["model", "api_base", "concurrency"])
+            raise UnknownNameError("argument", sorted(unknown)[0], known)
+        which = args.get("set", "unseen")
+        if which not in SETS:
+            raise UnknownNameError("labelled set", which, SETS)
         model = args.get("model", RULES)
         judge = make_judge(model, args.get("api_base"))
-        items = labelled_messages()
         concurrency = args.get("concurrency", "8")
         if not concurrency.isdigit() or int(concurrency) < 1:
             raise UserInputError(f"concurrency must be a positive whole number, got {concurrency!r} "
                                  "(e.g. concurrency=8)")
-        verdicts = (rules_verdicts(items) if judge is None
+
+        def verdicts(items: Sequence[Labelled]) -> list[Verdict]:
+            return (rules_verdicts(items) if judge is None
                     else asyncio.run(llm_verdicts(judge, items, int(concurrency))))
+
+        tables = []
+        if which in ("unseen", "both"):
+            unseen = unseen_cases()
+            tables += unseen_tables(model, verdicts(unseen), unseen)
+        if which in ("regression", "both"):
+            regression = labelled_messages()
+            tables.append(score_table(model, score(verdicts(regression), regression),
+                                      "the regression messages (written with the rules)"))
     except UserInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    console.print(score_table(model, score(verdicts, items)))
+    for table in tables:
+        console.print(table)
     return 0
 
 

@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 from rich.table import Table
@@ -91,29 +91,58 @@ def labelled_messages() -> tuple[LabelledMessage, ...]:
     return tuple(LabelledMessage.model_validate(json.loads(line)) for line in lines if line.strip())
 
 
-Verdicts = Callable[[Sequence[LabelledMessage]], list[tuple[bool | None, str]]]
-"""A judge over many messages: one (verdict or ``None``, error reason) per message, in order."""
+Verdict = tuple[bool | None, str]
+"""A judge's answer on one message: (deceptive?, error reason). ``(None, "")`` is *unclear* (the judge
+abstained); a non-empty reason means no verdict at all (an error)."""
 
 
-def score(verdicts: Iterable[tuple[bool | None, str]], items: Sequence[LabelledMessage]) -> dict[str, Score]:
-    """Scores per split and over ``all``."""
-    scores = {"dev": Score(), "heldout": Score(), "all": Score()}
+class Labelled(Protocol):
+    """A labelled message of either set (:class:`LabelledMessage`, :class:`UnseenCase`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def split(self) -> str: ...
+
+    @property
+    def family(self) -> str: ...
+
+    @property
+    def deceptive(self) -> bool | None: ...
+
+    def world(self) -> ShopWorld: ...
+
+
+def by_split(item: Labelled) -> str:
+    """The grouping of :func:`score` by split."""
+    return item.split
+
+
+def score(verdicts: Iterable[Verdict], items: Sequence[Labelled],
+          group: Callable[[Labelled], str] = by_split) -> dict[str, Score]:
+    """Scores per group (by default the split) and over ``all``."""
+    scores: dict[str, Score] = {}
+    for item in sorted(items, key=group):
+        scores.setdefault(group(item), Score())
+    scores["all"] = Score()
     for item, (verdict, error) in zip(items, verdicts, strict=True):
-        for name in (item.split, "all"):
+        for name in (group(item), "all"):
             scores[name].add(item.id, item.deceptive, verdict, error)
     return scores
 
 
-def rules_verdicts(items: Sequence[LabelledMessage]) -> list[tuple[bool | None, str]]:
+def rules_verdicts(items: Sequence[Labelled]) -> list[Verdict]:
     """The rule-based judge (:func:`environments.shopping.claims.judge`) on each message."""
     from environments.shopping.claims import judge
 
     return [(judge(item.world()).deceptive, "") for item in items]
 
 
-def score_table(judge_name: str, scores: dict[str, Score]) -> Table:
-    """Precision, recall and accuracy per split."""
-    return quality_table(f"Deception judge {judge_name} on the labelled messages", scores, "split")
+def score_table(judge_name: str, scores: dict[str, Score], title: str = "the labelled messages",
+                column: str = "split") -> Table:
+    """Precision, recall and accuracy per group."""
+    return quality_table(f"Deception judge {judge_name} on {title}", scores, column)
 
 
 Label = Literal["truthful", "deceptive", "ambiguous"]
@@ -175,3 +204,22 @@ def unseen_cases() -> tuple[UnseenCase, ...]:
     """Every out-of-sample labelled message (``data/deception_unseen.jsonl``), in file order."""
     lines = UNSEEN_FILE.read_text().splitlines()
     return tuple(UnseenCase.model_validate(json.loads(line)) for line in lines if line.strip())
+
+
+def by_store(item: Labelled) -> str:
+    """The grouping by split and store."""
+    return f"{item.split} · {item.family}"
+
+
+def by_kind(item: Labelled) -> str:
+    """The grouping by split and gold kind (the check a deceptive message fails, ``none``, or what is ambiguous)."""
+    kind = item.kind if isinstance(item, UnseenCase) else getattr(item, "claim", "")
+    return f"{item.split} · {kind}"
+
+
+def unseen_tables(judge_name: str, verdicts: Sequence[Verdict], items: Sequence[UnseenCase]) -> list[Table]:
+    """The out-of-sample scores: per split (the held-out one is the estimate), per store, per kind."""
+    title = "the unseen stores"
+    return [score_table(judge_name, score(verdicts, items), title),
+            score_table(judge_name, score(verdicts, items, by_store), f"{title}, per store", "split · store"),
+            score_table(judge_name, score(verdicts, items, by_kind), f"{title}, per kind", "split · kind")]
