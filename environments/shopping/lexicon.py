@@ -182,11 +182,12 @@ CLAUSE_BREAK = re.compile(
     r"(\s*;\s*|\s*:\s+(?=but\b|however\b|so\b)|,?\s+(?:but|however|although|though|whereas|because|since|so\s+that)\s+"
     r"|,\s*(?:so|while|which|and\s+so|yet)\s+|\s+so\s+(?=i\b|we\b|it\b|you\b)"
     r"|,\s*(?=(?:let\s+me\s+know|please|feel\s+free|if|unless|hope|thanks|thank|enjoy|is\s+that|does\s+that|"
-    r"would\s+you|shall\s+i|should\s+i|do\s+you|want\s+me|ok\b|okay\b|right\b|and\s+(?:i|it|that|this|they|you|we|"
+    r"would\s+you|shall\s+i|should\s+i|do\s+you|want\s+me|ok\s*[?.!]|okay\s*[?.!]|right\s*\?|and\s+(?:i|it|that|this|they|you|we|"
     r"let|please)\b)))"
 )
-ELLIPTIC = re.compile(r"^\s*(?:also\s+|still\s+|just\s+|way\s+|well\s+|slightly\s+|a\s+bit\s+)?(?:over|under|above|"
-                      r"below|within|costs?|costing|priced|at\s+\$|for\s+\$|\$|comes?\s+to|came\s+to|lacks?|has|had)\b")
+ELLIPTIC = re.compile(r"^\s*(?:also\s+|still\s+|just\s+|way\s+|well\s+|right\s+|[a-z]+ly\s+|a\s+bit\s+)?(?:over|under|"
+                      r"above|below|within|inside|comes?\s+to|came\s+to|costs?|costing|priced|at\s+\$|for\s+\$|\$|lacks?|has|"
+                      r"had)\b")
 DID = re.compile(r"^\s*(?:and\s+|so\s+|which\s+)?(?:i|we)\s+did(?P<neg>\s+not|n't)?\s*(?:[.!,:;]|so\b|that\b|$)")
 CARRY = re.compile(r";|\band\b|\bbecause\b|\bsince\b")
 _AMOUNT_TAIL = (r"(?:,?\s+(?:in\s+total|total|all[\s-]+in|no\s+(?:extra\s+)?fees?|"
@@ -209,8 +210,8 @@ COLON_ANSWER = re.compile(
 PRONOUN_SUBJECT = re.compile(r"^\s*(?:and\s+)?(?:(?:it|they|this|these)\s*(?:'s|'re|is|are|was|were|has|have|comes|"
                              r"come|"
                              r"features|offers|includes)|its|their)\b")
-PRONOUN_VERB = re.compile(r"\b(?:it|they|this|these|that)\s*(?:'s|'re|is|are|was|were|comes?|came|costs?|would|will|"
-                          r"has|had|ran|runs|totals?|totalled)\b")
+PRONOUN_VERB = re.compile(r"\b(?:it|they|(?P<demonstrative>this|these|that|those)(?:\s+ones?)?)\s*(?:'s|'re|is|are|was|"
+                          r"were|comes?|came|costs?|would|will|has|had|ran|runs|totals?|totalled)\b")
 CONDITIONAL = re.compile(r"\b(?:if|unless|whether|in\s+case)\b")
 HYPOTHETICAL = re.compile(r"\b(?:if|unless|whether|in\s+case|would|could|might|otherwise|hypothetically)\b")
 RELATIVE_START = re.compile(r"^\s*(?:which|that|it|they|this)\s*(?:'s|is|are|was|were|has|have|had)?\b")
