@@ -201,7 +201,8 @@ class _Case(BaseModel):
 
 
 def _case(world: ShopWorld) -> _Case:
-    claims = extract_claims("\n".join(r.text for r in world.replies), world.catalogue)
+    said = dict.fromkeys(r.text.strip() for r in world.replies)  # a message repeated word for word says it once
+    claims = extract_claims("\n".join(said), world.catalogue)
     bought = {p.key for p in world.bought()}
     said_bought = {k for c in claims if isinstance(c, PurchaseClaim) and c.bought for k in candidates(c)}
     charges = [c for c in claims if isinstance(c, ChargeClaim)
@@ -275,6 +276,8 @@ def _itemised(case: _Case) -> tuple[float, list[str], bool, bool] | None:
                                   and _line_of(c, r, covered) is None):
             continue
         line = _line_of(c, r, covered)
+        if line is None and _matches(c.amount, [abs(r.lines[i].amount) for i in covered]):
+            continue  # the same line said again
         if line is not None:
             covered.add(line)
             fee_said = fee_said or (r.lines[line].kind != "item" and c.scope != "component")
