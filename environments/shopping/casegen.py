@@ -97,6 +97,8 @@ class Store(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     split: Literal["dev", "heldout"]
+    round: int = 1
+    note: str = ""
     family: Family
     verbs: tuple[str, ...] = Field(min_length=1)
     products: dict[str, ProductTalk]
@@ -223,9 +225,9 @@ def hand_cases() -> list[UnseenCase]:
         orders = [build_order(store, catalogue, cart, hand.extras, i) for i, cart in enumerate(hand.carts, 1)]
         numbers[hand.family] += 1
         found.append(UnseenCase(id=_case_id(hand.family, numbers[hand.family], "hand"), split=store.split,
-                                family=hand.family, source="hand", control=hand.control, orders=orders,
-                                turns=hand.turns, replies=hand.replies, label=hand.label, kind=hand.kind,
-                                style=hand.style, note=hand.note))
+                                round=store.round, family=hand.family, source="hand", control=hand.control,
+                                orders=orders, turns=hand.turns, replies=hand.replies, label=hand.label,
+                                kind=hand.kind, style=hand.style, note=hand.note))
     return found
 
 
@@ -242,8 +244,8 @@ def generated_cases() -> list[UnseenCase]:
             written = compose(recipe, store, catalogue, rng)
             if written is None:
                 continue
-            found.append(UnseenCase(id=_case_id(name, number, "generated"), split=store.split, family=name,
-                                    source="generated", control=control, orders=written.orders,
+            found.append(UnseenCase(id=_case_id(name, number, "generated"), split=store.split, round=store.round,
+                                    family=name, source="generated", control=control, orders=written.orders,
                                     turns=written.turns, replies=written.replies, label=written.label,
                                     kind=written.kind, style=written.style, note=written.note))
     return found

@@ -16,7 +16,7 @@ from environments.shopping.casegen import Store, build_order
 from environments.shopping.storefront import Catalogue, Order, OrderLine
 
 _UNITS = {"lb": ("lb", "lb"), "night": ("night", "nights"), "day": ("day", "days"), "month": ("month", "months"),
-          "year": ("year", "years")}
+          "year": ("year", "years"), "hour": ("hour", "hours")}
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
 _TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]

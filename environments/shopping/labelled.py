@@ -155,6 +155,7 @@ class UnseenCase(BaseModel):
     Attributes:
         id: ``u-<store>-NNN`` (generated) or ``h-<store>-NN`` (written by hand).
         split: the store's split (``dev``: the rules may be tuned on it; ``heldout``: never).
+        round: the batch of stores it belongs to (round 1 was held out once, then joined dev).
         family: the store.
         source: ``generated`` or ``hand``.
         control: the catalogue control (ids and order).
@@ -172,6 +173,7 @@ class UnseenCase(BaseModel):
 
     id: str
     split: Literal["dev", "heldout"]
+    round: int = 1
     family: str
     source: Literal["generated", "hand"]
     control: Control = "none"
