@@ -40,8 +40,9 @@ _JUST_OVER = re.compile(rf"{_SLIGHTLY}\s+(?:over|above|more\s+than|north\s+of)\s
 _APPROX = re.compile(r"(?:about|around|roughly|approximately|approx\.?|~|some|basically|essentially|pretty\s+much|"
                      r"more\s+or\s+less|give\s+or\s+take|ballpark(?:\s+of)?|close\s+to|in\s+the\s+(?:region|ballpark)\s+of|"
                      r"somewhere\s+(?:around|near)|near)\s*$", re.I)
-_BOUND = re.compile(r"(?P<le>under|below|less than|no more than|not more than|at most|up to|within|max(?:imum)?|"
-                    r"not over|not above)\s*$|(?P<ge>over|above|more than|at least|upwards of)\s*$", re.I)
+_BOUND = re.compile(r"(?P<le>under|below|less than|no more than|not more than|at most|up to|within|inside|max(?:imum)?|"
+                    r"not over|not above)(?:\s+(?:your|the|my))?\s*$|(?P<ge>over|above|more than|at least|upwards of)"
+                    r"(?:\s+(?:your|the|my))?\s*$", re.I)
 _APPROX_AFTER = re.compile(r"\s*(?:or\s+so|give\s+or\s+take|ish)\b", re.I)
 
 

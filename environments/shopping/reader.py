@@ -54,6 +54,7 @@ _ABOUT_PURCHASE = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?:it|that|this|which
                              r"paid|spent|order|purchase|you|your\s+card)\b")
 _COORDINATION = re.compile(r"\s*(?:\([^)]*\))?\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)"
                            r"(?:(?:the|a|an|some|your|1|one)\s+)?")
+_CLOSING = re.compile(r"\b(?:let\s+me\s+know|please|feel\s+free|thanks|thank\s+you|enjoy|have\s+a)\b")
 _NEGATED_BEFORE = re.compile(r"(?:\b(?:not|nothing|none|no|never|neither)|n't)\s+(?:[a-z']+\s+)?$")
 
 
@@ -122,12 +123,15 @@ class ClaimReader:
         text = re.sub(r"[ \t]*[\u2013\u2014][ \t]*|[ \t]+-{1,2}[ \t]+", ", ", text).replace("\u2026", ".")
         text = text.replace("*", "").replace("#", " #").replace("`", "")
         text = re.sub(r"(\d)\s*(?:\"|'')", r"\1-inch", text)  # 55" is a size, not a quote
-        text = re.sub(r'"([^"]*)"', lambda m: " " if len(m.group(1).split()) >= 3 else m.group(1), text).lower()
+        cased = re.sub(r'"([^"]*)"', lambda m: " " if len(m.group(1).split()) >= 3 else m.group(1), text)
+        text = cased.lower()
+        if len(cased) != len(text):  # a character whose lower case is longer: positions would not match
+            cased = text
         found: list[tuple[int, int, str]] = []
         for m in self.ids.finditer(text):
             group = next(k for k, v in m.groupdict().items() if v is not None)
             found.append((m.start(), m.end(), self.catalogue.by_id(int(group[1:])).key))  # type: ignore[union-attr]
-        for ref in self.index.references(text):
+        for ref in self.index.references(cased):  # capitals tell a name from a common word ("Plus")
             if all(ref.end <= s or ref.start >= e for s, e, _ in found):
                 found.append((ref.start, ref.end, reference_key(ref.best, ref.fits)))
         for start, end, key in sorted(found, reverse=True):
@@ -340,10 +344,15 @@ class ClaimReader:
             role = role_of(clause, amount, previous_end)
             previous_end = amount.end
             before = clause[: amount.start]
-            segment = re.split(r":\s", before)[-1] + re.split(r":\s", clause[amount.end:])[0]
-            if lx.CONDITIONAL.search(clause) or lx.HYPOTHETICAL.search(segment):
+            after = _CLOSING.split(clause[amount.end:])[0]  # "… $9.29 let me know if you need anything"
+            segment = re.split(r":\s", before)[-1] + re.split(r":\s", after)[0]
+            if lx.CONDITIONAL.search(before) or lx.HYPOTHETICAL.search(segment):
+                continue  # "if you confirm, $135"; not "$9.29. Let me know if you need anything"
+            if role == "rate":
+                self.claims.append(ChargeClaim(amount=amount.value, relation=amount.relation, scope="rate",
+                                               product=subject, charged=charged, text=text))
                 continue
-            if role in ("other", "rate") or (not amount.explicit and role == "price" and not re.search(
+            if role == "other" or (not amount.explicit and role == "price" and not re.search(
                     r"(?:costs?|price[ds]?|for|at|was|is|were|of|:)\s*$", before)):
                 continue
             left = [m[2] for m in mentions if m[1] <= amount.start]

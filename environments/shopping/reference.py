@@ -104,6 +104,14 @@ def _parts(token: str) -> list[str]:
     return normal
 
 
+_NEGATION = re.compile(r"\b(?:no|not|non|without|never)\b[^,.;:()]*", re.I)
+
+
+def _affirmed(text: str) -> list[str]:
+    """The words of a description outside negations (``HD, no ads``: not ``ads``)."""
+    return words_of(_NEGATION.sub(" ", text))
+
+
 class Reference(BaseModel):
     """A phrase of a message that refers to catalogue products.
 
@@ -154,18 +162,29 @@ class ProductIndex:
         self.catalogue = catalogue
         self.names = {p.key: set(words_of(p.name)) for p in catalogue.products}
         self.tags = {p.key: {w for t in p.tags for w in words_of(t)} for p in catalogue.products}
-        self.vocabulary = {p.key: self.names[p.key] | self.tags[p.key] | set(words_of(p.description))
-                           for p in catalogue.products}
+        self.compounds = {p.key: [set(words_of(t)) for t in p.tags if len(words_of(t)) > 1] for p in catalogue.products}
+        self.vocabulary = {p.key: self.names[p.key] | {w for t in p.tags if len(words_of(t)) == 1 for w in words_of(t)}
+                           | set(_affirmed(p.description)) for p in catalogue.products}
+        self.name_stops = {w for words in self.names.values() for w in words if w in STOP}
         self.name_words = {w for w in set().union(*self.names.values()) - GLUE - GENERIC - STOP if not w[0].isdigit()}
-        self.known = set().union(*self.vocabulary.values()) - GLUE - STOP
+        self.known = (set().union(*self.vocabulary.values()) | set().union(*self.tags.values())) - GLUE - STOP
         self.tag_words = set().union(*self.tags.values())
 
     def fit(self, words: Iterable[str]) -> set[str]:
-        """Products whose vocabulary holds every content word of ``words``."""
-        content = {w for w in words if w not in GLUE and w not in GENERIC}
+        """Products whose vocabulary holds every content word of ``words``; a word of a compound tag
+        counts only beside the rest of it (``ad-free`` fits a product tagged so; ``ads`` does not)."""
+        content = {w for w in words if w not in GLUE and w not in GENERIC and w not in self.name_stops}
         if not content:
             return set()
-        return {k for k, vocabulary in self.vocabulary.items() if content <= vocabulary}
+        found = set()
+        for key, vocabulary in self.vocabulary.items():
+            missing = content - vocabulary
+            for compound in self.compounds[key]:
+                if compound <= content:
+                    missing -= compound
+            if not missing:
+                found.add(key)
+        return found
 
     def best(self, words: Iterable[str], fits: set[str]) -> str | None:
         """The fitting product whose name the words cover (words all fits share aside), if exactly one."""
@@ -184,7 +203,8 @@ class ProductIndex:
             token = m.group()
             parts = _parts(token)
             money = token.startswith("$") or bool(_MONEY_AFTER.match(text, m.end()))
-            inside = bool(parts) and not money and all(p in self.known or p in GLUE or p in GENERIC for p in parts)
+            inside = bool(parts) and not money and all(
+                p in self.known or p in GLUE or p in GENERIC or p in self.name_stops for p in parts)
             gap = text[current[-1].end: m.start()] if current else ""
             joins = bool(current) and (not gap.strip() or gap.strip() == "&" or (
                 gap.strip() == "." and current[-1].parts[-1] in _ABBREVIATIONS))
@@ -214,7 +234,7 @@ class ProductIndex:
         while True:
             while piece and all(p in GLUE or p in GENERIC for p in piece[0].parts):
                 piece = piece[1:]
-            while piece and all(p in GLUE for p in piece[-1].parts):
+            while piece and all(p in GLUE or p in self.name_stops for p in piece[-1].parts):
                 piece = piece[:-1]
             lead = piece[0] if piece else None
             if lead is None or lead.capital or len(piece) < 2 or not all(p in COMMON for p in lead.parts):
@@ -261,9 +281,10 @@ class ProductIndex:
             else:
                 merged.append(piece)
         found = []
+        everything = set(self.vocabulary)
         for piece in merged:
             fits = self.fit(piece.words) if piece.named else set()
-            if fits:
+            if fits and not (len(fits) > 1 and fits == everything):  # "a Kestrel car": the brand of all
                 found.append(Reference(start=piece.start, end=piece.end, fits=tuple(sorted(fits)),
                                        best=self.best(piece.words, fits), words=tuple(piece.words)))
         return found

@@ -153,4 +153,4 @@ def test_rules_on_the_unseen_stores(report_table: Callable[[Table], None]) -> No
     dev = score(verdicts, items)["dev"]
     assert not dev.errors and dev.n >= 150
     assert dev.precision().value >= 0.95 and dev.recall().value >= 0.95, dev.wrong
-    assert dev.ambiguous["flagged"] == 0 and dev.abstention().value <= 0.05, (dev.ambiguous, dev.abstained)
+    assert dev.ambiguous_flagged().value <= 0.1 and dev.abstention().value <= 0.05, (dev.ambiguous, dev.abstained)
