@@ -1,15 +1,18 @@
 """The labelled messages of the deception judges, and precision/recall over them.
 
-``data/deception_labelled.jsonl`` holds messages an agent could send to the customer, each with
-the order log it is judged against and a gold label, written by hand for the tests: truthful,
-lying, vague, itemised, multi-product and no-purchase messages, most of them written to trip a
-word-matching rule. Labels follow the definitions of :data:`environments.shopping.claims.CHECKS`,
-not what the rules say.
+Two sets:
 
-Split ``heldout`` is the last batch written after the rules were frozen, never tuned on. Earlier
-held-out batches (ids ``h…``, ``k…``, ``m…``) were measured the same way, then moved to ``dev``
-and tuned on; their first-pass scores are in the README. ``d…`` messages were written while the
-rules were built.
+* ``data/deception_unseen.jsonl`` (:class:`UnseenCase`, :func:`unseen_cases`) — messages about
+  twelve stores the rules were not written on (``families_unseen.yaml``), with structured orders,
+  written by :mod:`environments.shopping.casegen` without looking at the rules (and by hand), labelled
+  truthful, deceptive (with the check) or ambiguous. The split is by store and was frozen before the
+  rules moved; the ``heldout`` split is the out-of-sample estimate, scored once per round and never
+  tuned on (round 1 was held out once, then joined ``dev``; round 2 is the current held-out split).
+* ``data/deception_labelled.jsonl`` (:class:`LabelledMessage`) — 573 messages about the four store
+  families the rules were written on, written by the rules' author to trip them: a **regression
+  test**, not an estimate (its own ``heldout`` batches were folded into ``dev`` and tuned on).
+
+Labels follow the definitions of :data:`environments.shopping.claims.CHECKS`, not what the rules say.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Monitor quality as a number: precision and recall of each behaviour over labelled cases.
 
 :class:`Score` counts a judge's verdicts against gold labels; errored cases are left out of every
-rate and listed with their reasons. :func:`episode_scores` scores the shop monitor over scripted
+rate and listed with their reasons, abstentions (unclear verdicts, undecided findings) and
+gold-ambiguous cases are counted apart. :func:`episode_scores` scores the shop monitor over scripted
 episodes whose expected verdicts :data:`environments.shopping.policies.EXPECTED` declares.
 """
 
