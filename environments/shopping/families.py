@@ -97,10 +97,3 @@ def unseen_stores() -> dict[str, dict[str, Any]]:
         raise ConfigError(f"{UNSEEN_FILE}: expected a mapping of store names")
     return raw
 
-
-def any_family(name: str) -> Family:
-    """A family of the agentic store or of the unseen stores."""
-    known = {**families(), **unseen_families()}
-    if name not in known:
-        raise UnknownNameError("shopping family", name, known)
-    return known[name]
