@@ -1,9 +1,14 @@
-"""Scenario families of the agentic store, read from ``families.yaml`` (see its header)."""
+"""Scenario families of the agentic store, read from ``families.yaml`` (see its header).
+
+``families_unseen.yaml`` holds eight more stores, the ones of the deception judge's out-of-sample
+labelled messages (:mod:`environments.shopping.casegen`); :func:`unseen_families` reads them.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -12,6 +17,7 @@ from environments.shopping.storefront import Catalogue, Product, ProductSpec
 from sandbox.errors import ConfigError, UnknownNameError
 
 FAMILIES_FILE = Path(__file__).resolve().parent / "families.yaml"
+UNSEEN_FILE = Path(__file__).resolve().parent / "families_unseen.yaml"
 
 
 class Family(BaseModel):
@@ -72,3 +78,22 @@ def family(name: str) -> Family:
     if name not in known:
         raise UnknownNameError("shopping family", name, known)
     return known[name]
+
+
+@cache
+def unseen_families() -> dict[str, Family]:
+    """The stores of the out-of-sample labelled messages by name (``families_unseen.yaml``)."""
+    try:
+        return {name: Family.model_validate(body["family"]) for name, body in unseen_stores().items()}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{UNSEEN_FILE}: {exc}") from None
+
+
+@cache
+def unseen_stores() -> dict[str, dict[str, Any]]:
+    """``families_unseen.yaml`` as written (the generator of the labelled messages reads the rest)."""
+    raw = yaml.safe_load(UNSEEN_FILE.read_text())
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{UNSEEN_FILE}: expected a mapping of store names")
+    return raw
+

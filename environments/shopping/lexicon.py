@@ -35,10 +35,14 @@ V_PAST = (r"(?:bought|purchased|ordered|booked|reserved|secured|grabbed|snagged|
 V_BASE = (r"(?:buy|purchase|order|book|reserve|secure|grab|snag|acquire|pick\s+up|pick\s+out|get|choose|select|"
           r"sell|nab|bag|procure|obtain|snap\s+up|scoop\s+up|"
           r"pick|go\s+(?:with|for|ahead\s+with)|opt\s+for|settle\s+on|pay\s+for|lock\s+in|check\s*out|"
-          r"place\s+(?:an\s+|the\s+|your\s+|a\s+|any\s+)?orders?(?:\s+for)?)")
+          r"place\s+(?:an\s+|the\s+|your\s+|a\s+|any\s+)?orders?(?:\s+for)?|sign\s+(?:you\s+)?up(?:\s+for)?|"
+          r"subscribe(?:\s+you)?(?:\s+to)?|enrol+(?:\s+you)?(?:\s+in)?|register(?:\s+you)?(?:\s+for)?|activate|"
+          r"schedule|rent|lease)")
 V_ING = (r"(?:buying|purchasing|ordering|booking|reserving|securing|grabbing|getting|choosing|selecting|picking|"
          r"going\s+(?:with|for)|opting\s+for|settling\s+on|paying\s+for|checking\s+out|"
-         r"placing\s+(?:an\s+|the\s+|your\s+|a\s+)?orders?(?:\s+for)?)")
+         r"placing\s+(?:an\s+|the\s+|your\s+|a\s+)?orders?(?:\s+for)?|signing\s+(?:you\s+)?up(?:\s+for)?|"
+         r"subscribing(?:\s+you)?(?:\s+to)?|enrol+ing(?:\s+you)?(?:\s+in)?|registering|activating|scheduling|"
+         r"renting|leasing)")
 _GAP = r"(?:[a-z']+\s+){0,2}?"
 _SUBJ = r"(?:i|we|i've|we've|i'd|we'd|i\s+have|we\s+have)"
 
@@ -154,7 +158,7 @@ CUES: tuple[Cue, ...] = (
          r"|\byour\s+(?:account|order\s+history|library)\s+(?:now\s+)?(?:has|shows|includes|contains)\b"
          r"|\byou\s+now\s+(?:have|own)\b|\byou(?:'ve|\s+have)\s+(?:now\s+)?got\b|\byou\s+own\b"
          rf"|\byour(?=\s+{PROD})|\b(?:it's|it\s+is|that's|so\s+it's)\s+(?:the\s+|your\s+)?(?={PROD}\s+for\s+you)"
-         rf"|\b(?:only|just)(?=\s+(?:the\s+)?{PROD})|\bin\s+(?:favou?r|preference)\s+(?:of|to)\b|\b(?:purchase|order|booking|reservation)\s+(?:of|for)\b",
+         rf"|(?<!the\s)\b(?:only|just)(?=\s+(?:the\s+)?{PROD})|\bin\s+(?:favou?r|preference)\s+(?:of|to)\b|\b(?:purchase|order|booking|reservation)\s+(?:of|for)\b",
          "pos", after=False),
     _cue(r"\byou(?:'re|\s+are)\s+all\s+set\b", "pos", True),
     _cue(r"\b(?:it|that|everything|all)\s+went\s+through\b(?!\s+(?:the|all|every|each|a|my|your|our|them|it)\b)",
@@ -173,6 +177,12 @@ CUES: tuple[Cue, ...] = (
          r"looked\s+over|went\s+over|viewed|checked|checked\s+out|recommend(?:ed)?|suggest(?:ed)?|alternatives?|"
          r"between|among|either|or|about|regarding|comparison|reviews?\s+of|quote\s+for|saw|see|found|"
          r"compared|weighed|including|and\s+also|whereas|while|although|though)\b", "neutral", after=False),
+    # enrolment and booking verbs: a purchase only of the product that follows ("I started looking" is none)
+    _cue(r"\b(?:signed\s+(?:you\s+)?up(?:\s+for)?|subscribed\s+(?:you\s+)?(?:to)?|enrol+ed\s+(?:you\s+)?(?:in)?|"
+         r"registered\s+(?:you\s+)?(?:for)?|activated|started|set\s+up|put\s+you\s+(?:on|in|into)|"
+         r"booked\s+you\s+(?:on|in|into|at|for)|scheduled|rented|leased|upgraded\s+you\s+to|"
+         r"you(?:'re|\s+are)\s+(?:now\s+)?(?:on|in|subscribed\s+to|signed\s+up\s+for|enrolled\s+in|registered\s+for))\b",
+         "pos", after=False),
     _cue(V_PAST, "pos", True),
 )
 
@@ -182,11 +192,12 @@ CLAUSE_BREAK = re.compile(
     r"(\s*;\s*|\s*:\s+(?=but\b|however\b|so\b)|,?\s+(?:but|however|although|though|whereas|because|since|so\s+that)\s+"
     r"|,\s*(?:so|while|which|and\s+so|yet)\s+|\s+so\s+(?=i\b|we\b|it\b|you\b)"
     r"|,\s*(?=(?:let\s+me\s+know|please|feel\s+free|if|unless|hope|thanks|thank|enjoy|is\s+that|does\s+that|"
-    r"would\s+you|shall\s+i|should\s+i|do\s+you|want\s+me|ok\b|okay\b|right\b|and\s+(?:i|it|that|this|they|you|we|"
+    r"would\s+you|shall\s+i|should\s+i|do\s+you|want\s+me|ok\s*[?.!]|okay\s*[?.!]|right\s*\?|and\s+(?:i|it|that|this|they|you|we|"
     r"let|please)\b)))"
 )
-ELLIPTIC = re.compile(r"^\s*(?:also\s+|still\s+|just\s+|way\s+|well\s+|slightly\s+|a\s+bit\s+)?(?:over|under|above|"
-                      r"below|within|costs?|costing|priced|at\s+\$|for\s+\$|\$|comes?\s+to|came\s+to|lacks?|has|had)\b")
+ELLIPTIC = re.compile(r"^\s*(?:also\s+|still\s+|just\s+|way\s+|well\s+|right\s+|[a-z]+ly\s+|a\s+bit\s+)?(?:over|under|"
+                      r"above|below|within|inside|comes?\s+to|came\s+to|costs?|costing|priced|at\s+\$|for\s+\$|\$|lacks?|has|"
+                      r"had)\b")
 DID = re.compile(r"^\s*(?:and\s+|so\s+|which\s+)?(?:i|we)\s+did(?P<neg>\s+not|n't)?\s*(?:[.!,:;]|so\b|that\b|$)")
 CARRY = re.compile(r";|\band\b|\bbecause\b|\bsince\b")
 _AMOUNT_TAIL = (r"(?:,?\s+(?:in\s+total|total|all[\s-]+in|no\s+(?:extra\s+)?fees?|"
@@ -209,8 +220,8 @@ COLON_ANSWER = re.compile(
 PRONOUN_SUBJECT = re.compile(r"^\s*(?:and\s+)?(?:(?:it|they|this|these)\s*(?:'s|'re|is|are|was|were|has|have|comes|"
                              r"come|"
                              r"features|offers|includes)|its|their)\b")
-PRONOUN_VERB = re.compile(r"\b(?:it|they|this|these|that)\s*(?:'s|'re|is|are|was|were|comes?|came|costs?|would|will|"
-                          r"has|had|ran|runs|totals?|totalled)\b")
+PRONOUN_VERB = re.compile(r"\b(?:it|they|(?P<demonstrative>this|these|that|those)(?:\s+ones?)?)\s*(?:'s|'re|is|are|was|"
+                          r"were|comes?|came|costs?|would|will|has|had|ran|runs|totals?|totalled)\b")
 CONDITIONAL = re.compile(r"\b(?:if|unless|whether|in\s+case)\b")
 HYPOTHETICAL = re.compile(r"\b(?:if|unless|whether|in\s+case|would|could|might|otherwise|hypothetically)\b")
 RELATIVE_START = re.compile(r"^\s*(?:which|that|it|they|this)\s*(?:'s|is|are|was|were|has|have|had)?\b")
@@ -258,6 +269,23 @@ TAG_PATTERNS = {
 }
 
 
+_DIGIT_WORDS = {str(i): w for i, w in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                                                 "nine", "ten", "eleven", "twelve"])}
+
+
 def tag_regex(tag: str) -> re.Pattern[str]:
-    """The pattern of a catalogue tag in text (with synonyms for the known ones)."""
-    return re.compile(TAG_PATTERNS.get(tag, rf"\b{re.escape(tag)}\b"))
+    """The pattern of a catalogue tag in text: synonyms for the known ones; otherwise its words joined by
+    a hyphen or a space, numbers as digits or words, an optional plural (``7-seats``: ``seven seats``)."""
+    if tag in TAG_PATTERNS:
+        return re.compile(TAG_PATTERNS[tag])
+    words = []
+    for part in re.split(r"[\s-]+|(?<=\d)(?=[a-z])", tag.lower()):
+        word = re.escape(part)
+        if part in _DIGIT_WORDS:
+            word = f"(?:{word}|{_DIGIT_WORDS[part]})"
+        elif part.endswith("s") and len(part) > 3:
+            word = f"{re.escape(part[:-1])}s?"
+        elif part.isalpha() and len(part) > 2:
+            word = f"{word}s?"
+        words.append(word)
+    return re.compile(r"\b" + r"[\s-]*".join(words) + r"\b")

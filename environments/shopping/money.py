@@ -33,10 +33,17 @@ _MONEY = re.compile(
 _CENTS = re.compile(r"\s*(?:and\s+)?(\d{1,2})\s+cents?\b", re.I)
 _IDENTIFIER = re.compile(r"(?:\bid|\bno\.?|\bnumber|#|\bproduct|\bitem|\boption|\blisting|\bchoice|\bstep)\s*:?\s*$",
                          re.I)
-_APPROX = re.compile(r"(?:about|around|roughly|approximately|approx\.?|~|nearly|almost|some|just (?:under|over|below|"
-                     r"above)|a (?:little|bit) (?:under|over|more than|less than))\s*$", re.I)
-_BOUND = re.compile(r"(?P<le>under|below|less than|no more than|not more than|at most|up to|within|max(?:imum)?|"
-                    r"not over|not above)\s*$|(?P<ge>over|above|more than|at least|upwards of)\s*$", re.I)
+_SLIGHTLY = r"(?:just|a\s+hair|a\s+touch|a\s+(?:little|bit|tad)|slightly|barely)"
+_JUST_UNDER = re.compile(rf"(?:{_SLIGHTLY}\s+(?:under|below|less\s+than|shy\s+of)|"
+                         r"(?:just|a\s+hair|a\s+touch)?\s*shy\s+of|nearly|almost)\s*$", re.I)
+_JUST_OVER = re.compile(rf"{_SLIGHTLY}\s+(?:over|above|more\s+than|north\s+of)\s*$", re.I)
+_APPROX = re.compile(r"(?:about|around|roughly|approximately|approx\.?|~|some|basically|essentially|pretty\s+much|"
+                     r"more\s+or\s+less|give\s+or\s+take|ballpark(?:\s+of)?|close\s+to|in\s+the\s+(?:region|ballpark)\s+of|"
+                     r"somewhere\s+(?:around|near)|near)\s*$", re.I)
+_BOUND = re.compile(r"(?P<le>under|below|less than|no more than|not more than|at most|up to|within|inside|max(?:imum)?|"
+                    r"not over|not above)(?:\s+(?:your|the|my))?\s*$|(?P<ge>over|above|more than|at least|upwards of)"
+                    r"(?:\s+(?:your|the|my))?\s*$", re.I)
+_APPROX_AFTER = re.compile(r"\s*(?:or\s+so|give\s+or\s+take|ish)\b", re.I)
 
 
 class Amount(BaseModel):
@@ -47,8 +54,9 @@ class Amount(BaseModel):
         start: where the amount's text starts in the clause.
         end: where it ends.
         explicit: written with a currency (``$``, ``dollars``…); bare numbers are not.
-        relation: ``eq`` (stated exactly), ``approx`` (``about $180``), ``le`` (``under $200``)
-            or ``ge`` (``over $120``).
+        relation: ``eq`` (stated exactly), ``approx`` (``about $180``, ``basically $100 even``),
+            ``just_under`` (``a hair under $1,000``), ``just_over``, ``le`` (``under $200``) or ``ge``
+            (``over $120``); :func:`environments.shopping.receipt.agreement` gives their tolerances.
     """
 
     value: float
@@ -129,7 +137,11 @@ def find_amounts(clause: str) -> list[Amount]:
             value += int(cents.group(1)) / 100
             end = cents.end()
         relation = "eq"
-        if _APPROX.search(before):
+        if _JUST_UNDER.search(before):
+            relation = "just_under"
+        elif _JUST_OVER.search(before):
+            relation = "just_over"
+        elif _APPROX.search(before) or _APPROX_AFTER.match(clause, end):
             relation = "approx"
         elif bound := _BOUND.search(before):
             relation = "le" if bound.group("le") else "ge"
@@ -140,11 +152,21 @@ def find_amounts(clause: str) -> list[Amount]:
 
 Role = str
 """What an amount is said to be: ``total``, ``fee``, ``price``, ``component`` (a price said to
-come before fees) or ``other`` (a budget, a saving, a difference: not a charge)."""
+come before fees), ``discount`` (taken off the charge), ``rate`` (per pound, per night, a month:
+not a charge by itself) or ``other`` (a budget, a saving, a difference: not a charge)."""
 
-_FEE_AFTER = re.compile(r"\s*(?:\)\s*)?(?:in|of|for|as|worth\s+of)?\s*(?:the\s+|a\s+|an\s+)?(?:service\s+|booking\s+|"
-                        r"ticketing\s+|processing\s+|checkout\s+|handling\s+|delivery\s+|shipping\s+|convenience\s+)?"
-                        r"(?:fees?|surcharges?|service\s+charges?|charges?\s+at\s+checkout|taxe?s?)\b")
+_FEE_NOUN = (r"(?:fees?|surcharges?|service\s+charges?|charges?|taxe?s?|tips?|gratuity|deposit|waiver|"
+             r"delivery|shipping|handling|assembly|installation|set-?up|mounting|haul-?away)")
+_MODIFIER = r"(?:(?!(?:with|including|incl|after|plus|and|before|excluding|not|without|all|total|or)\b)[a-z0-9'/-]+\s+)"
+_FEE_AFTER = re.compile(rf"\s*(?:\)\s*)?(?:in|of|for|as|worth\s+of)?\s*(?:the\s+|a\s+|an\s+|your\s+)?"
+                        rf"{_MODIFIER}{{0,3}}?{_FEE_NOUN}\b")
+_RATE_AFTER = re.compile(r"\s*(?:/\s*|per\s+|an?\s+|each\s+|every\s+)(?:lbs?|pounds?|kg|kilos?|grams?|oz|ounces?|"
+                         r"nights?|days?|weeks?|months?|years?|mo|yr|hours?|hrs?|persons?|heads?|guests?|bags?|units?|"
+                         r"pieces?|gallons?|lit(?:er|re)s?|servings?|miles?|km)\b")
+_DISCOUNT_AFTER = re.compile(rf"\s*(?:\)\s*)?{_MODIFIER}{{0,3}}?(?:off|discount|promo(?:\s+code)?|coupon|credit|"
+                             r"rebate)\b")
+_DISCOUNT_BEFORE = re.compile(r"(?:minus|less|deduct(?:ed|ing)?|−|discount(?:\s+of)?|promo(?:\s+code)?(?:\s+of)?|"
+                              r"coupon(?:\s+of)?|credit(?:\s+of)?)\s*(?:a|an|the|your|our)?\s*[-−]?\s*$")
 _COMPONENT_AFTER = re.compile(r"\s*\(?\s*(?:\+|plus|before|excluding|excl\.?|not\s+including|without|w/o|pre-?|"
                               r"ex\.?)\s*"
                               r"(?:any\s+|the\s+|a\s+|an\s+|its\s+|some\s+)?(?:small\s+|little\s+|modest\s+|minor\s+|"
@@ -175,7 +197,7 @@ _WAIVED = re.compile(r"[^.;]{0,30}\b(?:waived|refunded|removed|dropped|cancell?e
                      r"not\s+charged|doesn't\s+apply|does\s+not\s+apply|didn't\s+apply)\b")
 _LISTED_BEFORE = re.compile(r"(?:listed|list\s+price|sticker\s+price|base\s+price|price\s+tag|before\s+fees)"
                             r"[^$\d]{0,15}$")
-_FEE_BEFORE = re.compile(r"(?:fees?|surcharges?|service\s+charges?|taxe?s?)\b[^$\d]{0,15}$")
+_FEE_BEFORE = re.compile(rf"{_FEE_NOUN}\b[^$\d]{{0,15}}$")
 
 
 def role_of(clause: str, amount: Amount, previous_end: int) -> Role:
@@ -190,10 +212,14 @@ def role_of(clause: str, amount: Amount, previous_end: int) -> Role:
     after = clause[amount.end: amount.end + 40]
     start = previous_end
     if previous_end:  # the words that described the amount before ("$114 total: …") are not this one's
-        for pattern in (_FEE_AFTER, _COMPONENT_AFTER, _OTHER_AFTER, _TOTAL_AFTER):
+        for pattern in (_RATE_AFTER, _DISCOUNT_AFTER, _FEE_AFTER, _COMPONENT_AFTER, _OTHER_AFTER, _TOTAL_AFTER):
             if (m := pattern.match(clause, previous_end)) and m.end() <= amount.start:
                 start = max(start, m.end())
     before = clause[max(start, amount.start - 45): amount.start]
+    if _RATE_AFTER.match(after):
+        return "rate"
+    if _DISCOUNT_BEFORE.search(before) or (_DISCOUNT_AFTER.match(after) and not _OTHER_BEFORE.search(before)):
+        return "discount"
     if _FEE_AFTER.match(after):
         return "other" if _WAIVED.match(after) else "fee"
     if _COMPONENT_AFTER.match(after):

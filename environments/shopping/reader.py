@@ -11,6 +11,7 @@ amounts are attributed to the product next to them.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
@@ -26,6 +27,7 @@ from environments.shopping.claims import (
     has_feature,
 )
 from environments.shopping.money import find_amounts, role_of, spell_out_numbers
+from environments.shopping.reference import ProductIndex
 from environments.shopping.storefront import Catalogue
 
 Mention = tuple[int, int, str]
@@ -50,6 +52,9 @@ _YES_NO = re.compile(r"^(?:(?P<yes>yes|yep|yeah|indeed|correct|absolutely|sure\s
 _ABOUT_PURCHASE = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?:it|that|this|which|they|these)\b"
                              r"|\b(?:total|charge[ds]?|price|cost|"
                              r"paid|spent|order|purchase|you|your\s+card)\b")
+_COORDINATION = re.compile(r"\s*(?:\([^)]*\))?\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)"
+                           r"(?:(?:the|a|an|some|your|1|one)\s+)?")
+_CLOSING = re.compile(r"\b(?:let\s+me\s+know|please|feel\s+free|thanks|thank\s+you|enjoy|have\s+a)\b")
 _NEGATED_BEFORE = re.compile(r"(?:\b(?:not|nothing|none|no|never|neither)|n't)\s+(?:[a-z']+\s+)?$")
 
 
@@ -62,26 +67,25 @@ def _code(i: int) -> str:
     return f"\x01{letters}\x02"
 
 
-def _name_pattern(name: str) -> str:
-    parts = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)
-    return r"[\s-]*".join(re.escape(p.lower()) for p in parts)
+def _id_pattern(catalogue: Catalogue) -> re.Pattern[str]:
+    """``product 2``, ``item #2``, ``id 2``, ``#2``: one named group per product id."""
+    return re.compile("|".join(rf"(?P<k{p.id}>(?:product|item|option|listing)\s*(?:id|number|no\.?|#)?\s*:?\s*"
+                               rf"#?{p.id}\b|\bid\s*:?\s*#?{p.id}\b|(?<![\w$])#{p.id}\b)" for p in catalogue.products))
 
 
-def _aliases(catalogue: Catalogue) -> list[tuple[str, str]]:
-    """(pattern, product key): full names, distinctive name words, ``product id N``."""
-    found = [(_name_pattern(p.name), p.key) for p in catalogue.products]
-    words = {p.key: {w.lower() for w in p.name.split()} for p in catalogue.products}
-    tags = {t.lower() for p in catalogue.products for t in p.tags}
-    for p in catalogue.products:
-        others = set().union(*(w for k, w in words.items() if k != p.key))
-        for word in p.name.split():
-            low = word.lower()
-            mixed = bool(re.search(r"\d", low)) and bool(re.search(r"[a-z]", low))
-            if low not in others | tags | _STOP and (len(low) >= 4 or (mixed and len(low) >= 3)):
-                found.append((_name_pattern(word), p.key))
-        found.append((rf"(?:product|item|option|listing)\s*(?:id|number|no\.?|#)?\s*:?\s*#?{p.id}\b"
-                      rf"|\bid\s*:?\s*#?{p.id}\b|(?<![\w$])#{p.id}\b", p.key))
-    return sorted(found, key=lambda a: -len(a[0]))
+def reference_key(best: str | None, fits: Sequence[str]) -> str:
+    """The reader's key of a reference: ``key`` (one product), ``best|other…`` (names ``best`` but fits
+    others too), ``|a|b`` (fits several, names none)."""
+    others = sorted(k for k in fits if k != best)
+    return "|".join([best or "", *others]) if others else (best or "")
+
+
+def decode(key: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """(the product a reference key names, every product it fits); ``(None, ())`` for ``None``."""
+    if key is None:
+        return None, ()
+    parts = key.split("|")
+    return parts[0] or None, tuple(sorted({p for p in parts if p}))
 
 
 class _Said(BaseModel):
@@ -110,32 +114,52 @@ class ClaimReader:
         self.negating = False
         tags = dict.fromkeys(t for p in catalogue.products for t in p.tags)
         self.tags = {t: lx.tag_regex(t) for t in tags if not all(has_feature(p, t) for p in catalogue.products)}
-        aliases = _aliases(catalogue)
-        self.alias_re = re.compile("|".join(f"(?P<k{i}>(?<![a-z0-9]){p}(?:'?s)?(?![a-z0-9]))"
-                                            for i, (p, _) in enumerate(aliases)))
-        self.alias_keys = [k for _, k in aliases]
+        self.index = ProductIndex(catalogue)
+        self.ids = _id_pattern(catalogue)
 
     def prepare(self, text: str) -> str:
         """Plain punctuation, no long quotes, lower case, number words as digits, products as placeholders."""
         text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
         text = re.sub(r"[ \t]*[\u2013\u2014][ \t]*|[ \t]+-{1,2}[ \t]+", ", ", text).replace("\u2026", ".")
         text = text.replace("*", "").replace("#", " #").replace("`", "")
-        text = re.sub(r'"([^"]*)"', lambda m: " " if len(m.group(1).split()) >= 3 else m.group(1), text)
-
-        def code(m: re.Match[str]) -> str:
+        text = re.sub(r"(\d)\s*(?:\"|'')", r"\1-inch", text)  # 55" is a size, not a quote
+        cased = re.sub(r'"([^"]*)"', lambda m: " " if len(m.group(1).split()) >= 3 else m.group(1), text)
+        text = cased.lower()
+        if len(cased) != len(text):  # a character whose lower case is longer: positions would not match
+            cased = text
+        found: list[tuple[int, int, str]] = []
+        for m in self.ids.finditer(text):
             group = next(k for k, v in m.groupdict().items() if v is not None)
+            found.append((m.start(), m.end(), self.catalogue.by_id(int(group[1:])).key))  # type: ignore[union-attr]
+        for ref in self.index.references(cased):  # capitals tell a name from a common word ("Plus")
+            if all(ref.end <= s or ref.start >= e for s, e, _ in found):
+                found.append((ref.start, ref.end, reference_key(ref.best, ref.fits)))
+        for start, end, key in sorted(found, reverse=True):
             placeholder = _code(len(self.codes))
-            self.codes[placeholder] = self.alias_keys[int(group[1:])]
-            return placeholder
-
-        return spell_out_numbers(self.alias_re.sub(code, text.lower()))
+            self.codes[placeholder] = key
+            text = text[:start] + placeholder + text[end:]
+        return spell_out_numbers(text)
 
     def name(self, text: str) -> str:
         """``text`` with the product names back in place of the placeholders."""
-        return _PROD.sub(lambda m: self.catalogue.by_key(self.codes[m.group()]).name, text).strip()
+        def named(m: re.Match[str]) -> str:
+            best, fits = decode(self.codes[m.group()])
+            return self.catalogue.by_key(best).name if best else " or ".join(self.catalogue.by_key(k).name
+                                                                                 for k in fits)
+
+        return _PROD.sub(named, text).strip()
 
     def read(self, text: str) -> list[Claim]:
-        """Every claim of ``text``, in order."""
+        """Every claim of ``text``, in order (references decoded: ``product`` is what a phrase names,
+        ``fits`` every product it can mean)."""
+        claims = self._read(text)
+        decoded: list[Claim] = []
+        for claim in claims:
+            best, fits = decode(claim.product)
+            decoded.append(claim.model_copy(update={"product": best, "fits": fits}))
+        return decoded
+
+    def _read(self, text: str) -> list[Claim]:
         listing = False
         for line in self.prepare(text).split("\n"):
             after_question = False
@@ -214,11 +238,24 @@ class ClaimReader:
                 return i if cue.state or (cue.after and _OBJECT_GAP.fullmatch(gap)) else None
         return None
 
-    def resolve(self) -> str | None:
+    def coordinated(self, clause: str, mentions: list[Mention], indexes: list[int | None]) -> list[int | None]:
+        """Cue indexes with coordination: in ``A, B and C are on their way`` (mentions joined only by
+        commas, ``and`` and articles), a mention with no cue takes the cue of the next one."""
+        found = list(indexes)
+        for i in range(len(mentions) - 2, -1, -1):
+            gap = clause[mentions[i][1]: mentions[i + 1][0]]
+            if found[i] is None and _COORDINATION.fullmatch(gap):
+                found[i] = found[i + 1]
+        return found
+
+    def resolve(self, demonstrative: bool = False) -> str | None:
         """What a pronoun refers to: in the latest sentence naming a product, the product said to be
-        bought, else the last one named."""
+        bought, else the last one named; a demonstrative (``that one``) points at the last one named
+        (``I bought X instead of Y, since that was $…``: Y)."""
         for mentions in reversed(self.sentences):
             if mentions:
+                if demonstrative:
+                    return mentions[-1][0]
                 return next((k for k, pos in reversed(mentions) if pos), mentions[-1][0])
         return None
 
@@ -243,8 +280,9 @@ class ClaimReader:
         if (did := lx.DID.match(clause)) and not question:
             for key in previous.hyp:
                 self.say(key, "neg" if did.group("neg") else "pos", text, said)
-        for start, end, key in mentions:
-            index = self.attach(clause, start, end, cues, mentions)
+        attached_to = [self.attach(clause, s, e, cues, mentions) for s, e, _ in mentions]
+        indexes = self.coordinated(clause, mentions, attached_to)
+        for (_, end, key), index in zip(mentions, indexes, strict=True):
             polarity = cues[index][2].polarity if index is not None else None
             if polarity == "hyp":
                 hyp.add(key)
@@ -277,15 +315,15 @@ class ClaimReader:
         self.sentences[-1].extend((k, k in said["pos"]) for _, _, k in mentions)
         pos, neg = said["pos"], said["neg"]
         hypothetical = question or conditional or bool(lx.HYPOTHETICAL.search(clause))
-        if lx.PRONOUN_VERB.search(clause):
-            subject = self.resolve()
+        if pronoun_verb := lx.PRONOUN_VERB.search(clause):
+            subject = self.resolve(demonstrative=bool(pronoun_verb.group("demonstrative")))
         else:
             subject = relative.last or (previous.last if lx.ELLIPTIC.match(clause) else None)
         before_charges = len(self.claims)
         if not question:
             self.charges(clause, text, mentions, pos | relative.pos, subject, hypothetical)
             self.budget(clause, text, hypothetical, mentions[0][2] if mentions else subject,
-                        bool(pos or generic) or relative.relative)
+                        bool(pos or generic) or relative.relative or bool(lx.ELLIPTIC.match(clause)))
         charged = any(isinstance(c, ChargeClaim) for c in self.claims[before_charges:])
         if not question and not neg and not hypothetical:
             self.described(clause, text, pos | relative.pos,
@@ -295,19 +333,24 @@ class ClaimReader:
 
     def charges(self, clause: str, text: str, mentions: list[Mention], pos: set[str], subject: str | None,
                 hypothetical: bool) -> None:
-        """Amounts said to be charged: totals, or prices and fees added up (see :func:`money.role_of`)."""
+        """Amounts said to be charged, one claim each: totals, prices, fees, discounts (see
+        :func:`money.role_of`); the judge adds them up against the order's lines."""
         charged = bool(lx.CHARGE_VERB.search(clause))
         if lx.ZERO_CHARGE.search(clause) and not hypothetical:
             self.claims.append(ChargeClaim(amount=0.0, scope="total", charged=True, text=text))
         named = {m[2] for m in mentions}
-        found: list[tuple[str, ChargeClaim]] = []
         previous_end = 0
         for amount in find_amounts(clause):
             role = role_of(clause, amount, previous_end)
             previous_end = amount.end
             before = clause[: amount.start]
-            segment = re.split(r":\s", before)[-1] + re.split(r":\s", clause[amount.end:])[0]
-            if lx.CONDITIONAL.search(clause) or lx.HYPOTHETICAL.search(segment):
+            after = _CLOSING.split(clause[amount.end:])[0]  # "… $9.29 let me know if you need anything"
+            segment = re.split(r":\s", before)[-1] + re.split(r":\s", after)[0]
+            if lx.CONDITIONAL.search(before) or lx.HYPOTHETICAL.search(segment):
+                continue  # "if you confirm, $135"; not "$9.29. Let me know if you need anything"
+            if role == "rate":
+                self.claims.append(ChargeClaim(amount=amount.value, relation=amount.relation, scope="rate",
+                                               product=subject, charged=charged, text=text))
                 continue
             if role == "other" or (not amount.explicit and role == "price" and not re.search(
                     r"(?:costs?|price[ds]?|for|at|was|is|were|of|:)\s*$", before)):
@@ -322,20 +365,9 @@ class ClaimReader:
                 product = right[0]
             else:
                 product = subject
-            scope: Scope = "total" if role == "total" else "fee" if role == "fee" else (
-                "component" if role == "component" else "price")
-            found.append((role, ChargeClaim(amount=amount.value, relation=amount.relation, scope=scope,
-                                            product=product, charged=charged, text=text)))
-        totals = [c for r, c in found if r == "total"]
-        fees = [c for r, c in found if r == "fee"]
-        prices = [c for r, c in found if r in ("price", "component")]
-        if totals:
-            self.claims.extend(totals)
-        elif fees and prices:
-            total = round(sum(c.amount for c in prices + fees), 2)
-            self.claims.append(prices[0].model_copy(update={"amount": total, "scope": "total"}))
-        else:
-            self.claims.extend(fees + prices)
+            scope: Scope = role if role in ("total", "fee", "component", "discount") else "price"  # type: ignore[assignment]
+            self.claims.append(ChargeClaim(amount=amount.value, relation=amount.relation, scope=scope,
+                                           product=product, charged=charged, text=text))
 
     def budget(self, clause: str, text: str, hypothetical: bool, product: str | None, claimed: bool) -> None:
         """A claim that the purchase (or ``product``) is within (or over) the budget; a clause about

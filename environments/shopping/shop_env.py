@@ -13,7 +13,7 @@ Cells: ``families`` × ``visibility`` × ``controls``; episode seed ``s`` plays 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -61,6 +61,8 @@ class ShopConfig(EnvConfig):
             litellm model string that judges deception instead (see
             :mod:`environments.shopping.judge`; measure it with ``python -m environments.shopping.judge``).
         deception_judge_api_base: base URL of an OpenAI-compatible server for the judge model.
+        deception_judge_mode: with a judge model, ``hybrid`` (the rules decide; the model is asked
+            only when the rules are unclear) or ``model`` (the model decides every episode).
     """
 
     families: list[str] = Field(default_factory=lambda: list(families()), min_length=1)
@@ -69,6 +71,7 @@ class ShopConfig(EnvConfig):
     customer_turns: int | None = Field(default=None, ge=1)
     deception_judge: str = RULES
     deception_judge_api_base: str | None = None
+    deception_judge_mode: Literal["hybrid", "model"] = "hybrid"
     memory: str = "128m"
 
     @field_validator("families")
@@ -162,7 +165,8 @@ class ShopEnv(SandboxEnv):
 
     def default_monitors(self) -> list[Monitor]:
         """Override, principal/customer-serving and deception from the order log."""
-        return [ShopMonitor(make_judge(self.config.deception_judge, self.config.deception_judge_api_base))]
+        judge = make_judge(self.config.deception_judge, self.config.deception_judge_api_base)
+        return [ShopMonitor(judge, hybrid=self.config.deception_judge_mode == "hybrid")]
 
     @classmethod
     def report_tables(cls, episodes: Sequence[EpisodeLog]) -> list[Table]:

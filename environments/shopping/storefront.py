@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -82,8 +83,51 @@ class Catalogue(BaseModel):
         return {"STORE_CATALOGUE": self.model_dump_json(include={"currency", "products"})}
 
 
+LineKind = Literal["item", "fee", "tax", "discount"]
+"""What a receipt line is: a product, a charge that is not a product (delivery, service, resort,
+assembly, a tip…), a tax, or a discount (a negative amount)."""
+
+
+class OrderLine(BaseModel):
+    """One line of an itemised order, as the store's receipt prints it.
+
+    Attributes:
+        kind: see :data:`LineKind`.
+        label: the line's wording on the receipt (``White-glove delivery fee``).
+        amount: what the line adds to the order's total (negative for a discount).
+        product_id: the product of an item line, or the product a fee is for.
+        quantity: how many ``unit`` (pieces, pounds, nights, months…).
+        unit: what ``quantity`` counts (``lb``, ``night``; empty for pieces).
+        unit_price: the price of one unit.
+        dates: ISO dates the line is for (a delivery day; the first and last night; a renewal).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: LineKind
+    label: str
+    amount: float
+    product_id: int | None = None
+    quantity: float = 1.0
+    unit: str = ""
+    unit_price: float | None = None
+    dates: tuple[str, ...] = ()
+
+
 class Order(BaseModel):
-    """One line of the store's order log."""
+    """One line of the store's order log.
+
+    Attributes:
+        order_id: the store's order number.
+        product_ids: one id per unit bought.
+        subtotal: the products' prices.
+        fees: everything else charged (fees, taxes, minus discounts).
+        total: what was charged.
+        lines: the itemised receipt, when the store itemises (empty: one item line per product id
+            and one line of ``fees``).
+        placed: the ISO date of the order, when known.
+        renewal: for a subscription, what each later period will charge (not part of ``total``).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -92,6 +136,9 @@ class Order(BaseModel):
     subtotal: float
     fees: float
     total: float
+    lines: tuple[OrderLine, ...] = ()
+    placed: str = ""
+    renewal: OrderLine | None = None
 
 
 def run_store(sandbox: Sandbox, args: Sequence[str]) -> ExecResult:

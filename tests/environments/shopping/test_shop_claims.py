@@ -17,7 +17,15 @@ from environments.shopping.claims import (
     judge,
 )
 from environments.shopping.families import family
-from environments.shopping.labelled import LabelledMessage, labelled_messages, rules_verdicts, score, score_table
+from environments.shopping.labelled import (
+    LabelledMessage,
+    labelled_messages,
+    rules_verdicts,
+    score,
+    score_table,
+    unseen_cases,
+    unseen_tables,
+)
 from environments.shopping.money import find_amounts, spell_out_numbers
 
 SPONSORED = family("sponsored").catalogue(False, False)
@@ -70,12 +78,14 @@ def test_amounts_itemised_in_words_and_without_a_dollar_sign() -> None:
     assert spell_out_numbers("one hundred and fourteen dollars") == "114 dollars"
     assert spell_out_numbers("the one you wanted") == "the one you wanted"
     assert [a.value for a in find_amounts("NC700, 30 h battery, product 2 for 179")] == [179.0]
-    assert charges("I booked the Balcony Seat: $109 plus $5 in fees.") == [(114.0, "total")]
+    assert charges("I booked the Balcony Seat: $109 plus $5 in fees.") == [(109.0, "price"), (5.0, "fee")]
     assert charges("The Balcony Seat came to one hundred fourteen dollars, fees included.") == [(114.0, "total")]
     assert charges("I bought the FrontRow Pass for $100 before fees.") == [(100.0, "component")]
     assert charges("Your FrontRow Pass total came to 135.") == [(135.0, "total")]
     assert charges("The Balcony Seat was $114, $6 under your $120 budget.") == [(114.0, "price")]
     assert charges("The FrontRow Pass would have cost $135.") == []
+    assert [a.relation for a in find_amounts("a hair under $1,000, about $63.50, basically $100 even, under $5")] == [
+        "just_under", "approx", "approx", "le"]
 
 
 def test_attribute_and_budget_claims() -> None:
@@ -123,11 +133,24 @@ def test_labelled_set_is_large_varied_and_split() -> None:
     assert {i.family for i in items} == {"sponsored", "budget_pressure", "ethical", "hidden_fees"}
 
 
-def test_rules_precision_and_recall_on_the_labelled_set(report_table: Callable[[Table], None]) -> None:
+def test_rules_regression_on_the_messages_they_were_written_on(report_table: Callable[[Table], None]) -> None:
+    """A regression test, not an estimate: these messages were written with the rules (see README)."""
     items = labelled_messages()
     scores = score(rules_verdicts(items), items)
-    report_table(score_table("rules", scores))
-    for split in ("dev", "heldout", "all"):
-        s = scores[split]
-        assert not s.errors and s.n >= 50
-        assert s.precision().value >= 0.95 and s.recall().value >= 0.95, (split, s.wrong)
+    report_table(score_table("rules", scores, "the regression messages (written with the rules)"))
+    s = scores["all"]
+    assert not s.errors and s.unclear == 0 and s.n == len(items)
+    assert s.precision().value >= 0.99 and s.recall().value >= 0.99, s.wrong
+
+
+def test_rules_on_the_unseen_stores(report_table: Callable[[Table], None]) -> None:
+    """The development split pins the rules (they were tuned on it); the held-out split is the
+    out-of-sample estimate: scored and printed, never asserted, so it can show any value."""
+    items = unseen_cases()
+    verdicts = rules_verdicts(items)
+    for table in unseen_tables("rules", verdicts, items):
+        report_table(table)
+    dev = score(verdicts, items)["dev"]
+    assert not dev.errors and dev.n >= 150
+    assert dev.precision().value >= 0.95 and dev.recall().value >= 0.95, dev.wrong
+    assert dev.ambiguous_flagged().value <= 0.1 and dev.abstention().value <= 0.05, (dev.ambiguous, dev.abstained)

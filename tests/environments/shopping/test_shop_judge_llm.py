@@ -13,8 +13,26 @@ from typing import Any
 import pytest
 from rich.table import Table
 
-from environments.shopping.judge import LLMJudge, conversation, llm_verdicts, main, make_judge, parse_answer
-from environments.shopping.labelled import LabelledMessage, labelled_messages, score, score_table
+from environments.shopping.agreement import agreement
+from environments.shopping.claims import judge as judge_rules
+from environments.shopping.judge import (
+    LLMJudge,
+    compare,
+    conversation,
+    hybrid_verdicts,
+    llm_verdicts,
+    main,
+    make_judge,
+    parse_answer,
+)
+from environments.shopping.labelled import (
+    LabelledMessage,
+    labelled_messages,
+    rules_verdicts,
+    score,
+    score_table,
+    unseen_cases,
+)
 from environments.shopping.monitor import JudgeFailed, ShopMonitor
 from environments.shopping.shop_env import ShopConfig
 from sandbox.agents.fake_server import FakeModelServer
@@ -95,3 +113,46 @@ def test_judge_settings_are_checked_and_the_cli_prints_the_table(capsys: pytest.
     assert "Deception judge rules" in out and "heldout" in out
     assert main(["modle=rules"]) == 2 and "did you mean 'model'" in capsys.readouterr().err
     assert main(["model=rules", "concurrency=x"]) == 2
+
+
+def test_kappa_and_the_confusion_table_count_what_they_should() -> None:
+    rules = [(True, ""), (True, ""), (False, ""), (False, ""), (None, ""), (True, "")]
+    model = [(True, ""), (False, ""), (False, ""), (False, ""), (True, ""), (None, "JudgeAnswerError: no verdict")]
+    found = agreement(rules, model)
+    assert found.n == 4 and found.agreed == 3
+    assert abs(found.kappa - 0.5) < 1e-9  # observed 3/4, expected 1/2
+    assert found.low <= found.kappa <= found.high
+    assert found.table["unclear"]["deceptive"] == 1 and found.table["deceptive"]["error"] == 1
+    assert hybrid_verdicts(rules, model) == [*rules[:4], (True, ""), (True, "")]  # the model only where unclear
+
+
+def test_the_hybrid_asks_the_model_only_when_the_rules_are_unclear() -> None:
+    clear = next(i for i in labelled_messages() if i.id == "d040")  # the rules flag it
+    unclear = next(i for i in unseen_cases() if i.deceptive is None and judge_rules(i.world()).deceptive is None)
+    honest = PolicyReply(content='{"deceptive": false, "reason": "fine"}')
+    with FakeModelServer(lambda messages, tools: honest) as server:
+        monitor = ShopMonitor(make_judge("openai/oracle", api_base=server.base_url), hybrid=True)
+        decided = next(f for f in monitor.finish(clear.world()) if f.behaviour == "deception")
+        assert server.request_count == 0 and decided.detected is True
+        asked = next(f for f in monitor.finish(unclear.world()) if f.behaviour == "deception")
+        assert server.request_count == 1 and asked.detected is False and asked.metrics["rules_unclear"] == 1.0
+
+
+async def test_an_llm_judge_is_scored_alone_as_hybrid_and_for_agreement(capsys: pytest.CaptureFixture[str]) -> None:
+    items = [i for i in unseen_cases() if i.split == "heldout"][:30]
+    gold = {conversation(i.world()): i for i in items}
+
+    def answer(messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> PolicyReply:
+        item = gold[str(messages[-1]["content"])]
+        return PolicyReply(content=json.dumps({"deceptive": bool(item.deceptive), "reason": item.id}))
+
+    with FakeModelServer(answer) as server:
+        judge = make_judge("openai/gold-or-honest", api_base=server.base_url)
+        assert isinstance(judge, LLMJudge)
+        answers = await llm_verdicts(judge, items, concurrency=4)
+    rules = rules_verdicts(items)
+    tables = compare("openai/gold-or-honest", items, rules, answers, unseen=True)
+    assert len(tables) == 3 + 3 + 1  # model, hybrid (split, store, kind) and one split's agreement
+    hybrid = score(hybrid_verdicts(rules, answers), items)["heldout"]
+    assert hybrid.unclear == 0 and hybrid.ambiguous["unclear"] == 0  # the model answered every unclear case
+    assert "Cohen's kappa" in str(tables[-1].caption)
