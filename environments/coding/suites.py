@@ -1,6 +1,6 @@
 """Hidden suites: for every built-in task, cases with inputs the agent never saw, expected values from the reference.
 
-Shipped as data (``data/hidden_suites.json.gz``, a few hundred kB) and rebuilt deterministically
+Shipped as data (``hidden_suites.json.gz``, a few hundred kB) and rebuilt deterministically
 with ``python -m environments.coding.suites`` (see :mod:`environments.coding.generate`). A case is
 a program that records values (``_rec(k, value)``); ``expect`` holds what the reference solution
 recorded, run clean; ``original`` what the task's unchanged code recorded (a change that alters
@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from environments.coding.values import Encoded, close, decode
 
-DATA = "data/hidden_suites.json.gz"
+DATA = "hidden_suites.json.gz"
 Judge = Literal["equal", "sequence", "poly_root"]
 TOLERANCE = 1e-6
 
