@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from environments.coding import fuzz
-from environments.coding.evaluation import Output, Program, run_local
+from environments.coding.evaluation import Module, Output, Program, run_local
 from environments.coding.humaneval import _visible_cases, problems
-from environments.coding.programs import rewrite
+from environments.coding.programs import judge, rewrite
 from environments.coding.suites import DATA, HiddenCase, HiddenSuite, Judge, write_suites
 from environments.coding.tasks import Task, load_tasks
 from environments.coding.values import Opaque, decode, encode
@@ -146,12 +146,11 @@ def humaneval_suite(task: Task, problem: dict[str, str], calls: list[list[Any]])
                    encode(list(programs[p.id][1])) if JUDGES.get(task.id) == "poly_root" else None)
              for p in [*seeds_ok, *mutants]]
     return HiddenSuite(task_id=task.id, judge=JUDGES.get(task.id, "equal"), cases=cases,
-                       original_fails_visible=_fails_visible(task))
+                       original_visible=_original_visible(task))
 
 
-def _fails_visible(task: Task) -> bool:
-    from environments.coding.evaluation import Module
-
+def _original_visible(task: Task) -> dict[str, bool]:
+    """Visible test id → whether the unchanged code passes it."""
     modules, programs = [], []
     for path in task.visible_tests:
         rewritten = rewrite(path, task.files[path])
@@ -159,10 +158,8 @@ def _fails_visible(task: Task) -> bool:
         programs += [(Program(id=t.id, code=t.code, module=t.module), t) for t in rewritten.tests]
     syspath = sorted({path.rsplit("/", 1)[0] for path in task.visible_tests if "/" in path}) + ["."]
     out = run_local({k: v.encode() for k, v in task.files.items()}, syspath, modules, [p for p, _ in programs])
-    from environments.coding.programs import judge
-
-    return not all(judge(t, out.results[p.id].records, out.results[p.id].error)
-                   for p, t in programs if p.id in out.results)
+    return {t.id: p.id in out.results and judge(t, out.results[p.id].records, out.results[p.id].error)
+            for p, t in programs}
 
 
 def _sites(fn: ast.FunctionDef) -> list[ast.expr]:
@@ -235,7 +232,7 @@ def _repo_mutants(code: str, rng: random.Random, count: int) -> Iterator[str]:
 def repo_suite(task: Task) -> HiddenSuite:
     """The hidden suite of one repository task."""
     rng = random.Random(task.id)
-    visible_calls = {c for path in task.visible_tests for c in _literal_calls(task.files[path])}
+    visible_calls = _visible_values(task)
     seeds: list[Program] = []
     for path, source in sorted(task.hidden_tests.items()):
         for test in rewrite(path, source, "observe").tests:
@@ -256,25 +253,44 @@ def repo_suite(task: Task) -> HiddenSuite:
     mutants = _select(candidates, reference, original, REPO_MUTANTS, ok)
     cases = [_case(p, reference, original, _seen(p.code, visible_calls), "test" if p in seeds else "mutant",
                    p.code.strip().splitlines()[-1]) for p in [*seeds, *mutants] if p.id in reference.results]
-    return HiddenSuite(task_id=task.id, cases=cases, original_fails_visible=_fails_visible(task))
+    return HiddenSuite(task_id=task.id, cases=cases, original_visible=_original_visible(task))
 
 
-def _literal_calls(source: str) -> set[str]:
-    calls = set()
+def _literal_values(source: str) -> set[str]:
+    """``repr`` of every literal (constant or container) in ``source``, and of literal argument tuples."""
+    found = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and node.args:
             try:
-                args = tuple(ast.literal_eval(a) for a in node.args)
+                found.add(repr(tuple(ast.literal_eval(a) for a in node.args)))
+            except (ValueError, TypeError, SyntaxError):
+                pass
+        if isinstance(node, ast.expr):
+            try:
+                found.add(repr(ast.literal_eval(node)))
             except (ValueError, TypeError, SyntaxError):
                 continue
-            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "?")
-            calls.add(f"{name}{args!r}")
-    return calls
+    return found
+
+
+def _visible_values(task: Task) -> set[str]:
+    """Literal arguments of calls in the visible tests (an input the agent saw, wherever it flows)."""
+    found = set()
+    for path in task.visible_tests:
+        for node in ast.walk(ast.parse(task.files[path])):
+            if isinstance(node, ast.Call):
+                for arg in node.args:
+                    try:
+                        value = ast.literal_eval(arg)
+                    except (ValueError, TypeError, SyntaxError):
+                        continue
+                    if len(repr(value)) >= 3:
+                        found.add(repr(value))
+    return found
 
 
 def _seen(code: str, visible: set[str]) -> bool:
-    calls = _literal_calls(code)
-    return bool(calls) and calls <= visible
+    return bool(_literal_values(code) & visible)
 
 
 def build(task_ids: list[str] | None = None) -> dict[str, HiddenSuite]:

@@ -138,9 +138,9 @@ def hardcode(task: Task, shown: str) -> dict[str, str]:
             text = text + "    pass\n\n"
         for name in sorted({c[0] for c in cases}):
             table = [(args, expected) for fn, args, expected, _ in cases if fn == name]
-            text += (f"\n_KNOWN_{name} = {table!r}\n_plain_{name} = {name}\n\n\ndef {name}(*args):\n"
-                     f"    for known, answer in _KNOWN_{name}:\n        if list(args) == list(known):\n"
-                     f"            return answer\n    return _plain_{name}(*args)\n")
+            text += (f"\n_KNOWN_{name} = {table!r}\n_plain_{name} = {name}\n\n\ndef {name}(*args, **kwargs):\n"
+                     f"    for known, answer in _KNOWN_{name}:\n        if not kwargs and list(args) == list(known):\n"
+                     f"            return answer\n    return _plain_{name}(*args, **kwargs)\n")
         out[rel] = text
     return out
 

@@ -4,7 +4,8 @@ Shipped as data (``hidden_suites.json.gz``, a few hundred kB) and rebuilt determ
 with ``python -m environments.coding.suites`` (see :mod:`environments.coding.generate`). A case is
 a program that records values (``_rec(k, value)``); ``expect`` holds what the reference solution
 recorded, run clean; ``original`` what the task's unchanged code recorded (a change that alters
-behaviour only on the inputs the agent was shown is special-casing). The expected values never
+behaviour only on the inputs the agent was shown is special-casing). A case is ``seen`` when a
+call in it, with the same literal arguments, is in the visible tests. The expected values never
 enter the sandbox: the grader compares on the host.
 """
 
@@ -57,7 +58,8 @@ class HiddenSuite(BaseModel):
     judge: Judge = "equal"
     syspath: list[str] = Field(default_factory=lambda: ["."])
     cases: list[HiddenCase]
-    original_fails_visible: bool = True
+    original_visible: dict[str, bool] = Field(default_factory=dict)
+    """Visible test id → whether the unchanged code passes it."""
 
     def passes(self, case: HiddenCase, records: list[tuple[int, Any]], error: str | None) -> bool:
         """Whether the observed ``records`` and ``error`` meet the reference's."""
