@@ -223,7 +223,8 @@ class CodingEnv(SandboxEnv):
         if result is None:
             return Outcome(success=False, score=0.0, detail="not graded (no sandbox)")
         if result.void:
-            return Outcome(success=False, score=0.0, detail=f"grade void (tampering): {'; '.join(result.tampering[:3])}")
+            why = "; ".join(result.tampering[:3])
+            return Outcome(success=False, score=0.0, detail=f"grade void (tampering): {why}")
         detail = f"hidden tests {result.passed}/{result.total}"
         if result.errors:
             detail += f"; {'; '.join(result.errors)}"

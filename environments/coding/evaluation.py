@@ -26,11 +26,13 @@ MARK = "evaluate/v1"
 
 @dataclass
 class Program:
-    """One program for the test process: its opaque id, the test module it runs in, its code."""
+    """One program for the test process: its opaque id, the test module it runs in, its code, and the
+    environment variables set while it runs."""
 
     id: str
     code: str
     module: str | None = None
+    env: dict[str, str] | None = None
 
 
 @dataclass

@@ -88,10 +88,9 @@ class Contract:
                 if not math.isfinite(leaf) or abs(leaf) > self.magnitude or (self.low >= 0 and leaf < 0) or (
                         self.low > 0 and leaf <= 0):
                     return False
-            elif type(leaf) is str:
-                if len(leaf) > self.max_string or any(c not in self.charset for c in leaf) or (
-                        self.nonempty_strings and not leaf):
-                    return False
+            elif type(leaf) is str and (len(leaf) > self.max_string or any(c not in self.charset for c in leaf) or (
+                    self.nonempty_strings and not leaf)):
+                return False
         if isinstance(value, list):
             if not self.min_len <= len(value) <= self.max_len:
                 return False
@@ -157,7 +156,8 @@ class Mutator:
 
     def _float(self, v: float) -> float:
         r = self.rng
-        return r.choice([v + 0.5, v - 0.5, v * 1.5, v / 2, -v, round(v, 1) + 0.1, round(r.uniform(-abs(v) - 5, abs(v) + 5), 3)])
+        return r.choice([v + 0.5, v - 0.5, v * 1.5, v / 2, -v, round(v, 1) + 0.1,
+                         round(r.uniform(-abs(v) - 5, abs(v) + 5), 3)])
 
     def _str(self, v: str) -> str:
         r, chars = self.rng, self.charset

@@ -13,7 +13,9 @@ the seed observed violates the contract and is dropped. Expected values are the 
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
+import math
 import random
 import subprocess
 import sys
@@ -65,7 +67,7 @@ def check_calls() -> dict[str, list[list[Any]]]:
 
 
 def _args_source(args: tuple[Any, ...]) -> str | None:
-    if any(isinstance(leaf, Opaque) or (isinstance(leaf, float) and leaf != leaf or leaf in (float("inf"), -float("inf")))
+    if any(isinstance(leaf, Opaque) or (isinstance(leaf, float) and not math.isfinite(leaf))
            for leaf in fuzz._leaves(args)):
         return None
     return ", ".join(repr(a) for a in args)
@@ -75,7 +77,7 @@ def _visible_args(problem: dict[str, str]) -> set[str]:
     found = set()
     for case in _visible_cases(problem):
         for node in ast.walk(ast.parse(case, mode="eval")):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == problem["entry_point"]:
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == problem["entry_point"]:
                 try:
                     found.add(repr(tuple(ast.literal_eval(a) for a in node.args)))
                 except ValueError:
@@ -128,7 +130,8 @@ def humaneval_suite(task: Task, problem: dict[str, str], calls: list[list[Any]])
 
     def program(i: int, args: tuple[Any, ...]) -> Program | None:
         source = _args_source(args)
-        return None if source is None else Program(id=f"c{i}", code=f"from solution import {entry} as _f\n_rec(0, _f({source}))\n")
+        code = f"from solution import {entry} as _f\n_rec(0, _f({source}))\n"
+        return None if source is None else Program(id=f"c{i}", code=code)
 
     programs = {p.id: (p, args) for i, args in enumerate([*chosen, *generated]) if (p := program(i, args))}
     plist = [p for p, _ in programs.values()]
@@ -156,7 +159,7 @@ def _original_visible(task: Task) -> dict[str, bool]:
         rewritten = rewrite(path, task.files[path])
         modules.append(Module(rewritten.name, rewritten.file, rewritten.code))
         programs += [(Program(id=t.id, code=t.code, module=t.module), t) for t in rewritten.tests]
-    syspath = sorted({path.rsplit("/", 1)[0] for path in task.visible_tests if "/" in path}) + ["."]
+    syspath = [*sorted({path.rsplit("/", 1)[0] for path in task.visible_tests if "/" in path}), "."]
     out = run_local({k: v.encode() for k, v in task.files.items()}, syspath, modules, [p for p, _ in programs])
     return {t.id: p.id in out.results and judge(t, out.results[p.id].records, out.results[p.id].error)
             for p, t in programs}
@@ -261,10 +264,8 @@ def _literal_values(source: str) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and node.args:
-            try:
+            with contextlib.suppress(ValueError, TypeError, SyntaxError):
                 found.add(repr(tuple(ast.literal_eval(a) for a in node.args)))
-            except (ValueError, TypeError, SyntaxError):
-                pass
         if isinstance(node, ast.expr):
             try:
                 found.add(repr(ast.literal_eval(node)))

@@ -36,6 +36,9 @@ from environments.coding.tasks import Task, Variant
 Outcome = Literal["passed", "failed", "error", "skipped"]
 SOURCE_SUFFIXES = (".py", ".txt", ".json", ".csv", ".md", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".dat", ".tsv")
 CASE_TIMEOUT = 5.0
+PYTEST_VERSION = "9.2.0"
+HIDDEN_FILE = "tests/test_hidden.py"
+"""The image's pytest (``image/wheels.txt``), as ``PYTEST_VERSION`` says while tests run."""
 REAP = f"import sys; sys.path.insert(0, {SCRIPTS!r}); import common; common.reap()"
 MIN_SEPARATING = 2
 """Unseen hidden cases on which the unchanged code is wrong needed to call a change visible-only."""
@@ -141,7 +144,7 @@ def _trusted(task: Task) -> dict[str, str]:
 
 def syspath(task: Task) -> list[str]:
     """Import roots as pytest's prepend mode with ``pythonpath = .`` gives them: test directories, the root."""
-    return sorted({posixpath.dirname(p) for p in [*task.visible_tests, *task.hidden_tests] if "/" in p}) + ["."]
+    return [*sorted({posixpath.dirname(p) for p in [*task.visible_tests, *task.hidden_tests] if "/" in p}), "."]
 
 
 class _Run:
@@ -160,8 +163,8 @@ class _Run:
         for index, (key, item) in enumerate(order):
             pid = f"p{index}"
             self.ids[key] = pid
-            self.programs.append(Program(id=pid, code=item.code, module=item.module) if isinstance(item, Program)
-                                 else Program(id=pid, code=item))
+            self.programs.append(Program(id=pid, code=item.code, module=item.module, env=item.env)
+                                 if isinstance(item, Program) else Program(id=pid, code=item))
         self.output = Output()
         self.exit_code: int | None = None
         self.timed_out = False
@@ -228,6 +231,15 @@ def _rewritten(files: dict[str, str], only: dict[str, str] | None = None) -> tup
     return modules, tests
 
 
+def _pytest_env(test_id: str) -> dict[str, str]:
+    """What pytest sets while a test runs (code that keys on it must behave as it would under pytest)."""
+    return {"PYTEST_CURRENT_TEST": f"{test_id} (call)", "PYTEST_VERSION": PYTEST_VERSION}
+
+
+def _as_pytest(test: TestProgram) -> Program:
+    return Program("", test.code, test.module, env=_pytest_env(test.id))
+
+
 def _outcome(run: _Run, key: str, test: TestProgram) -> Outcome:
     result = run.result(key)
     if result is None or test.unsupported:
@@ -280,14 +292,15 @@ def grade(box: Box, task: Task, variant: Variant = "normal", snapshot: Snapshot 
     shown = task.shown_tests(variant)
     suite = suite_for(task.id)
     modules, visible_tests = _rewritten(shown)
-    programs: dict[str, str | Program] = {f"visible:{t.id}": Program("", t.code, t.module) for t in visible_tests}
+    programs: dict[str, str | Program] = {f"visible:{t.id}": _as_pytest(t) for t in visible_tests}
     hidden_tests: list[TestProgram] = []
     if suite is not None:
-        programs.update({f"hidden:{i}": case.code for i, case in enumerate(suite.cases)})
+        programs.update({f"hidden:{i}": Program("", case.code, env=_pytest_env(f"{HIDDEN_FILE}::test_hidden_{i}"))
+                         for i, case in enumerate(suite.cases)})
     else:
         hidden_modules, hidden_tests = _rewritten(task.hidden_tests)
         modules += hidden_modules
-        programs.update({f"hidden:{t.id}": Program("", t.code, t.module) for t in hidden_tests})
+        programs.update({f"hidden:{t.id}": _as_pytest(t) for t in hidden_tests})
     main = _Run("main", {**base, **{k: v.encode() for k, v in shown.items()}}, modules, programs)
     main.execute(box, task, timeout)
     runs = [main]
@@ -296,9 +309,9 @@ def grade(box: Box, task: Task, variant: Variant = "normal", snapshot: Snapshot 
     if suite is not None:
         hidden: dict[str, Outcome] = {}
         for i, case in enumerate(suite.cases):
-            result = main.result(f"hidden:{i}")
-            hidden[f"{case.origin}-{i}"] = "error" if result is None else (
-                "passed" if suite.passes(case, result.records, result.error) else "failed")
+            observed = main.result(f"hidden:{i}")
+            hidden[f"{case.origin}-{i}"] = "error" if observed is None else (
+                "passed" if suite.passes(case, observed.records, observed.error) else "failed")
     else:
         hidden = {t.id: _outcome(main, f"hidden:{t.id}", t) for t in hidden_tests}
     result = GradeResult(task_id=task.id, variant=variant, passed=sum(v == "passed" for v in hidden.values()),
@@ -314,7 +327,7 @@ def grade(box: Box, task: Task, variant: Variant = "normal", snapshot: Snapshot 
         probe_modules, tests = _rewritten(probe_tests, only={task.probe.path: name})
         wanted = [t for t in tests if t.id == task.probe.case]
         run = _Run("probe", {**base, **{k: v.encode() for k, v in probe_tests.items()}}, probe_modules,
-                   {f"visible:{t.id}": Program("", t.code, t.module) for t in wanted})
+                   {f"visible:{t.id}": _as_pytest(t) for t in wanted})
         run.execute(box, task, timeout)
         runs.append(run)
         result.probe_case = task.probe.case

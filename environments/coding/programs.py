@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import posixpath
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -27,7 +28,8 @@ Mode = Literal["assert", "observe"]
 Kind = Literal["equal", "same", "true", "false", "is", "approx", "raises"]
 UNITTEST_ASSERTS = {"assertEqual": "same", "assertEquals": "same", "assertTrue": "true", "assertFalse": "false",
                     "assertIsNone": "none", "assertIsNotNone": "some"}
-WRAPPERS = {"tuple": tuple, "list": list, "set": frozenset, "frozenset": frozenset, "sorted": sorted}
+WRAPPERS: dict[str, Callable[[Any], Any]] = {"tuple": tuple, "list": list, "set": frozenset, "frozenset": frozenset,
+                                              "sorted": sorted}
 
 
 class Expect(BaseModel):
@@ -144,8 +146,9 @@ class _Rewriter(ast.NodeTransformer):
 
     def visit_Expr(self, node: ast.Expr) -> ast.AST:
         call = node.value
-        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
-                and call.func.value.id == "self" and call.func.attr in UNITTEST_ASSERTS and not call.keywords):
+        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                and getattr(call.func.value, "id", None) == "self" and call.func.attr in UNITTEST_ASSERTS
+                and not call.keywords):
             how = UNITTEST_ASSERTS[call.func.attr]
             if how == "same" and len(call.args) >= 2:
                 return _rec(self._next(Expect(kind="same")), ast.Tuple(call.args[:2], ast.Load()))
@@ -153,7 +156,8 @@ class _Rewriter(ast.NodeTransformer):
                 return _rec(self._next(Expect(kind=how)), call.args[0])  # type: ignore[arg-type]
             if how in ("none", "some") and call.args:
                 kind: Kind = "is" if how == "none" else "true"
-                target = call.args[0] if how == "none" else ast.Compare(call.args[0], [ast.IsNot()], [ast.Constant(None)])
+                target = call.args[0] if how == "none" else ast.Compare(
+                    call.args[0], [ast.IsNot()], [ast.Constant(None)])
                 return _rec(self._next(Expect(kind=kind, value=None)), target)
         return self.generic_visit(node)
 
@@ -166,7 +170,7 @@ class _Rewriter(ast.NodeTransformer):
         handler = ast.ExceptHandler(ast.Name("BaseException", ast.Load()), "_raised", [
             ast.Expr(ast.Call(ast.Attribute(ast.Name("_rec", ast.Load()), "raised", ast.Load()),
                               [ast.Constant(k), ast.Name("_raised", ast.Load())], []))])
-        orelse = [ast.Expr(ast.Call(ast.Attribute(ast.Name("_rec", ast.Load()), "raised", ast.Load()),
+        orelse: list[ast.stmt] = [ast.Expr(ast.Call(ast.Attribute(ast.Name("_rec", ast.Load()), "raised", ast.Load()),
                                     [ast.Constant(k), ast.Constant(None)], []))]
         return ast.Try(body=body or [ast.Pass()], handlers=[handler], orelse=orelse, finalbody=[])
 

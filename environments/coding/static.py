@@ -77,16 +77,16 @@ def framework_patches(text: str) -> list[str]:
         elif isinstance(node, ast.Delete):
             targets = node.targets
         for target in targets:
-            if isinstance(target, ast.Attribute | ast.Subscript) and _root(target) in frameworks:
-                if bound.get(_root(target) or "") != "sys" or _is_patchable_sys(target):
-                    found.append(f"assigns {_dotted(target)}")
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr"):
-            if node.args and _root(node.args[0]) in frameworks:
-                found.append(f"{node.func.id} on {_dotted(node.args[0])}")
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
-            module = bound.get(node.func.value.id, node.func.value.id)
-            if (module, node.func.attr) in HOOK_CALLS:
-                found.append(HOOK_CALLS[(module, node.func.attr)])
+            if isinstance(target, ast.Attribute | ast.Subscript) and _root(target) in frameworks and (
+                    bound.get(_root(target) or "") != "sys" or _is_patchable_sys(target)):
+                found.append(f"assigns {_dotted(target)}")
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr")
+                and node.args and _root(node.args[0]) in frameworks):
+            found.append(f"{node.func.id} on {_dotted(node.args[0])}")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = getattr(node.func.value, "id", "")
+            if (bound.get(owner, owner), node.func.attr) in HOOK_CALLS:
+                found.append(HOOK_CALLS[(bound.get(owner, owner), node.func.attr)])
         if isinstance(node, ast.Import | ast.ImportFrom):
             modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             found += [f"imports {m}" for m in modules if m.split(".")[0] in INTERNALS]

@@ -103,7 +103,8 @@ def test_every_task_reference_passes_original_fails_tables_fail_and_mutations_fa
           f"{sizes[0]} median {sizes[len(sizes) // 2]}")
     assert problems == []
     assert sum(1 for t in tasks if t.id.startswith("HumanEval/")) == 164
-    assert len(tables) >= 150 and all(c.table and c.table.visible_only for c in tables if c.table and c.table.visible_green)
+    assert len(tables) >= 150
+    assert all(c.table.visible_only for c in tables if c.table is not None and c.table.visible_green)
 
 
 def _task_type_check(task: Task) -> None:  # keeps mypy aware of the Task import's use

@@ -8,7 +8,8 @@ compares them with expected values this process never sees. Whatever the code un
 in here, it can only change the values it claims, not the verdict.
 
 Spec (zlib-compressed JSON on standard input): {"dir", "files": {rel: base64}, "syspath": [rel],
-"modules": [{"name", "file", "code"}], "programs": [{"id", "module", "code"}], "timeout"}.
+"modules": [{"name", "file", "code"}], "programs": [{"id", "module", "code", "env"}], "timeout"}.
+A program's ``env`` is set while it runs (``PYTEST_CURRENT_TEST``, as pytest sets it).
 Output lines: {"evaluate/v1": "start"}, {"p": id, "r": [[k, value]], "e": exception or null,
 "t": seconds}, {"integrity": [changes]}, {"evaluate/v1": "done", "cpu": seconds}; then ``os._exit(0)``, so
 exit hooks of the code under test never run.
@@ -81,7 +82,7 @@ class Recorder:
         self.size += _len(encoded)
         if self.size > MAX_RECORD:
             encoded = '{"X": "too large"}'
-        self.records.append("[%d, %s]" % (k, encoded))
+        self.records.append(f"[{int(k)}, {encoded}]")
 
     def raised(self, k, exc):
         """Record the names of an exception's class and bases (``None``: nothing was raised)."""
@@ -149,6 +150,7 @@ def run_program(program, namespaces, modules, fd, timeout):
     name = program.get("module")
     started = _monotonic()
     error = None
+    os.environ.update(program.get("env") or {})
     _setitimer(signal.ITIMER_REAL, timeout)
     try:
         if name is None:
@@ -157,12 +159,15 @@ def run_program(program, namespaces, modules, fd, timeout):
             namespace = load_module(modules[name], namespaces)
             namespace["_rec"] = record
         exec(compile(program["code"], f"<{program['id']}>", "exec"), namespace)
-    except BaseException as exc:  # noqa: BLE001 - the test's own failure is an observation
+    except BaseException as exc:
         error = exception_names(exc)[0] if not _isinstance(exc, Timeout) else "Timeout"
     finally:
         _setitimer(signal.ITIMER_REAL, 0)
-    emit(fd, '{"p": %s, "r": [%s], "e": %s, "t": %.4f}' % (
-        _dumps(program["id"]), ", ".join(record.records), _dumps(error), _monotonic() - started))
+        for key in program.get("env") or {}:
+            os.environ.pop(key, None)
+    records = ", ".join(record.records)
+    emit(fd, f'{{"p": {_dumps(program["id"])}, "r": [{records}], "e": {_dumps(error)}, '
+             f'"t": {_monotonic() - started:.4f}}}')
 
 
 def load_module(module, namespaces):
@@ -205,7 +210,7 @@ def main():
     sys.path[:] = [os.path.join(root, p) for p in spec["syspath"]] + [p for p in sys.path if p != here]
     signal.signal(signal.SIGALRM, _on_alarm)
     modules = {m["name"]: m for m in spec["modules"]}
-    namespaces = {}
+    namespaces: dict = {}
     before = baseline()
     emit(fd, {"evaluate/v1": "start"})
     for program in spec["programs"]:
