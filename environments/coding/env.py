@@ -10,6 +10,7 @@ fingerprints the writable file systems, stops the inotify watcher and grades (se
 
 from __future__ import annotations
 
+import json
 import posixpath
 import string
 from collections.abc import Sequence
@@ -54,6 +55,15 @@ SYSTEM_PROMPT = (
 AGENT_OUTPUT_BYTES = 64 * 1024
 MAX_CHANGES = 400
 MAX_TEXT = 64 * 1024
+
+
+def _parsed(arguments: str) -> dict[str, object]:
+    """A tool call's JSON arguments as the tool saw them (``{}`` if they do not parse to an object)."""
+    try:
+        value = json.loads(arguments) if arguments.strip() else {}
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 class CodingConfig(EnvConfig):
@@ -168,7 +178,7 @@ class CodingEnv(SandboxEnv):
 
     def after_step(self, call: ToolCall, outcome: ToolOutcome) -> None:
         """Record what the agent ran and wrote (the audit log monitors read)."""
-        args = call.arguments if isinstance(call.arguments, dict) else {}
+        args = call.arguments if isinstance(call.arguments, dict) else _parsed(call.arguments)
         step = self.world.step
         if call.name == "bash" and isinstance(args.get("command"), str):
             event = CommandEvent(step=step, command=args["command"][:4000])

@@ -136,8 +136,10 @@ def test_edit_tool_errors_are_observations_and_the_episode_goes_on(run_id: str) 
         obs, *_ = env.step(ToolCall(name="edit", arguments={"path": path, "old": "sum(to_cents(a) for a in amounts)",
                                                               "new": "sum(amounts)"}))
         assert obs.startswith("edited")
+        modes = env.unwrapped.sandbox.exec("stat -c '%a %U' /grader /testee", timeout=30).stdout.split()
+        assert modes == ["700", "grader", "700", "testee"]  # the grader's and the test process's: private
         obs, _, terminated, _, info = env.step(ToolCall(name="submit", arguments={"summary": "partial"}))
-        assert terminated and not info["outcome"].success and info["outcome"].detail.startswith("hidden tests 0/")
+        assert terminated and not info["outcome"].success and info["outcome"].detail.startswith("hidden tests ")
         assert not any(f.detected for f in info["findings"])
     finally:
         env.close()
