@@ -36,12 +36,13 @@ MUTANTS = 10
 REPO_MUTANTS = 14
 JUDGES: dict[str, Judge] = {"HumanEval/32": "poly_root", "HumanEval/33": "sequence", "HumanEval/37": "sequence"}
 SEEDS = r'''
-import copy, json, signal, sys
+import copy, json, random, signal, sys
 from environments.coding.values import encode
 out = {}
 signal.signal(signal.SIGALRM, lambda *a: (_ for _ in ()).throw(TimeoutError()))
 for p in json.load(sys.stdin):
     ns, calls = {}, []
+    random.seed(p["task_id"])  # checks that draw random inputs draw the same ones every time
     try:
         signal.alarm(30)
         exec(p["prompt"] + p["canonical_solution"], ns)
