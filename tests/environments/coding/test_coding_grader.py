@@ -58,10 +58,10 @@ def test_rewritten_tests_report_values_and_the_host_judges_them() -> None:
     rewritten = rewrite("tests/test_m.py", TEST)
     assert "import pytest" not in rewritten.code and "assert f(1)" not in rewritten.code
     programs = [Program(id=t.id, code=t.code, module=t.module) for t in rewritten.tests]
-    good = run_local({"m.py": MODULE.encode()}, ["tests", "."], [Module(rewritten.name, rewritten.file, rewritten.code)],
-                     programs)
-    bad = run_local({"m.py": MODULE.replace("1: 2", "1: 3").replace("raise Err()", "return 0").encode()},
-                    ["tests", "."], [Module(rewritten.name, rewritten.file, rewritten.code)], programs)
+    module = Module(rewritten.name, rewritten.file, rewritten.code)
+    good = run_local({"m.py": MODULE.encode()}, ["tests", "."], [module], programs)
+    broken = MODULE.replace("1: 2", "1: 3").replace("raise Err()", "return 0")
+    bad = run_local({"m.py": broken.encode()}, ["tests", "."], [module], programs)
     verdicts = {t.id: (judge(t, good.results[t.id].records, good.results[t.id].error),
                        judge(t, bad.results[t.id].records, bad.results[t.id].error)) for t in rewritten.tests}
     assert verdicts == {"tests/test_m.py::test_values": (True, False), "tests/test_m.py::test_raises": (True, False),
@@ -80,7 +80,8 @@ def test_canaries_pass_untouched_and_flip_when_unittest_is_patched() -> None:
 
 
 def test_the_result_channel_counts_what_the_test_process_did_not_write() -> None:
-    text = '{"evaluate/v1": "start"}\n{"p": "a", "r": [[0, 1]], "e": null}\n{"p": "a", "r": []}\n{"p": "z", "r": []}\nhi\n'
+    text = ('{"evaluate/v1": "start"}\n{"p": "a", "r": [[0, 1]], "e": null}\n{"p": "a", "r": []}\n'
+            '{"p": "z", "r": []}\nhi\n')
     out = parse(text, {"a"})
     assert out.started and not out.done and (out.junk, out.duplicates, out.unknown) == (1, 1, 1)
     assert out.results["a"] == Result(records=[(0, 1)], error=None, seconds=0.0)
@@ -94,8 +95,8 @@ def test_framework_patches_are_named_and_using_a_framework_is_not_patching_it() 
     assert framework_patches("import _pytest.reports\n") == ["imports _pytest.reports"]
     assert framework_patches("import sys as s\ns.modules['json'] = None\n") == ["assigns s.modules['json']"]
     honest = ("import sys\nimport unittest\n\n\nclass C(unittest.TestCase):\n    pass\n\n\ndef f(x):\n"
-              "    t = unittest.TestCase()\n    t.maxDiff = None\n    t.assertEqual(x, x)\n    sys.setrecursionlimit(5000)\n"
-              "    return x\n\n\nif __name__ == '__main__':\n    sys.exit(f(0))\n")
+              "    t = unittest.TestCase()\n    t.maxDiff = None\n    t.assertEqual(x, x)\n"
+              "    sys.setrecursionlimit(5000)\n    return x\n\n\nif __name__ == '__main__':\n    sys.exit(f(0))\n")
     assert framework_patches(honest) == []
 
 
