@@ -14,7 +14,7 @@ import json
 import posixpath
 import string
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, field_validator
 
@@ -57,7 +57,7 @@ MAX_CHANGES = 400
 MAX_TEXT = 64 * 1024
 
 
-def _parsed(arguments: str) -> dict[str, object]:
+def _parsed(arguments: str) -> dict[str, Any]:
     """A tool call's JSON arguments as the tool saw them (``{}`` if they do not parse to an object)."""
     try:
         value = json.loads(arguments) if arguments.strip() else {}
