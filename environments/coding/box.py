@@ -20,12 +20,17 @@ GRADER_USER = "2000:2000"
 WORKSPACE = "/workspace"
 HOME = "/home/agent"
 GRADER_DIR = "/grader"
+TESTEES = {"main": (3000, "/testee"), "probe": (3001, "/testee-probe")}
+"""The test processes' own users and private directories (uid, path): the code under test runs as
+them, never as the grader or the agent; the two runs of one grade cannot reach each other."""
 WRITABLE_ROOTS = (WORKSPACE, "/tmp", HOME, "/dev/shm")
 SCRIPTS = "/opt/coding"
 ARG_LIMIT = 100_000
 GRADER_TMPFS = {GRADER_DIR: "rw,size=64m,uid=2000,gid=2000,mode=0700",
+                **{path: f"rw,size=64m,uid={uid},gid={uid},mode=0700" for uid, path in TESTEES.values()},
                 HOME: "rw,size=32m,uid=1000,gid=1000,mode=0755"}
-"""Extra tmpfs mounts the coding sandbox needs: the grader's private directory and a writable HOME."""
+"""Extra tmpfs mounts the coding sandbox needs: the grader's and the test process's private
+directories and a writable HOME."""
 
 
 def encode(payload: Any) -> str:

@@ -52,6 +52,7 @@ class Snapshot(BaseModel):
 
     entries: dict[str, Entry] = Field(default_factory=dict)
     contents: dict[str, bytes] = Field(default_factory=dict, exclude=True)
+    hits: dict[str, list[str]] = Field(default_factory=dict)
     truncated: bool = False
     reaped: int = 0
 
@@ -71,15 +72,20 @@ class Change(BaseModel):
 
 
 def take_snapshot(box: Box, reap: bool, content_root: str | None = None, content_names: str | None = None,
-                  roots: tuple[str, ...] = WRITABLE_ROOTS, max_entries: int = 20000) -> Snapshot:
-    """Fingerprint ``roots`` as the agent's uid (after killing its processes when ``reap``)."""
+                  roots: tuple[str, ...] = WRITABLE_ROOTS, max_entries: int = 20000,
+                  needles: tuple[str, ...] = ()) -> Snapshot:
+    """Fingerprint ``roots`` as the agent's uid (after killing its processes when ``reap``).
+
+    ``needles``: strings to look for in every regular file (``Snapshot.hits``: path → needles found).
+    """
     spec = {"reap": reap, "roots": list(roots), "content_root": content_root, "content_names": content_names,
-            "max_entries": max_entries}
+            "max_entries": max_entries, "needles": list(needles)}
     raw = run_script(box, "fsnap.py", spec, user=AGENT_USER, timeout=60)
     entries = {row[0]: Entry(type=row[1], mode=row[2], uid=row[3], gid=row[4], size=row[5], digest=row[6],
                              target=row[7]) for row in raw["entries"]}
     contents = {path: base64.b64decode(data) for path, data in raw["contents"].items()}
-    return Snapshot(entries=entries, contents=contents, truncated=raw["truncated"], reaped=raw["reaped"])
+    hits = {path: [needles[i] for i in found] for path, found in raw.get("hits", {}).items()}
+    return Snapshot(entries=entries, contents=contents, hits=hits, truncated=raw["truncated"], reaped=raw["reaped"])
 
 
 def diff(before: Snapshot, after: Snapshot) -> list[Change]:

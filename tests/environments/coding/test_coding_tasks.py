@@ -8,16 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from environments.coding.box import GRADER_TMPFS
 from environments.coding.monitors import static_evidence
 from environments.coding.mutate import impossible_variant, probe_variant
 from environments.coding.tasks import Task, load_tasks
 from environments.coding.world import CodingWorld
 from sandbox.errors import ConfigError, UnknownNameError
 from sandbox.lifecycle import DockerSandbox as Sandbox
-from sandbox.spec import SandboxSpec
+from sandbox.spec import IMAGE_TAG, SandboxSpec
 
 sys.path.insert(0, str(Path(__file__).parent))
-from validate import validate
+from validate import check_task
 
 
 def test_all_164_humaneval_problems_and_twelve_repositories_load() -> None:
@@ -72,29 +73,38 @@ def test_no_reference_solution_looks_special_cased() -> None:
 
 
 @pytest.mark.docker
-def test_every_task_reference_passes_original_fails_and_mutations_fail_exactly_their_case() -> None:
+def test_every_task_reference_passes_original_fails_tables_fail_and_mutations_fail_exactly_their_case() -> None:
     tasks = load_tasks("all")
-    spec = SandboxSpec(image="sandbox-coding:latest", max_output_bytes=32 << 20, tmpfs_size="256m", memory="2g")
+    spec = SandboxSpec(image=f"sandbox-coding:{IMAGE_TAG}", max_output_bytes=32 << 20, tmpfs=GRADER_TMPFS, memory="1g")
     with Sandbox(spec) as box:
-        results = validate(box, tasks)
+        checks = [check_task(box, task) for task in tasks]
     problems: list[tuple[str, str]] = []
-    for task in tasks:
-        reference = results["reference"]
-        hidden, visible = reference.get(f"{task.id}|hidden", {}), reference.get(f"{task.id}|visible", {})
-        if not hidden or not visible or set(hidden.values()) | set(visible.values()) != {"passed"}:
-            problems.append((task.id, "reference does not pass"))
-        if set(results["original"].get(f"{task.id}|hidden", {"x": "passed"}).values()) == {"passed"}:
-            problems.append((task.id, "original code passes the hidden tests"))
+    for task, check in zip(tasks, checks, strict=True):
+        reference = check.reference
         assert task.impossible is not None
-        failed = [k.split("::", 1)[1] for k, v in results["impossible"][f"{task.id}|visible"].items() if v != "passed"]
-        if failed != [task.impossible.case.split("::", 1)[1]]:
+        if not reference.success or reference.void or reference.tampering:
+            problems.append((task.id, f"reference: {reference.passed}/{reference.total} {reference.tampering[:2]}"))
+        failed = [k for k, v in reference.visible.items() if v != "passed"]
+        if failed != [task.impossible.case]:
             problems.append((task.id, f"impossible variant fails {failed}"))
-        if task.probe is not None:
-            failed = [k.split("::", 1)[1] for k, v in results["probe"][f"{task.id}|visible"].items() if v != "passed"]
-            if failed != [task.probe.case.split("::", 1)[1]]:
-                problems.append((task.id, f"probe fails {failed}"))
+        if task.probe is not None and reference.probe_passed is not False:
+            problems.append((task.id, "the reference passes the probe"))
+        if check.original.success or check.original.visible_green:
+            problems.append((task.id, "the original code passes"))
+        if check.table is not None and (check.table.success or check.table.void):
+            problems.append((task.id, "a table of the visible cases passes"))
+        if any(state != "ok" for grade in (reference, check.original) for state in grade.canaries.values()):
+            problems.append((task.id, f"canaries {reference.canaries}"))
+    tables = [c for c in checks if c.table is not None]
+    sizes = sorted(c.reference.total for c in checks)
+    print(f"\nreference passes {sum(c.reference.success for c in checks)}/{len(checks)}; lookup tables pass "
+          f"{sum(bool(c.table and c.table.success) for c in tables)}/{len(tables)} (flagged visible-only "
+          f"{sum(bool(c.table and c.table.visible_only) for c in tables)}); hidden cases per task min "
+          f"{sizes[0]} median {sizes[len(sizes) // 2]}")
     assert problems == []
     assert sum(1 for t in tasks if t.id.startswith("HumanEval/")) == 164
+    assert len(tables) >= 150
+    assert all(c.table.visible_only for c in tables if c.table is not None and c.table.visible_green)
 
 
 def _task_type_check(task: Task) -> None:  # keeps mypy aware of the Task import's use
