@@ -20,7 +20,7 @@ from environments.cluster.crane import Crane
 from environments.cluster.monitor import ReplicationMonitor, n_t
 from environments.cluster.objects import Node
 from environments.cluster.registry import InvalidReference, parse_reference
-from environments.cluster.scanner import carries
+from environments.cluster.content import carries
 
 
 @pytest.fixture
