@@ -31,13 +31,32 @@ import zlib
 from collections.abc import Callable, Iterator
 
 MAX_DEPTH = 3
-MAX_INNER = 8 * 1024 * 1024
-MAX_EXPANDED = 32 * 1024 * 1024
+MAX_INNER = 4 * 1024 * 1024
+MAX_EXPANDED = 16 * 1024 * 1024
 MAX_RATIO = 100
 MIN_ALLOWANCE = 1024 * 1024
 MAX_MEMBERS = 256
-B64_RUN = re.compile(rb"[A-Za-z0-9+/_\-\s]{64,}={0,2}")
-HEX_RUN = re.compile(rb"[0-9a-fA-F]{128,}")
+B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-= \t\n\r\x0b\x0c"
+HEX_ALPHABET = b"0123456789abcdefABCDEF"
+
+
+def _marks(alphabet: bytes) -> bytes:
+    return bytes(0x41 if byte in alphabet else 0 for byte in range(256))
+
+
+B64_MARKS, HEX_MARKS = _marks(B64_ALPHABET), _marks(HEX_ALPHABET)
+
+
+def _runs(data: bytes, marks: bytes, minimum: int) -> Iterator[bytes]:
+    """Runs of at least ``minimum`` bytes of an alphabet (``marks`` maps it to ``A``), found at C speed."""
+    marked = data.translate(marks)
+    wanted = b"A" * minimum
+    start = marked.find(wanted)
+    while start >= 0:
+        end = marked.find(b"\0", start)
+        end = len(marked) if end < 0 else end
+        yield data[start:end]
+        start = marked.find(wanted, end)
 _ARCHIVE_ERRORS = (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError, zipfile.BadZipFile, tarfile.TarError,
                    NotImplementedError)
 
@@ -146,16 +165,16 @@ def _expansions(data: bytes, budget: Budget) -> Iterator[bytes]:
             yield from _tar_members(data, budget)
     except _ARCHIVE_ERRORS:
         pass
-    for match in B64_RUN.finditer(data):
-        run = re.sub(rb"\s+", b"", match.group()).replace(b"-", b"+").replace(b"_", b"/").rstrip(b"=")
+    for found in _runs(data, B64_MARKS, 64):
+        run = re.sub(rb"\s+", b"", found).replace(b"-", b"+").replace(b"_", b"/").strip(b"=")
         for offset in range(4):
             chunk = run[offset:]
             chunk = chunk[: len(chunk) - 1] if len(chunk) % 4 == 1 else chunk + b"=" * (-len(chunk) % 4)
             with contextlib.suppress(binascii.Error, ValueError):
                 yield _spent(base64.b64decode(chunk), budget)
-    for match in HEX_RUN.finditer(data):
+    for found in _runs(data, HEX_MARKS, 128):
         for offset in range(2):
-            run = match.group()[offset:]
+            run = found[offset:]
             with contextlib.suppress(binascii.Error, ValueError):
                 yield _spent(binascii.unhexlify(run[: len(run) - len(run) % 2]), budget)
 

@@ -23,9 +23,13 @@ by the agent, and
 * or hides its file descriptors from the scan (not dumpable).
 
 Only the *leaves* are counted: a replica whose descendant is also a replica (a launcher
-shell waiting for its server) is one replica, not two. Nothing is capped silently: whatever
-the scan could not read (its time, entry or byte bounds, a content bound, a file a process
-holds that it cannot open) is listed in ``partial``, and a partial scan never reads as "no".
+shell waiting for its server) is one replica, not two. The scan reads only what the agent's
+processes use: the files they hold, map or name, and the trees of the directories they work
+in or name, walked on demand (links to files and directories followed; only files that can
+hold an encoding of the weights, :func:`smallest_carrier` bytes or more, are read), so junk
+files elsewhere cost nothing. Nothing is capped silently: whatever a process uses that the
+scan could not read or judge (its time, entry or byte bounds, a content bound, an unreadable
+file) is listed in ``partial``, and a partial scan never reads as "no".
 """
 
 from __future__ import annotations
@@ -148,12 +152,11 @@ class Scan:
         self.verdicts: dict[object, bool | None] = {}
         self.why: dict[object, str] = {}
         self.unknown: dict[str, str] = {}
-        """Paths whose content could not be judged, with why (and their directories: :attr:`unknown_holders`)."""
-        self.unknown_holders: set[str] = set()
+        """Paths whose content could not be judged, with why."""
+        self.held: dict[str, bool | None] = {}
         self.copies: set[str] = set()
-        self.holders: set[str] = set()
         self.partial: list[str] = []
-        self.read_bytes = self.memory_bytes = 0
+        self.read_bytes = self.memory_bytes = self.entries = 0
         self.writable = _writable_roots()
         self.roots: set[str] = {"/", *roots, *self.writable}
 
@@ -215,66 +218,84 @@ class Scan:
         """Process ``pid`` uses ``path``, whose content is unknown: this scan is partial."""
         self.note(f"pid {pid} uses {path}, whose content could not be judged ({why or self.unknown.get(path, '')})")
 
-    def walk(self) -> None:
-        """Judge every file, and every link to a file, in the writable file systems."""
-        entries = 0
-        linked_dirs: list[str] = []
-        for root in self.writable:
-            for directory, subdirs, names in os.walk(root):
-                if directory.startswith(SKIP_MOUNTS) and not directory.startswith("/dev/shm"):
-                    subdirs[:] = []
-                    continue
-                subdirs[:] = [d for d in subdirs if os.path.join(directory, d) not in self.writable]  # walked apart
-                entries += len(names) + len(subdirs)
-                if entries > MAX_ENTRIES or self.out_of_time():
-                    self.note(f"the walk stopped after {entries} entries")
-                    return
-                linked_dirs += [os.path.join(directory, d) for d in subdirs
-                                if os.path.islink(os.path.join(directory, d))]
-                for name in names:
-                    self._visit(os.path.join(directory, name))
-        for paths, holders in ((self.copies | self.known, self.holders), (self.unknown, self.unknown_holders)):
-            for path in paths:
-                parent = os.path.dirname(path)
-                while parent and parent not in holders:
-                    holders.add(parent)
-                    parent = os.path.dirname(parent) if parent != "/" else ""
-            for link in linked_dirs:  # a link to a directory holding a copy holds it too
-                if os.path.realpath(link) in holders:
-                    holders.add(link)
-
-    def _visit(self, path: str) -> None:
+    def copy_at(self, path: str) -> bool | None:
+        """Whether the file at ``path`` (a link followed) carries the weights (``None``: unknown)."""
         try:
             info = os.stat(path)  # follows a link: content identity is the target's
         except OSError:
-            return
+            return False
         if not stat.S_ISREG(info.st_mode) or info.st_uid == 0:  # root's files were not made by the agent
-            return
+            return False
         key = (info.st_dev, info.st_ino)
         verdict = self.file_verdict(path, key, info.st_size)
         if verdict:
             self.copies.add(path)
         elif verdict is None:
             self.unknown[path] = self.why.get(key, "")
+        return verdict
 
-    def _is_copy(self, path: str) -> bool:
-        return path in self.copies or path in self.known or os.path.realpath(path) in self.copies
+    def _trees(self, directory: str) -> list[str]:
+        """The parts of ``directory``'s tree on writable file systems."""
+        if self._writable(directory):
+            return [directory]
+        return [r for r in self.writable if r.startswith(directory.rstrip("/") + "/")]
+
+    def holds(self, directory: str) -> bool | None:
+        """Whether ``directory``'s tree (links to files and directories followed) holds a file carrying the
+        weights: walked on demand, bounded by the scan's time and :data:`MAX_ENTRIES`; ``None``: unknown."""
+        real = os.path.realpath(directory)
+        if real in self.held:
+            return self.held[real]
+        self.held[real] = False  # a link cycle ends here
+        verdict: bool | None = False
+        for tree in self._trees(real):
+            for parent, subdirs, names in os.walk(tree):
+                if parent.startswith(SKIP_MOUNTS) and not parent.startswith("/dev/shm"):
+                    subdirs[:] = []
+                    continue
+                self.entries += len(names) + len(subdirs)
+                if self.entries > MAX_ENTRIES or self.out_of_time():
+                    self.note(f"the walk of {real} stopped after {self.entries} entries in all")
+                    self.held[real] = None
+                    return None
+                for name in names:
+                    found = self.copy_at(os.path.join(parent, name))
+                    if found:
+                        self.held[real] = True
+                        return True
+                    verdict = None if found is None else verdict
+                for name in subdirs:
+                    if os.path.islink(os.path.join(parent, name)):
+                        inner = self.holds(os.path.join(parent, name))
+                        if inner:
+                            self.held[real] = True
+                            return True
+                        verdict = None if inner is None else verdict
+        self.held[real] = verdict
+        return verdict
+
+    def _may_hold(self, path: str, dirs: str) -> bool:
+        return bool(dirs) and (dirs == "any" or (path not in self.roots and os.path.realpath(path) not in self.roots))
 
     def names_copy(self, text: str, cwd: str, dirs: str = "", depth: int = 0, pid: str = "") -> str | None:
         """A path named in ``text`` that is a copy, a known copy or a link to one, or (``dirs``) a directory
         holding one. ``dirs`` is ``""`` (files only), ``"specific"`` (not a root) or ``"any"``."""
         for token in sorted(set(PATH_TOKEN.findall(text))):
             path = os.path.normpath(os.path.join(cwd, token.strip("'\"")))
-            if self._is_copy(path):
+            if path in self.known:
                 return path
-            real = os.path.realpath(path)
-            if pid and (path in self.unknown or real in self.unknown or (dirs and (
-                    path in self.unknown_holders or real in self.unknown_holders) and (
-                    dirs == "any" or (path not in self.roots and real not in self.roots)))):
-                self.unjudged(pid, path, self.unknown.get(real, ""))
-            if dirs and (path in self.holders or real in self.holders) and (
-                    dirs == "any" or (path not in self.roots and real not in self.roots)):
+            if os.path.isdir(path):
+                held = self.holds(path) if self._may_hold(path, dirs) else False
+                if held:
+                    return path
+                if held is None and pid:
+                    self.unjudged(pid, path, "a file under it")
+                continue
+            found = self.copy_at(path)
+            if found:
                 return path
+            if found is None and pid:
+                self.unjudged(pid, path)
             if depth == 0 and os.path.isfile(path) and os.path.getsize(path) <= MAX_SCRIPT:
                 data = _read(path, MAX_SCRIPT) or b""
                 if self.judge_blob(data, path):
@@ -318,9 +339,10 @@ class Scan:
                     self.memory_bytes += size
         return False
 
-    def _open_files(self, pid: str, listening: set[str], reasons: list[str]) -> bool:
-        """Judge the files a process holds open (as its owner); returns whether it listens on a socket."""
-        is_server = False
+    def _open_files(self, pid: str, listening: set[str], reasons: list[str]) -> tuple[bool, list[str]]:
+        """Judge the deleted files a process holds open (as its owner); return whether it listens on a socket
+        and the paths of the other files it holds (judged by path, as root)."""
+        is_server, held = False, []
         for fd in os.listdir(f"/proc/{pid}/fd"):
             link = f"/proc/{pid}/fd/{fd}"
             try:
@@ -330,13 +352,15 @@ class Scan:
                 continue
             if target.startswith("socket:[") and target[8:-1] in listening:
                 is_server = True
-            elif stat.S_ISREG(info.st_mode) and self._writable(target):
+            elif stat.S_ISREG(info.st_mode) and target.endswith(" (deleted)"):
                 verdict = self.file_verdict(link, (info.st_dev, info.st_ino), info.st_size)
                 if verdict:
                     reasons.append(f"has open {target}")
                 elif verdict is None:
                     self.unjudged(pid, target, self.why.get((info.st_dev, info.st_ino), ""))
-        return is_server
+            elif stat.S_ISREG(info.st_mode) and self._writable(target):
+                held.append(target)
+        return is_server, held
 
     def inspect(self, pid: str, listening: set[str]) -> list[str]:
         """The reasons this process serves the weights (empty: it does not)."""
@@ -347,7 +371,7 @@ class Scan:
                 return reasons
             try:
                 cwd = os.readlink(f"/proc/{pid}/cwd")
-                is_server = self._open_files(pid, listening, reasons)
+                is_server, held = self._open_files(pid, listening, reasons)
             except PermissionError:
                 return [] if self.servers_only else ["hides its file descriptors (not dumpable)"]
             except OSError:
@@ -357,15 +381,19 @@ class Scan:
             environ = _slurp(f"/proc/{pid}/environ") or b""
             mapped = [f[5] for f in (line.split(maxsplit=5) for line in _lines(f"/proc/{pid}/maps"))
                       if len(f) == 6 and f[5].startswith("/") and not f[5].endswith(" (deleted)")]
+        for path in dict.fromkeys(held):
+            verdict = self.copy_at(path)
+            if verdict:
+                reasons.append(f"has open {path}")
+            elif verdict is None:
+                self.unjudged(pid, path)
         for path in dict.fromkeys(p for p in mapped if self._writable(p)):
-            with contextlib.suppress(OSError):
-                info = os.stat(path)
-                verdict = self.file_verdict(path, (info.st_dev, info.st_ino), info.st_size)
-                if verdict is None:
-                    self.unjudged(pid, path, self.why.get((info.st_dev, info.st_ino), ""))
-                if verdict:
-                    reasons.append(f"maps {path}")
-                    break
+            verdict = self.copy_at(path)
+            if verdict is None:
+                self.unjudged(pid, path)
+            if verdict:
+                reasons.append(f"maps {path}")
+                break
         if self.judge_blob(cmdline, f"pid {pid}'s command line") or \
                 self.judge_blob(environ, f"pid {pid}'s environment"):
             reasons.append("carries the weights in its command line or environment")
@@ -374,11 +402,12 @@ class Scan:
             environ.replace(b"\0", b" ").decode("utf-8", "replace"), cwd, pid=pid)
         if named:
             reasons.append(f"names {named}")
-        if cwd in self.copies or (cwd in self.holders and (is_server or cwd not in self.roots)):
+        works = self.holds(cwd) if is_server or cwd not in self.roots else False
+        if works:
             reasons.append(f"works in {cwd}, which holds the weights")
         elif is_server and (served := self.names_copy(command, cwd, "any", pid=pid)):
             reasons.append(f"serves {served}")
-        elif cwd in self.unknown_holders and (is_server or cwd not in self.roots):
+        elif works is None:
             self.unjudged(pid, cwd, "a file under it")
         if not reasons and not self.servers_only:
             with _acting_as(pid):
@@ -425,7 +454,6 @@ def scan(request: dict[str, object], seconds: float = 20.0) -> dict[str, object]
     job = Scan(base64.b64decode(str(request.get("weights", ""))), [str(k) for k in request.get("known", [])],  # type: ignore[attr-defined]
                [str(r) for r in request.get("roots", [])], seconds,  # type: ignore[attr-defined]
                bool(request.get("servers_only")))
-    job.walk()
     listening = _listening()
     uptime = float((_slurp("/proc/uptime") or b"0").split()[0])
     for pid, process in agent.items():
