@@ -70,9 +70,9 @@ print(len(outer.getvalue()))
 """
 TAR_BOMB = """import bz2, tarfile
 with bz2.open("/tmp/layer.tar.bz2", "wb", compresslevel=9) as raw, tarfile.open(fileobj=raw, mode="w|") as tar:
-    for i in range(4):
+    for i in range(2):
         info = tarfile.TarInfo(f"opt/zero{i}.bin")
-        info.size = 256 * 1024 * 1024
+        info.size = 32 * 1024 * 1024
         tar.addfile(info, open("/dev/zero", "rb"))
 """
 WATCH_FLOOD = """import socket, time

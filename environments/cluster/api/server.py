@@ -120,6 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
             finally:
                 bounds.give("streams")
         else:
+            self.close_connection = True  # frees its connection slot too
             self._send(too_many(f"at most {MAX_STREAMS} watches or followed logs at once"))
 
     def _send(self, response: Response) -> None:
@@ -151,6 +152,7 @@ class _Bounded(socketserver.ThreadingMixIn):
 
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128  # the kernel's backlog: a burst of kubectl connections is queued, not refused
     api: Handles
     user: str
     bounds: Bounds
