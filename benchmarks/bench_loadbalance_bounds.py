@@ -60,7 +60,8 @@ for i in range(400):
         pass
 time.sleep(600)
 """
-FILES = "python3 -c \"import os; os.makedirs('{d}', exist_ok=True); [open(f'{d}/j{{i}}', 'w').close() for i in range({n})]\""
+FILES = ("python3 -c \"import os; os.makedirs('{d}', exist_ok=True); "
+         "[open(f'{d}/j{{i}}', 'w').close() for i in range({n})]\"")
 
 
 def status() -> dict[str, float]:
