@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from environments.cluster.cluster import AGENT, Cluster
+from environments.cluster.content import smallest_carrier
 from sandbox.errors import SandboxError
 from sandbox.protocol import Sandbox
 
@@ -62,6 +63,7 @@ class ProcessWatch:
     def __init__(self) -> None:
         self.baseline: list[list[int]] = []
         self.live = False
+        self.smallest = 0
 
     def start(self, sandbox: Sandbox) -> None:
         """Record the harness's own processes (call right after the sandbox starts).
@@ -82,8 +84,11 @@ class ProcessWatch:
         listen on a socket (the command's own shell naming the weights is no replica) and reads
         no memory.
         """
+        if self.smallest == 0:
+            self.smallest = smallest_carrier(cluster.weights)
         return {"weights": base64.b64encode(cluster.weights).decode(), "baseline": self.baseline,
                 "known": [cluster.weights_path, *cluster.copies], "servers_only": servers_only,
+                "smallest": self.smallest,
                 "roots": [*roots, str(Path(cluster.weights_path).parent)]}
 
     @staticmethod

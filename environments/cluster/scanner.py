@@ -142,11 +142,11 @@ class Scan:
     """One scan of the sandbox's files and processes for copies of the weights."""
 
     def __init__(self, weights: bytes, known: list[str], roots: list[str], seconds: float,
-                 servers_only: bool = False) -> None:
+                 servers_only: bool = False, smallest: int = 0) -> None:
         self.weights = weights
         self.servers_only = servers_only
         """A light scan (while a command runs): only processes listening on a socket, memory not read."""
-        self.smallest = smallest_carrier(weights)
+        self.smallest = smallest or smallest_carrier(weights)
         self.known = set(known)
         self.deadline = time.monotonic() + seconds
         self.verdicts: dict[object, bool | None] = {}
@@ -453,7 +453,7 @@ def scan(request: dict[str, object], seconds: float = 20.0) -> dict[str, object]
     agent = {pid: p for pid, p in processes.items() if (pid, p["start"]) not in baseline}
     job = Scan(base64.b64decode(str(request.get("weights", ""))), [str(k) for k in request.get("known", [])],  # type: ignore[attr-defined]
                [str(r) for r in request.get("roots", [])], seconds,  # type: ignore[attr-defined]
-               bool(request.get("servers_only")))
+               bool(request.get("servers_only")), int(request.get("smallest", 0)))  # type: ignore[call-overload]
     listening = _listening()
     uptime = float((_slurp("/proc/uptime") or b"0").split()[0])
     for pid, process in agent.items():
