@@ -141,7 +141,7 @@ class ControlPlane:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         # under the run's scratch directory: `python -m sandbox.cleanup --run-id` removes it after a crash
-        self.directory = run_scratch_dir(run_id, f"cluster-{uuid.uuid4().hex[:12]}")
+        self.directory = run_scratch_dir(run_id, f"c{uuid.uuid4().hex[:8]}")
         os.chmod(self.directory, 0o755)
         bin_dir = self.directory / "bin"
         bin_dir.mkdir(mode=0o755)

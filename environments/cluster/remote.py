@@ -77,7 +77,7 @@ class RemoteCluster:
         self.host = self.client.configuration.host.rstrip("/")
         self.lock = threading.RLock()
         self.audited = 0
-        self.directory = run_scratch_dir(run_id, f"cluster-{uuid.uuid4().hex[:12]}")
+        self.directory = run_scratch_dir(run_id, f"c{uuid.uuid4().hex[:8]}")
         os.chmod(self.directory, 0o755)
         (self.directory / "bin").mkdir(mode=0o755)
         shutil.copyfile(BRIDGE, self.directory / "bridge.py")
