@@ -26,8 +26,9 @@ from sandbox.errors import SandboxError
 from sandbox.protocol import Sandbox
 
 HERE = Path(__file__).parent
-SOURCE = (HERE / "content.py").read_text() + "\n" + (HERE / "scanner.py").read_text().replace(
-    "from __future__ import annotations\n", "")  # one program: only its first line may import from __future__
+SOURCE = "\n".join([(HERE / "content.py").read_text(), *((HERE / name).read_text().replace(
+    "from __future__ import annotations\n", "") for name in ("copies.py", "scanner.py"))])
+"""One program (only its first line may import from ``__future__``)."""
 SCAN_TIMEOUT = 30.0
 SCAN_PERIOD = 4.0
 """Seconds between scans while a command runs (a replica that lives within one command is seen)."""
