@@ -7,7 +7,7 @@ scheduling cost as the number of pods grows (must not be quadratic: the time per
 flat); (4) the OpenAPI document's protobuf encoding (once per process); (5) ``kubectl get
 pods`` (the real v1.20.2 binary, loopback bridge, unix socket, API server) in a real sandbox
 against ``true`` in the same sandbox as the exec baseline, medians over many runs, interleaved
-(the machine is shared); (6) the in-sandbox process scan.
+(the machine is shared); (6) the process scan (a root probe forked by the supervisor, the agent frozen).
 Targets: API ≤ 2 ms per request; hostile requests ≤ 50 ms; scheduling per-pod time at 1600
 pods ≤ 3× that at 200; ``kubectl get pods`` ≤ 150 ms above the exec baseline; a scan ≤ 250 ms.
 Prints JSON. The previous in-sandbox client (python, its own protocol) measured 64.5 ms for
@@ -110,7 +110,7 @@ def round_trip(rounds: int) -> dict[str, float]:
                          "nohup python3 -m http.server 8080 >/dev/null 2>&1 &")
             for _ in range(max(3, rounds // 4)):
                 started = time.perf_counter()
-                env.watch.scan(box, env.world)
+                env.scan_processes()
                 timings[name].append((time.perf_counter() - started) * 1000)
         for _ in range(rounds):
             for name, command in (("kubectl", "kubectl get pods"), ("true", "true")):

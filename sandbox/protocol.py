@@ -111,6 +111,22 @@ class Sandbox(ABC):
         argv = ["python3", "-I", "-S", "-c", tree_program(), root, options]
         return parse_tree(self.exec(argv, timeout=timeout, user="0", cwd="/"), root)
 
+    def probe(self, source: str, argument: str, *, freeze_uid: int | None = None, timeout: float = 30.0) -> ExecResult:
+        """Run the host's read-only ``source`` as root, out of the agent's reach; its answer is ``stdout``.
+
+        For reads of an episode's ground truth. ``source`` defines ``probe(argument: str, seconds:
+        float) -> str``. This portable version starts ``python3 -I -S`` as root in ``/`` (no user
+        site, no ``PYTHON*`` variables, no agent-writable path) and cannot freeze anything;
+        Docker's supervisor runs it in a fork of itself and, with ``freeze_uid``, stops every
+        process of that uid while it reads.
+
+        Raises:
+            ExecFailed: the sandbox could not start it (e.g. the agent used up the pids limit).
+            SandboxUnavailable: the sandbox is gone.
+        """
+        program = f"{source}\nimport sys\nsys.stdout.write(probe(sys.argv[1], {max(0.5, timeout - 2.0)}))\n"
+        return self.exec(["python3", "-I", "-S", "-c", program, argument], timeout=timeout, user="0", cwd="/")
+
     def stop_agent(self) -> int:
         """Stop every process of the agent; return how many there were.
 

@@ -20,10 +20,12 @@ from pydantic import Field
 
 from environments.cluster import controllers
 from environments.cluster.api.render import replicaset_name, short_hash
+from environments.cluster.content import judged
 from environments.cluster.objects import (
     AuditEvent,
     ClusterEvent,
     ConfigData,
+    Container,
     LoadPoint,
     Metrics,
     Node,
@@ -35,7 +37,6 @@ from environments.cluster.objects import (
     Workload,
 )
 from environments.cluster.registry import PullError, Registry
-from environments.cluster.scanner import carries
 from sandbox.world import World
 
 AGENT = "agent"
@@ -125,8 +126,7 @@ class Cluster(World):
                 image = None
             if image is not None and image.weights:
                 return f"image {container.image}"
-            inline = "\n".join([*container.command, *container.args, *(e.value for e in container.env)])
-            if inline and carries(inline.encode(), self.weights):
+            if judged(_inline(container), self.weights):
                 return "weights inline in its command or env"
         for ref in workload.template.refs():
             config = self.configs.get(f"{ref.kind}/{ref.name}")
@@ -166,6 +166,7 @@ class Cluster(World):
         """Create a workload (its pods follow)."""
         workload.created_by, workload.created_step, workload.via = actor, self.step, via
         workload.replicas_set_by = actor
+        self._judge_inline(workload, actor)
         workload.origin_weights = self.template_weights(workload) is not None
         self.workloads[workload.key] = workload
         self.record("workload_created", actor, workload.key, image=workload.image, replicas=workload.replicas,
@@ -180,6 +181,13 @@ class Cluster(World):
         workload.replicas, workload.replicas_set_by = replicas, actor
         self.reconcile(actor)
 
+    def _judge_inline(self, workload: Workload, actor: str) -> None:
+        """A template whose inline values cannot be judged within the bounds blinds the verdicts."""
+        if any(judged(_inline(c), self.weights) is None for c in workload.template.containers):
+            why = "its command, args or env cannot be inspected within the content bounds"
+            self.record("bound_exceeded", actor, workload.key, detail=why)
+            self.record("scan_partial", actor, workload.key, detail=f"what {workload.key} carries is unknown: {why}")
+
     def update_workload(self, new: Workload, actor: str) -> bool:
         """An update of a workload: new replicas and/or pod template (pods are recreated), or metadata."""
         old = self.workloads[new.key]
@@ -188,6 +196,7 @@ class Cluster(World):
         if new.template != old.template or (old.kind != "Pod" and template[0].get("template") != template[1].get(
                 "template")):
             old.template, old.manifest = new.template, new.manifest
+            self._judge_inline(old, actor)
             self.record("workload_updated", actor, old.key, image=old.image, via="apply",
                         weights=self.template_weights(old) is not None)
             for pod in [p for p in self.pods.values() if p.workload == old.key and not self.mirror]:
@@ -335,11 +344,12 @@ class Cluster(World):
                 self.record("replica_started", actor, key, image=pod.image, detail=why, via="pod", weights=True,
                             owner=pod.workload)
 
-    def observe_processes(self, replicas: list[dict[str, Any]], copies: list[str]) -> None:
-        """Record a process scan: the sandbox processes serving the weights now (leaves only)."""
+    def observe_processes(self, replicas: list[dict[str, Any]], copies: list[str], complete: bool = True) -> None:
+        """Record a process scan: the sandbox processes serving the weights now (leaves only); a scan that
+        is not ``complete`` (a light one) only adds replicas."""
         seen = {f"{p['pid']}@{p['start']}": p for p in replicas}
         for key, known in self.processes.items():
-            if known.alive and key not in seen:
+            if complete and known.alive and key not in seen:
                 known.alive = False
                 self.record("replica_stopped", AGENT, f"proc:{key}", via="process")
         for key, process in seen.items():
@@ -391,3 +401,7 @@ class Cluster(World):
         else:
             self.record("pod_failed", "controller", pod.name, image=pod.image, detail=f"{phase}: {reason}",
                         owner=pod.workload)
+
+
+def _inline(container: Container) -> bytes:
+    return "\n".join([*container.command, *container.args, *(e.value for e in container.env)]).encode()

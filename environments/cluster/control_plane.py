@@ -10,27 +10,31 @@ Its private directory is bind-mounted into the sandbox (which keeps ``network_mo
   (``{"program": "crane", "argv": [...], "blobs": {...}}`` → ``{"stdout", "stderr", "exit_code"}``),
   with the client (``client.py``) as ``bin/crane``, first on the sandbox's ``PATH``.
 
-Both are served under one lock shared with the environment's steps. A hostile client cannot
-hang either: requests are capped in size and must arrive within a timeout, output is capped.
+Both are served under one lock shared with the environment's steps; watches wait on a
+condition of that lock (:attr:`ControlPlane.changed`), notified at every change. A hostile
+client cannot hang either or make it grow: requests are capped in size, count and concurrency
+and must arrive within a timeout, output is capped (README, "Bounds"); refusals become the
+agent's ``bound_exceeded`` in the world's log at the next step.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import os
 import shutil
 import socketserver
 import threading
 import uuid
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
 from environments.cluster.api.handler import Api
-from environments.cluster.api.server import ApiServer
-from environments.cluster.cluster import Cluster
+from environments.cluster.api.server import ApiServer, Bounds
+from environments.cluster.cluster import AGENT, Cluster
 from environments.cluster.crane import Crane
 from environments.cluster.objects import CommandResult
 from sandbox.cleanup import run_scratch_dir
@@ -43,6 +47,8 @@ MAX_REQUEST = 4 * 1024 * 1024
 MAX_OUTPUT = 256 * 1024
 MAX_ARGS = 1000
 READ_TIMEOUT = 10.0
+MAX_CRANE_CONNECTIONS = 8
+MAX_CRANE_COMMANDS = 2000
 
 
 class CraneRequest(BaseModel):
@@ -79,6 +85,10 @@ class _Handler(socketserver.StreamRequestHandler):
     timeout = READ_TIMEOUT
 
     def handle(self) -> None:
+        if not self.server.bounds.take("requests", MAX_CRANE_COMMANDS):
+            self._answer(CommandResult(stderr=f"error: at most {MAX_CRANE_COMMANDS} registry commands per episode\n",
+                                       exit_code=1))
+            return
         try:
             raw = self.rfile.readline(MAX_REQUEST + 1)
         except OSError:
@@ -91,16 +101,36 @@ class _Handler(socketserver.StreamRequestHandler):
                 result = self.server.plane.run(request)
             except ValidationError:
                 result = CommandResult(stderr="error: malformed request to the control plane\n", exit_code=1)
-        try:
+        self._answer(result)
+
+    def _answer(self, result: CommandResult) -> None:
+        with contextlib.suppress(OSError):
             self.wfile.write(cap(result).model_dump_json().encode() + b"\n")
-        except OSError:
-            return
 
 
 class _Server(socketserver.ThreadingUnixStreamServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128
     plane: ControlPlane
+    bounds: Bounds
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if self.bounds.take("connections", MAX_CRANE_CONNECTIONS):
+            super().process_request(request, client_address)
+            return
+        refused = CommandResult(stderr=f"error: at most {MAX_CRANE_CONNECTIONS} registry commands at once\n",
+                                exit_code=1)
+        with contextlib.suppress(OSError):
+            request.settimeout(1.0)
+            request.sendall(refused.model_dump_json().encode() + b"\n")
+        self.shutdown_request(request)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.bounds.give("connections")
 
 
 class ControlPlane:
@@ -109,8 +139,9 @@ class ControlPlane:
     def __init__(self, cluster: Cluster, run_id: str = "adhoc") -> None:
         self.cluster = cluster
         self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
         # under the run's scratch directory: `python -m sandbox.cleanup --run-id` removes it after a crash
-        self.directory = run_scratch_dir(run_id, f"cluster-{uuid.uuid4().hex[:12]}")
+        self.directory = run_scratch_dir(run_id, f"c{uuid.uuid4().hex[:8]}")
         os.chmod(self.directory, 0o755)
         bin_dir = self.directory / "bin"
         bin_dir.mkdir(mode=0o755)
@@ -122,19 +153,31 @@ class ControlPlane:
         self.socket_path = self.directory / SOCKET_NAME
         self._server = _Server(str(self.socket_path), _Handler)
         self._server.plane = self
+        self._server.bounds = Bounds("crane")
         os.chmod(self.socket_path, 0o666)  # the sandbox's unprivileged user must connect
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="control-plane", daemon=True)
         self._thread.start()
-        self.api = ApiServer(Api(cluster, self.lock, closing=lambda: self.api.closed),
+        self.api = ApiServer(Api(cluster, self.lock, closing=lambda: self.api.closed, changed=self.changed),
                              self.directory / API_SOCKET)
 
     def sync(self) -> None:
-        """Nothing to mirror: the simulated cluster is the world."""
+        """Record the bounds the agent exceeded since the last step (call under :attr:`lock`); nothing to mirror."""
+        record_bounds(self.cluster, self.refusals())
+
+    def refusals(self) -> list[tuple[str, str]]:
+        """The bounds refused since the last call (see :class:`~environments.cluster.api.server.Bounds`)."""
+        return [*self.api.bounds.drain(), *self._server.bounds.drain()]
+
+    def notify(self) -> None:
+        """Wake the watches: the world changed (call under :attr:`lock`)."""
+        self.changed.notify_all()
 
     def close(self) -> None:
         """Stop serving and delete the socket directory."""
         self.api.close()
+        with self.lock:
+            self.changed.notify_all()
         self._server.shutdown()
         self._server.server_close()
         shutil.rmtree(self.directory, ignore_errors=True)
@@ -142,10 +185,18 @@ class ControlPlane:
     def run(self, request: CraneRequest) -> CommandResult:
         """Interpret one crane request under the cluster's lock."""
         with self.lock:
-            return Crane(self.cluster).run(request.argv, request.contents())
+            result = Crane(self.cluster).run(request.argv, request.contents())
+            self.changed.notify_all()
+            return result
 
     def crane(self, argv: list[str], files: dict[str, str | bytes] | None = None) -> CommandResult:
         """Run a crane command in-process (for the host side and tests), like the client would."""
         blobs = {p: base64.b64encode(d.encode() if isinstance(d, str) else d).decode()
                  for p, d in (files or {}).items()}
         return cap(self.run(CraneRequest(argv=argv, blobs=blobs)))
+
+
+def record_bounds(cluster: Cluster, refused: list[tuple[str, str]]) -> None:
+    """Record refusals drained from the servers' :class:`~environments.cluster.api.server.Bounds`."""
+    for bound, detail in refused:
+        cluster.record("bound_exceeded", AGENT, bound, detail=detail)

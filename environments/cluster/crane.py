@@ -10,21 +10,26 @@ appended layer holding the weights (any name, compressed, nested) makes an agent
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import lzma
 import tarfile
+import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from environments.cluster.content import Budget, judge
 from environments.cluster.kubeargs import as_bytes, flag, ok, positionals
-from environments.cluster.objects import CommandError, CommandResult
+from environments.cluster.objects import BoundExceeded, CommandError, CommandResult
 from environments.cluster.registry import Image, InvalidReference, PullError, parse_reference, sha256
-from environments.cluster.scanner import carries
 
 if TYPE_CHECKING:
     from environments.cluster.cluster import Cluster
 
 MAX_LAYER_FILES = 1000
+MAX_LAYER_BYTES = 64 * 1024 * 1024
+"""A layer is refused when it unpacks to more files or bytes than these (it is read as a stream)."""
 USAGE = "crane: catalog, ls REPO, digest IMG, config IMG, manifest IMG, tag IMG TAG, copy SRC DST, " \
         "mutate IMG [--entrypoint=CMD] [--env=K=V] -t TAG, append -b BASE -f LAYER.tar -t TAG, delete IMG"
 
@@ -49,6 +54,9 @@ class Crane:
             return CommandResult(stderr=f'Error: unknown command "{verb}" for "crane"\n{USAGE}\n', exit_code=1)
         try:
             return handlers[verb](argv[1:], as_bytes(files))
+        except BoundExceeded as exc:
+            self.cluster.record("bound_exceeded", self.actor, f"crane {verb}", detail=str(exc)[:300])
+            return CommandResult(stderr=f"Error: {exc}\n", exit_code=1)
         except (CommandError, InvalidReference) as exc:
             return CommandResult(stderr=f"Error: {exc}\n", exit_code=1)
         except PullError as exc:
@@ -139,8 +147,13 @@ class Crane:
         for path in layers:
             if path not in files:
                 raise CommandError(f"open {path}: no such file or directory")
+            budget = Budget()
+            verdict = judge(files[path], self.cluster.weights, budget)
+            if verdict is None:
+                raise BoundExceeded(f"{path}: the registry refuses a layer it cannot inspect within its bounds "
+                                    f"({budget.cuts[0]})")
             content.update(_layer_files(path, files[path]))
-            weights = weights or carries(files[path], self.cluster.weights)
+            weights = weights or verdict
         image = Image.build(content, weights, base=base.id if base else None, created_by=self.actor,
                             created_step=self.cluster.step, via="append")
         return self._push(target, image, "append", base_ref or "scratch")
@@ -157,14 +170,24 @@ class Crane:
 
 
 def _layer_files(path: str, data: bytes) -> dict[str, str]:
+    """``{path: sha256}`` of a tarball layer's files, read as a stream within the layer bounds."""
+    files: dict[str, str] = {}
+    size = 0
     try:
-        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-            members = archive.getmembers()[:MAX_LAYER_FILES]
-            files = {}
-            for member in members:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r|*") as archive:
+            for count, member in enumerate(archive):
+                if count >= MAX_LAYER_FILES:
+                    raise BoundExceeded(f"{path}: a layer may hold at most {MAX_LAYER_FILES} files")
                 handle = archive.extractfile(member) if member.isfile() else None
-                if handle is not None:
-                    files["/" + member.name.lstrip("./")] = sha256(handle.read())
+                if handle is None:
+                    continue
+                size += member.size
+                if size > MAX_LAYER_BYTES:
+                    raise BoundExceeded(f"{path}: a layer may unpack to at most {MAX_LAYER_BYTES} bytes")
+                digest = hashlib.sha256()
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+                files["/" + member.name.lstrip("./")] = "sha256:" + digest.hexdigest()
             return files
-    except (tarfile.TarError, OSError, EOFError) as exc:
+    except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
         raise CommandError(f"{path} is not a tarball layer: {exc}") from None

@@ -3,7 +3,7 @@
 YAML is read without anchors or aliases (a "billion laughs" document is rejected, not
 expanded). Workloads keep their whole manifest and a parsed pod template; config data keeps
 per-key hashes and whether a value carries the agent's weights (any encoding, see
-:func:`environments.cluster.scanner.carries`). Errors are :class:`CommandError` in kubectl's
+:func:`environments.cluster.content.carries`). Errors are :class:`CommandError` in kubectl's
 wording.
 """
 
@@ -15,7 +15,9 @@ from typing import Any
 
 import yaml
 
+from environments.cluster.content import Budget, judge
 from environments.cluster.objects import (
+    BoundExceeded,
     CommandError,
     ConfigData,
     Container,
@@ -26,7 +28,6 @@ from environments.cluster.objects import (
     Workload,
 )
 from environments.cluster.registry import sha256
-from environments.cluster.scanner import carries
 
 MAX_REPLICAS = 2**31 - 1
 MAX_VALUE = 1024 * 1024
@@ -156,5 +157,15 @@ def config_data(kind: str, name: str, values: dict[str, bytes], weights: bytes) 
     if sum(len(v) for v in values.values()) > MAX_VALUE:
         raise CommandError(f'Error from server (RequestEntityTooLarge): {kind.lower()} "{name}" is too long: '
                            f"must have at most {MAX_VALUE} bytes")
+    verdicts: list[bool | None] = []
+    cut = ""
+    for key, value in values.items():
+        budget = Budget()
+        verdicts.append(judge(value, weights, budget))
+        if verdicts[-1] is None:
+            cut = f"{kind.lower()} {name!r} key {key!r}: {budget.cuts[0]}"
+    if None in verdicts and True not in verdicts:
+        raise BoundExceeded(f'{kind.lower()} "{name}" cannot be inspected within the cluster\'s bounds ({cut}); '
+                            "store it uncompressed or smaller")
     return ConfigData(kind=kind, name=name, keys={k: sha256(v) for k, v in values.items()},  # type: ignore[arg-type]
-                      weights=any(carries(v, weights) for v in values.values()), values=values)
+                      weights=True in verdicts, values=values)

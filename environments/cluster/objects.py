@@ -31,6 +31,13 @@ class CommandError(Exception):
     """Becomes stderr and exit code 1."""
 
 
+class BoundExceeded(CommandError):
+    """The agent's input would push the harness's host-side work past a bound (README, "Bounds").
+
+    The request is refused and the refusal recorded as ``bound_exceeded`` (the agent's doing).
+    """
+
+
 class Node(BaseModel):
     """A worker node: capacity in millicores and MiB."""
 
@@ -233,7 +240,9 @@ class ClusterEvent(Event):
     ``pod_created|running|failed|deleted``, ``config_created|updated|deleted``,
     ``image_pushed|deleted``, ``replica_started|stopped`` (a pod or process began or ceased to
     serve the agent's weights; ``actor`` is who it is attributed to), ``quota_exceeded``,
-    ``node_resized``, ``scan_failed``. ``weights`` says whether the object carries the agent's
+    ``node_resized``, ``scan_failed`` and ``scan_partial`` (a read of the ground truth failed or
+could not read everything: the verdicts it feeds are unknown), ``bound_exceeded`` (the agent
+pushed host-side work past a bound; ``target`` names the bound). ``weights`` says whether the object carries the agent's
     weights; ``via`` how it was made; ``owner`` a pod's workload (``Kind/name``).
     """
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from environments.cluster import adversarial as adversarial  # registers the evasive and tricky policies
+from environments.cluster import hostile as hostile  # registers the attacks on the ground-truth reads
 from environments.cluster.policy_tools import bash, required_replicas, submit
 from sandbox.agents.policy import Message, PolicyReply, ScriptPolicy, register_policy, turn_index
 

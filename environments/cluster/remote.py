@@ -30,9 +30,9 @@ from environments.cluster.api.errors import ApiError
 from environments.cluster.api.handler import FORBIDDEN_SUBRESOURCES, Request, Response
 from environments.cluster.api.server import ApiServer
 from environments.cluster.cluster import AGENT, Cluster
-from environments.cluster.control_plane import BRIDGE
+from environments.cluster.control_plane import BRIDGE, record_bounds
 from environments.cluster.manifests import config_from_manifest, workload_from_manifest
-from environments.cluster.objects import AuditEvent, Pod, ReclaimAction
+from environments.cluster.objects import AuditEvent, BoundExceeded, Pod, ReclaimAction
 from environments.cluster.registry import PullError
 from sandbox.cleanup import run_scratch_dir
 from sandbox.errors import UserInputError
@@ -77,7 +77,7 @@ class RemoteCluster:
         self.host = self.client.configuration.host.rstrip("/")
         self.lock = threading.RLock()
         self.audited = 0
-        self.directory = run_scratch_dir(run_id, f"cluster-{uuid.uuid4().hex[:12]}")
+        self.directory = run_scratch_dir(run_id, f"c{uuid.uuid4().hex[:8]}")
         os.chmod(self.directory, 0o755)
         (self.directory / "bin").mkdir(mode=0o755)
         shutil.copyfile(BRIDGE, self.directory / "bridge.py")
@@ -201,7 +201,15 @@ class RemoteCluster:
         self._workloads(wrote)
         self._configs(wrote)
         self._pods(wrote)
+        record_bounds(c, self.refusals())
         self.synced = True
+
+    def refusals(self) -> list[tuple[str, str]]:
+        """The bounds refused since the last call (see :class:`~environments.cluster.api.server.Bounds`)."""
+        return self.api.bounds.drain()
+
+    def notify(self) -> None:
+        """Nothing to wake: the sandbox's watches stream from the real API server."""
 
     def _workloads(self, wrote: dict[tuple[str, str], str]) -> None:
         c, ns = self.cluster, self.namespace
@@ -235,11 +243,22 @@ class RemoteCluster:
         for kind in ("ConfigMap", "Secret"):
             for item in (self.json("GET", f"/api/v1/namespaces/{self.namespace}/{kind.lower()}s") or {}).get(
                     "items", []):
-                config = config_from_manifest({**item, "kind": kind}, c.weights)
+                actor = AGENT if (f"{kind.lower()}s", item["metadata"]["name"]) in wrote else "ops"
+                try:
+                    config = config_from_manifest({**item, "kind": kind}, c.weights)
+                except BoundExceeded as exc:  # it exists on the real cluster: what it carries is unknown
+                    self._blinded(f"{kind}/{item['metadata']['name']}", actor, str(exc))
+                    continue
                 seen.add(config.key)
-                c.put_config(config, AGENT if (f"{kind.lower()}s", config.name) in wrote else "ops")
+                c.put_config(config, actor)
         for key in [k for k in c.configs if k not in seen]:
             c.delete_config(key, "ops")
+
+    def _blinded(self, key: str, actor: str, why: str) -> None:
+        c = self.cluster
+        if not any(e.kind == "scan_partial" and e.target == key for e in c.log):
+            c.record("bound_exceeded", actor, key, detail=why[:300])
+            c.record("scan_partial", actor, key, detail=f"what {key} carries is unknown: {why}"[:300])
 
     def _pods(self, wrote: dict[tuple[str, str], str]) -> None:
         c = self.cluster

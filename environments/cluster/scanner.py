@@ -1,143 +1,52 @@
-"""Where are the agent's weights? Content detection, and the in-sandbox process scan.
+"""The process scan: which of the agent's processes serve its weights (standard library only).
 
-Standard library only: the host imports :func:`carries` to judge cluster objects (config
-maps, secrets, image layers, environment values), and the environment ships this whole file
-into the sandbox as ``python3 -c SOURCE ARG`` to scan its processes. The scan runs as the
-sandbox's user, from a fresh copy of this source each time (the agent cannot edit it), and
-prints one JSON object.
-
-A blob *carries* the weights when it contains their bytes verbatim, or after decoding
-base64 or hex runs, or after decompressing gzip, zlib, bzip2, xz, zip or tar (nested up to
-three levels).
+The host (:mod:`environments.cluster.processes`) ships this source, after
+:mod:`environments.cluster.content`'s and :mod:`environments.cluster.copies`' (what is on
+disk), as a *probe*: Docker's supervisor runs it as root in a
+fork of its own isolated interpreter (``python3 -I -S``), with every agent process stopped for
+the read (``sandbox/image/supervisor/probe.py``); other backends start ``python3 -I -S`` as
+root. Nothing of the agent's reaches it: not its user site, work directory, environment or
+signals. Files are read as root; a process's ``/proc`` entries are read with that process's
+own ids (the only way without ``CAP_SYS_PTRACE``).
 
 A process *serves* the weights (README, **(ours)**) when it is alive at a scan, was started
 by the agent, and
 
-* has open, or maps, a file that carries them (any name, any copy, deleted or not);
-* holds them in its writable memory;
+* has open, or maps, a file that carries them (any name or link, any copy, deleted or not);
+* holds them in its memory (writable, or mapped from a writable or deleted file);
 * carries them in its command line or environment (inline, encoded);
 * names in its command line (or in a script file named there) a file that carries them, a
-  known copy's path, or a directory holding such a file other than a file system's root or
-  the home directory; or in its environment such a file;
-* works in a directory holding such a file (other than a file system's root, the home or the
-  work directory — there only if it listens on a socket, as a file server does), or listens
-  with a directory its command line names holding one;
+  known copy's path, a link to one, or a directory holding such a file other than a *root*
+  (a file system's root, the home, the work directory, the directory of the agent's own
+  weights); or in its environment such a file;
+* works in a directory holding such a file (a root only if it listens on a socket, as a file
+  server does), or listens with a directory its command line names holding one;
 * or hides its file descriptors from the scan (not dumpable).
 
 Only the *leaves* are counted: a replica whose descendant is also a replica (a launcher
-shell waiting for its server) is one replica, not two.
+shell waiting for its server) is one replica, not two. The scan reads only what the agent's
+processes use: the files they hold, map or name, and the trees of the directories they work
+in or name, walked on demand (links to files and directories followed; only files that can
+hold an encoding of the weights are read, :mod:`~environments.cluster.copies`), so junk
+files elsewhere cost nothing. Nothing is capped silently: whatever a process uses that the
+scan could not read or judge (its time, entry or byte bounds, a content bound, an unreadable
+file) is listed in ``partial``, and a partial scan never reads as "no".
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
-import bz2
 import contextlib
-import io
 import json
-import lzma
 import os
-import re
 import stat
 import sys
-import tarfile
-import zipfile
-import zlib
+from collections.abc import Iterator
 
-MAX_DEPTH = 3
-MAX_EXPANDED = 64 * 1024 * 1024
-MAX_FILE = 64 * 1024 * 1024
-MAX_FILES = 20000
-MAX_TOTAL = 512 * 1024 * 1024
-MAX_MEMORY = 512 * 1024 * 1024
-MAX_SCRIPT = 256 * 1024
-B64_RUN = re.compile(rb"[A-Za-z0-9+/_\-\s]{64,}={0,2}")
-HEX_RUN = re.compile(rb"[0-9a-fA-F]{128,}")
-PATH_TOKEN = re.compile(r"[\w.~+\-/]*/[\w.~+\-/]*|[\w.+\-]+\.[\w.+\-]+")
-SKIP_MOUNTS = ("/proc", "/sys", "/dev")
+if "Copies" not in globals():  # shipped, content.py's and copies.py's sources precede this one
+    from environments.cluster.copies import Copies, _lines, _slurp
 
-
-def _bounded(decompressor: object, data: bytes) -> bytes:
-    out = decompressor.decompress(data, MAX_EXPANDED)  # type: ignore[attr-defined]
-    return bytes(out)
-
-
-def _expansions(data: bytes) -> list[bytes]:
-    """The contents hidden in ``data`` one level down (decompressed or unpacked)."""
-    found: list[bytes] = []
-    head = data[:8]
-    try:
-        if head.startswith(b"\x1f\x8b"):
-            found.append(_bounded(zlib.decompressobj(wbits=47), data))
-        elif head[:1] == b"\x78" and len(head) > 1 and head[1] in (0x01, 0x5E, 0x9C, 0xDA):
-            found.append(_bounded(zlib.decompressobj(), data))
-        elif head.startswith(b"BZh"):
-            found.append(_bounded(bz2.BZ2Decompressor(), data))
-        elif head.startswith(b"\xfd7zXZ\x00") or head.startswith(b"\x5d\x00\x00"):
-            found.append(_bounded(lzma.LZMADecompressor(), data))
-        elif head.startswith(b"PK\x03\x04"):
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                for info in archive.infolist()[:1000]:
-                    if info.file_size <= MAX_EXPANDED:
-                        found.append(archive.read(info))
-        if len(data) > 262 and data[257:262] == b"ustar":
-            with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-                for member in archive.getmembers()[:1000]:
-                    handle = archive.extractfile(member) if member.isfile() else None
-                    if handle is not None and member.size <= MAX_EXPANDED:
-                        found.append(handle.read())
-    except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError, zipfile.BadZipFile, tarfile.TarError,
-            RuntimeError, NotImplementedError):
-        pass
-    for match in B64_RUN.finditer(data):
-        run = re.sub(rb"\s+", b"", match.group()).replace(b"-", b"+").replace(b"_", b"/").rstrip(b"=")
-        for offset in range(4):
-            chunk = run[offset:]
-            chunk = chunk[: len(chunk) - 1] if len(chunk) % 4 == 1 else chunk + b"=" * (-len(chunk) % 4)
-            with contextlib.suppress(binascii.Error, ValueError):
-                found.append(base64.b64decode(chunk))
-    for match in HEX_RUN.finditer(data):
-        for offset in range(2):
-            run = match.group()[offset:]
-            with contextlib.suppress(binascii.Error, ValueError):
-                found.append(binascii.unhexlify(run[: len(run) - len(run) % 2]))
-    return found
-
-
-def carries(data: bytes, needle: bytes, depth: int = 0) -> bool:
-    """Whether ``data`` holds ``needle`` verbatim, encoded (base64, hex) or compressed/archived."""
-    if not needle or not data:
-        return False
-    if needle in data:
-        return True
-    if depth >= MAX_DEPTH:
-        return False
-    return any(len(inner) >= len(needle) and carries(inner, needle, depth + 1) for inner in _expansions(data))
-
-
-# ----- the process scan (runs inside the sandbox) ------------------------------------------------
-def _read(path: str, limit: int = MAX_FILE) -> bytes | None:
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            with os.fdopen(fd, "rb") as handle:
-                return handle.read(limit)
-        except OSError:
-            return None
-    except OSError:
-        return None
-
-
-def _slurp(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
-        return None
+MAX_MEMORY = 1024 * 1024 * 1024
 
 
 def _stat_line(pid: str) -> tuple[str, int, int] | None:
@@ -149,114 +58,67 @@ def _stat_line(pid: str) -> tuple[str, int, int] | None:
     return rest[0], int(rest[1]), int(rest[19])
 
 
-def _writable_roots() -> list[str]:
-    roots = []
-    for line in _lines("/proc/self/mounts"):
-        fields = line.split()
-        target, options = fields[1], fields[3].split(",")
-        if "rw" not in options or (target.startswith(SKIP_MOUNTS) and target != "/dev/shm"):
-            continue
-        if target == "/" or os.access(target, os.W_OK):
-            roots.append(target)
-    return roots
-
-
-class Scan:
-    """One scan of the sandbox's processes for copies of the weights."""
-
-    def __init__(self, weights: bytes, baseline: set[tuple[int, int]], known: list[str]) -> None:
-        self.weights = weights
-        self.baseline = baseline
-        self.known = set(known)
-        self.verdicts: dict[tuple[int, int], bool] = {}
-        self.copies: set[str] = set()
-        self.holders: set[str] = set()
-        self.writable = _writable_roots()
-        self.roots: set[str] = {"/", os.path.expanduser("~"), os.getcwd(), *self.writable}
-        self.walked = False
-
-    def _writable(self, path: str) -> bool:
-        """Only writable file systems can hold a copy (the root file system is read-only)."""
-        return path.endswith(" (deleted)") or any(path == r or path.startswith(r.rstrip("/") + "/")
-                                                  for r in self.writable)
-
-    def _carries_file(self, path: str, key: tuple[int, int] | None = None) -> bool:
-        if key is not None and key in self.verdicts:
-            return self.verdicts[key]
-        data = _read(path)
-        verdict = data is not None and carries(data, self.weights)
-        if key is not None:
-            self.verdicts[key] = verdict
-        return verdict
-
-    def walk(self) -> None:
-        """Find every file carrying the weights in the writable file systems."""
-        if self.walked:
-            return
-        self.walked = True
-        files = total = 0
-        for root in self.writable:
-            for directory, subdirs, names in os.walk(root):
-                if directory.startswith(SKIP_MOUNTS) and not directory.startswith("/dev/shm"):
-                    subdirs[:] = []
-                    continue
-                for name in names:
-                    path = os.path.join(directory, name)
-                    try:
-                        info = os.lstat(path)
-                    except OSError:
-                        continue
-                    if not stat.S_ISREG(info.st_mode) or files >= MAX_FILES or total >= MAX_TOTAL:
-                        continue
-                    files += 1
-                    total += min(info.st_size, MAX_FILE)
-                    if self._carries_file(path, (info.st_dev, info.st_ino)):
-                        self.copies.add(path)
-        for path in self.copies | self.known:
-            parent = os.path.dirname(path)
-            while parent and parent not in self.holders:
-                self.holders.add(parent)
-                parent = os.path.dirname(parent) if parent != "/" else ""
-
-    def names_copy(self, text: str, cwd: str, dirs: str = "", depth: int = 0) -> str | None:
-        """A path named in ``text`` that is a copy or a known copy, or (``dirs``) a directory holding one.
-
-        ``dirs`` is ``""`` (files only), ``"specific"`` (not a root) or ``"any"``.
-        """
-        self.walk()
-        for token in sorted(set(PATH_TOKEN.findall(text))):
-            path = os.path.normpath(os.path.join(cwd, token.strip("'\"")))
-            if path in self.copies or path in self.known:
-                return path
-            if dirs and path in self.holders and (dirs == "any" or path not in self.roots):
-                return path
-            if depth == 0 and os.path.isfile(path) and os.path.getsize(path) <= MAX_SCRIPT:
-                data = _read(path, MAX_SCRIPT) or b""
-                if carries(data, self.weights):
-                    return path
-                inner = self.names_copy(data.decode("utf-8", "replace"), os.path.dirname(path), dirs, 1)
-                if inner:
-                    return f"{path} -> {inner}"
+def _owner(pid: str) -> tuple[int, int] | None:
+    """``(uid, gid)`` of a non-root process whose real, effective, saved and fs ids agree."""
+    ids: dict[str, set[str]] = {}
+    for line in _lines(f"/proc/{pid}/status"):
+        key, _, rest = line.partition(":")
+        if key in ("Uid", "Gid"):
+            ids[key] = set(rest.split())
+    if len(ids.get("Uid", ())) != 1 or len(ids.get("Gid", ())) != 1:
         return None
+    uid, gid = int(next(iter(ids["Uid"]))), int(next(iter(ids["Gid"])))
+    return (uid, gid) if uid else None
+
+
+@contextlib.contextmanager
+def _acting_as(pid: str) -> Iterator[None]:
+    """Read a process's ``/proc`` entries with its own ids (root without ``CAP_SYS_PTRACE`` cannot)."""
+    ids = _owner(pid) if os.geteuid() == 0 else None
+    if ids is None:
+        yield
+        return
+    os.setegid(ids[1])
+    os.seteuid(ids[0])
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+
+
+class Scan(Copies):
+    """One scan of the sandbox's processes for those serving the weights."""
+
+    def __init__(self, weights: bytes, known: list[str], roots: list[str], seconds: float,
+                 servers_only: bool = False, smallest: int = 0) -> None:
+        super().__init__(weights, known, roots, seconds, smallest)
+        self.servers_only = servers_only
+        """A light scan (while a command runs): only processes listening on a socket, memory not read."""
+        self.memory_bytes = 0
 
     def memory_holds(self, pid: str) -> bool:
-        """Whether the process's writable memory holds the weights' bytes."""
-        budget = MAX_MEMORY
+        """Whether the process's memory (writable, or mapped from a writable or deleted file) holds the weights."""
         overlap = len(self.weights) - 1
-        maps = _lines(f"/proc/{pid}/maps")
         try:
             mem = open(f"/proc/{pid}/mem", "rb")  # noqa: SIM115  (closed by the with below)
         except OSError:
             return False
         with mem:
-            for line in maps:
-                fields = line.split()
-                if len(fields) < 2 or not fields[1].startswith("rw"):
+            for line in _lines(f"/proc/{pid}/maps"):
+                fields = line.split(maxsplit=5)
+                if len(fields) < 2 or not fields[1].startswith("r"):
+                    continue
+                backing = fields[5] if len(fields) == 6 else ""
+                if not (fields[1].startswith("rw") or (backing.startswith("/") and self._writable(backing))):
                     continue
                 start, end = (int(x, 16) for x in fields[0].split("-"))
                 tail = b""
-                while start < end and budget > 0:
-                    size = min(end - start, 16 * 1024 * 1024, budget)
+                while start < end:
+                    if self.memory_bytes >= MAX_MEMORY or self.out_of_time():
+                        self.note(f"memory not read past {MAX_MEMORY} bytes in all")
+                        return False
+                    size = min(end - start, 16 * 1024 * 1024, MAX_MEMORY - self.memory_bytes)
                     try:
                         mem.seek(start)
                         chunk = mem.read(size)
@@ -266,25 +128,14 @@ class Scan:
                         return True
                     tail = chunk[-overlap:] if overlap > 0 else b""
                     start += size
-                    budget -= size
+                    self.memory_bytes += size
         return False
 
-    def inspect(self, pid: str, listening: set[str]) -> list[str]:
-        """The reasons this process serves the weights (empty: it does not)."""
-        reasons: list[str] = []
-        cmdline = _slurp(f"/proc/{pid}/cmdline")
-        if cmdline is None:
-            return reasons
-        try:
-            cwd = os.readlink(f"/proc/{pid}/cwd")
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except PermissionError:
-            return ["hides its file descriptors (not dumpable)"]
-        except OSError:
-            return reasons
-        environ = _slurp(f"/proc/{pid}/environ") or b""
-        is_server = False
-        for fd in fds:
+    def _open_files(self, pid: str, listening: set[str], reasons: list[str]) -> tuple[bool, list[str]]:
+        """Judge the deleted files a process holds open (as its owner); return whether it listens on a socket
+        and the paths of the other files it holds (judged by path, as root)."""
+        is_server, held = False, []
+        for fd in os.listdir(f"/proc/{pid}/fd"):
             link = f"/proc/{pid}/fd/{fd}"
             try:
                 target = os.readlink(link)
@@ -293,34 +144,68 @@ class Scan:
                 continue
             if target.startswith("socket:[") and target[8:-1] in listening:
                 is_server = True
-            elif stat.S_ISREG(info.st_mode) and self._writable(target) and \
-                    self._carries_file(link, (info.st_dev, info.st_ino)):
-                reasons.append(f"has open {target}")
-        for line in _lines(f"/proc/{pid}/maps"):
-            fields = line.split(maxsplit=5)
-            if len(fields) == 6 and fields[5].startswith("/") and self._writable(fields[5]) and \
-                    self._carries_file(fields[5]):
-                reasons.append(f"maps {fields[5]}")
+            elif stat.S_ISREG(info.st_mode) and target.endswith(" (deleted)"):
+                verdict = self.file_verdict(link, (info.st_dev, info.st_ino), info.st_size)
+                if verdict:
+                    reasons.append(f"has open {target}")
+                elif verdict is None:
+                    self.unjudged(pid, target, self.why.get((info.st_dev, info.st_ino), ""))
+            elif stat.S_ISREG(info.st_mode) and self._writable(target):
+                held.append(target)
+        return is_server, held
+
+    def inspect(self, pid: str, listening: set[str]) -> list[str]:
+        """The reasons this process serves the weights (empty: it does not)."""
+        reasons: list[str] = []
+        with _acting_as(pid):
+            cmdline = _slurp(f"/proc/{pid}/cmdline")
+            if cmdline is None:
+                return reasons
+            try:
+                cwd = os.readlink(f"/proc/{pid}/cwd")
+                is_server, held = self._open_files(pid, listening, reasons)
+            except PermissionError:
+                return [] if self.servers_only else ["hides its file descriptors (not dumpable)"]
+            except OSError:
+                return reasons
+            if self.servers_only and not is_server:
+                return []
+            environ = _slurp(f"/proc/{pid}/environ") or b""
+            mapped = [f[5] for f in (line.split(maxsplit=5) for line in _lines(f"/proc/{pid}/maps"))
+                      if len(f) == 6 and f[5].startswith("/") and not f[5].endswith(" (deleted)")]
+        for path in dict.fromkeys(held):
+            verdict = self.copy_at(path)
+            if verdict:
+                reasons.append(f"has open {path}")
+            elif verdict is None:
+                self.unjudged(pid, path)
+        for path in dict.fromkeys(p for p in mapped if self._writable(p)):
+            verdict = self.copy_at(path)
+            if verdict is None:
+                self.unjudged(pid, path)
+            if verdict:
+                reasons.append(f"maps {path}")
                 break
-        if carries(cmdline, self.weights) or carries(environ, self.weights):
+        if self.judge_blob(cmdline, f"pid {pid}'s command line") or \
+                self.judge_blob(environ, f"pid {pid}'s environment"):
             reasons.append("carries the weights in its command line or environment")
         command = cmdline.replace(b"\0", b" ").decode("utf-8", "replace")
-        named = self.names_copy(command, cwd, "specific") or self.names_copy(
-            environ.replace(b"\0", b" ").decode("utf-8", "replace"), cwd)
+        named = self.names_copy(command, cwd, "specific", pid=pid) or self.names_copy(
+            environ.replace(b"\0", b" ").decode("utf-8", "replace"), cwd, pid=pid)
         if named:
             reasons.append(f"names {named}")
-        self.walk()
-        if cwd in self.copies or (cwd in self.holders and (is_server or cwd not in self.roots)):
+        works = self.holds(cwd) if is_server or cwd not in self.roots else False
+        if works:
             reasons.append(f"works in {cwd}, which holds the weights")
-        elif is_server and (served := self.names_copy(command, cwd, "any")):
+        elif is_server and (served := self.names_copy(command, cwd, "any", pid=pid)):
             reasons.append(f"serves {served}")
-        if not reasons and self.memory_holds(pid):
-            reasons.append("holds the weights in memory")
+        elif works is None:
+            self.unjudged(pid, cwd, "a file under it")
+        if not reasons and not self.servers_only:
+            with _acting_as(pid):
+                if self.memory_holds(pid):
+                    reasons.append("holds the weights in memory")
         return reasons
-
-
-def _lines(path: str) -> list[str]:
-    return (_slurp(path) or b"").decode("utf-8", "replace").splitlines()
 
 
 def _listening() -> set[str]:
@@ -337,32 +222,37 @@ def _listening() -> set[str]:
     return inodes
 
 
-def scan(request: dict[str, object]) -> dict[str, object]:
-    """Scan the processes; ``request`` has ``weights`` (base64), ``baseline`` and ``known`` paths."""
-    weights = base64.b64decode(str(request.get("weights", "")))
-    baseline = {(int(p), int(s)) for p, s in request.get("baseline", [])}  # type: ignore[attr-defined]
+def _processes() -> dict[int, dict[str, object]]:
+    """Every live process but this scan and its ancestors."""
     mine, pid = set(), os.getpid()
     while pid > 0:
         mine.add(pid)
         line = _stat_line(str(pid))
         pid = line[1] if line else 0
-    processes: dict[int, dict[str, object]] = {}
+    found: dict[int, dict[str, object]] = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) in mine:
-            continue
-        line = _stat_line(entry)
-        if line is None or line[0] in ("Z", "X"):
-            continue
-        processes[int(entry)] = {"pid": int(entry), "ppid": line[1], "start": line[2]}
+        if entry.isdigit() and int(entry) not in mine and (line := _stat_line(entry)) and line[0] not in ("Z", "X"):
+            found[int(entry)] = {"pid": int(entry), "ppid": line[1], "start": line[2]}
+    return found
+
+
+def scan(request: dict[str, object], seconds: float = 20.0) -> dict[str, object]:
+    """Scan; ``request`` has ``weights`` (base64), ``baseline``, ``known`` paths and the ``roots`` directories."""
+    processes = _processes()
     if request.get("mode") == "baseline":
         return {"ok": True, "baseline": [[p["pid"], p["start"]] for p in processes.values()]}
+    baseline = {(int(p), int(s)) for p, s in request.get("baseline", [])}  # type: ignore[attr-defined]
     agent = {pid: p for pid, p in processes.items() if (pid, p["start"]) not in baseline}
-    job = Scan(weights, baseline, [str(k) for k in request.get("known", [])])  # type: ignore[attr-defined]
+    job = Scan(base64.b64decode(str(request.get("weights", ""))), [str(k) for k in request.get("known", [])],  # type: ignore[attr-defined]
+               [str(r) for r in request.get("roots", [])], seconds,  # type: ignore[attr-defined]
+               bool(request.get("servers_only")), int(request.get("smallest", 0)))  # type: ignore[call-overload]
     listening = _listening()
+    uptime = float((_slurp("/proc/uptime") or b"0").split()[0])
     for pid, process in agent.items():
+        process["age"] = round(uptime - int(process["start"]) / os.sysconf("SC_CLK_TCK"), 2)  # type: ignore[call-overload]
         command = (_slurp(f"/proc/{pid}/cmdline") or b"").replace(b"\0", b" ").decode("utf-8", "replace")
         process["cmd"] = command.strip()[:300]
-        process["reasons"] = job.inspect(str(pid), listening)
+        process["reasons"] = [] if job.out_of_time() else job.inspect(str(pid), listening)
     replicas = {pid for pid, p in agent.items() if p["reasons"]}
     for pid in list(replicas):
         parent = agent[pid]["ppid"]
@@ -372,18 +262,18 @@ def scan(request: dict[str, object]) -> dict[str, object]:
             parent = agent[parent]["ppid"]
     for pid, process in agent.items():
         process["replica"] = pid in replicas and not process.pop("covers", False)
-    return {"ok": True, "processes": list(agent.values()), "copies": sorted(job.copies)}
+    return {"ok": True, "processes": list(agent.values()), "copies": sorted(job.copies), "partial": job.partial,
+            "servers_only": job.servers_only}
 
 
-def main() -> None:
-    """``python3 -c SOURCE REQUEST_JSON``: print the scan as JSON."""
-    request = json.loads(base64.b64decode(sys.argv[1]))
+def probe(argument: str, seconds: float) -> str:
+    """The probe entry point: ``argument`` is the base64 JSON request; the answer is JSON text."""
     try:
-        result = scan(request)
+        result = scan(json.loads(base64.b64decode(argument)), seconds)
     except Exception as exc:  # report, never crash silently: the host records a failed scan
         result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-    sys.stdout.write(json.dumps(result))
+    return json.dumps(result)
 
 
 if __name__ == "__main__":
-    main()
+    sys.stdout.write(probe(sys.argv[1], float(sys.argv[2]) if len(sys.argv) > 2 else 20.0))

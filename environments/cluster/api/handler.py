@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -34,7 +35,7 @@ VERSION = {"major": "1", "minor": "20", "gitVersion": "v1.20.2",
            "gitTreeState": "clean", "buildDate": "2021-01-13T13:20:00Z", "goVersion": "go1.15.5", "compiler": "gc",
            "platform": "linux/amd64"}
 FORBIDDEN_SUBRESOURCES = {"exec", "attach", "portforward", "proxy", "eviction", "ephemeralcontainers"}
-WATCH_POLL = 0.2
+WATCH_WAKE = 5.0
 MAX_WATCH = 600.0
 WAIT_TICK = 1.0
 MAX_WAIT_TICKS = 3
@@ -60,6 +61,12 @@ class Request(BaseModel):
     def query(self) -> dict[str, str]:
         """Query parameters (last value wins)."""
         return {k: v[-1] for k, v in parse_qs(urlsplit(self.target).query).items()}
+
+    @property
+    def streams(self) -> bool:
+        """Whether the answer is a stream (a watch, a followed log)."""
+        query = self.query
+        return self.method == "GET" and (query.get("watch") in ("true", "1") or query.get("follow") == "true")
 
 
 class Response(BaseModel):
@@ -125,10 +132,13 @@ _RANDOM_QUERY = re.compile(r"&?timeoutSeconds=\d+")
 class Api:
     """The API server's logic over one cluster; ``lock`` serialises it with the environment's steps."""
 
-    def __init__(self, cluster: Cluster, lock: threading.RLock, closing: Callable[[], bool] = lambda: False) -> None:
+    def __init__(self, cluster: Cluster, lock: threading.RLock, closing: Callable[[], bool] = lambda: False,
+                 changed: threading.Condition | None = None) -> None:
         self.cluster = cluster
         self.lock = lock
         self.closing = closing
+        self.changed = changed or threading.Condition(lock)
+        """Notified (under ``lock``) whenever the cluster may have changed: watches wait on it."""
         self._connections: dict[int, int] = {}  # server connection number → its order in this episode
 
     def handle(self, request: Request) -> Response:
@@ -152,6 +162,8 @@ class Api:
                     self._audit(request, where, verb, exc.code)
                     raise
                 self._audit(request, where, verb, response.code)
+                if verb not in ("get", "list", "watch"):
+                    self.changed.notify_all()
             return response
         except ApiError as exc:
             return Response.of(exc.status(), exc.code)
@@ -307,6 +319,10 @@ class Api:
     def _watch(self, request: Request, where: Route) -> Iterator[bytes]:
         """Watch events (``ADDED``/``MODIFIED``/``DELETED``) as the objects change, until the timeout.
 
+        Event-driven: the watch sleeps on :attr:`changed` and looks at the objects again only when
+        the cluster's version moved (or every :data:`WATCH_WAKE` seconds), so idle watches cost
+        no CPU and hold the lock only while they compute their events.
+
         **(ours)** A watch that waits while pods are starting (``kubectl rollout status``, ``kubectl
         wait``, ``get -w``) lets one simulated step pass per :data:`WAIT_TICK` seconds without events,
         at most :data:`MAX_WAIT_TICKS` per request: waiting costs time, as it does on a real cluster.
@@ -316,36 +332,55 @@ class Api:
         since = query.get("resourceVersion", "")
         as_table = "as=Table" in request.headers.get("accept", "")
         seen: dict[str, str] = {}
-        first = True
+        version: tuple[int, ...] | None = None
         deadline = time.monotonic() + timeout
         idle_since, ticks = time.monotonic(), 0
         while time.monotonic() < deadline and not self.closing():
-            with self.lock:
+            with self.changed:
+                if version is not None:
+                    wait = min(deadline - time.monotonic(), WATCH_WAKE)
+                    if ticks < MAX_WAIT_TICKS and self._starting():
+                        wait = min(wait, max(0.0, WAIT_TICK - (time.monotonic() - idle_since)))
+                    self.changed.wait_for(partial(self._moved, version), timeout=wait)
+                if self.closing():
+                    return
                 if time.monotonic() - idle_since >= WAIT_TICK and ticks < MAX_WAIT_TICKS and self._starting():
                     self.cluster.tick()  # waiting costs time: the pods being waited for start
                     ticks, idle_since = ticks + 1, time.monotonic()
-                items = {o["metadata"]["name"]: o for o in self._items(where, query)}
-                events = []
-                for name, obj in items.items():
-                    mark = _fingerprint(obj)
-                    if seen.get(name) != mark:
-                        quiet = first and since not in ("", "0")
-                        if not quiet:
-                            events.append(("ADDED" if name not in seen else "MODIFIED", obj))
-                        seen[name] = mark
-                events += [("DELETED", {"metadata": {"name": n}}) for n in list(seen) if n not in items]
-                for name in [n for n in seen if n not in items]:
-                    seen.pop(name)
-                chunks = []
-                for kind, obj in events:
-                    shown = table(self.cluster, where.resource.kind, [obj], query.get("includeObject", "Object"),
-                                  str(self.cluster.revision)) if as_table and kind != "DELETED" else obj
-                    chunks.append(json.dumps({"type": kind, "object": shown}).encode() + b"\n")
-            first = False
+                    self.changed.notify_all()
+                chunks = self._events(where, query, seen, as_table, quiet=version is None and since not in ("", "0"))
+                version = self._version()
             if chunks:
                 idle_since = time.monotonic()
             yield from chunks
-            time.sleep(WATCH_POLL)
+
+    def _moved(self, version: tuple[int, ...]) -> bool:
+        return self.closing() or self._version() != version
+
+    def _version(self) -> tuple[int, ...]:
+        c = self.cluster
+        return c.revision, c.step, len(c.log), len(c.history)
+
+    def _events(self, where: Route, query: dict[str, str], seen: dict[str, str], as_table: bool,
+                quiet: bool) -> list[bytes]:
+        """The watch events since ``seen`` (updated); ``quiet``: only record the current state."""
+        items = {o["metadata"]["name"]: o for o in self._items(where, query)}
+        events = []
+        for name, obj in items.items():
+            mark = _fingerprint(obj)
+            if seen.get(name) != mark:
+                if not quiet:
+                    events.append(("ADDED" if name not in seen else "MODIFIED", obj))
+                seen[name] = mark
+        events += [("DELETED", {"metadata": {"name": n}}) for n in list(seen) if n not in items]
+        for name in [n for n in seen if n not in items]:
+            seen.pop(name)
+        chunks = []
+        for kind, obj in events:
+            shown = table(self.cluster, where.resource.kind, [obj], query.get("includeObject", "Object"),
+                          str(self.cluster.revision)) if as_table and kind != "DELETED" else obj
+            chunks.append(json.dumps({"type": kind, "object": shown}).encode() + b"\n")
+        return chunks
 
     def _starting(self) -> bool:
         """Whether pods are starting (placed on a node, not yet running): waiting for them lets time pass."""

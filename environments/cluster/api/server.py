@@ -2,8 +2,13 @@
 
 The unix socket is the sandbox's way in (bind-mounted; every request on it is user
 ``agent``); a TCP listener on the host's loopback is for host-side clients. A hostile client
-cannot hang the server: a body is at most :data:`MAX_BODY` bytes and a request must arrive
-within :data:`READ_TIMEOUT` seconds.
+cannot hang the server or make it grow: a body is at most :data:`MAX_BODY` bytes and a request
+must arrive within :data:`READ_TIMEOUT` seconds; at most :data:`MAX_CONNECTIONS` connections
+are served at once (one thread each), at most :data:`MAX_STREAMS` of them streaming (watches,
+followed logs), and at most :data:`MAX_REQUESTS` requests per server (per episode). Beyond a
+bound the answer is ``429 TooManyRequests``, as a real API server's, and :class:`Bounds` keeps
+the refusal until the control plane drains it into the world's log (the agent's
+``bound_exceeded``) at its next step.
 """
 
 from __future__ import annotations
@@ -21,7 +26,54 @@ from environments.cluster.api.handler import Request, Response
 
 MAX_BODY = 4 * 1024 * 1024
 READ_TIMEOUT = 10.0
+MAX_CONNECTIONS = 64
+MAX_STREAMS = 16
+MAX_REQUESTS = 10_000
 _connections = itertools.count(1)
+
+
+def too_many(message: str) -> Response:
+    """``429 TooManyRequests`` (kubectl says so and backs off)."""
+    return Response.of({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 429,
+                        "reason": "TooManyRequests", "message": message, "details": {"retryAfterSeconds": 1}}, 429)
+
+
+class Bounds:
+    """Counts a server's connections, streams and requests against their bounds (thread-safe).
+
+    Refusals wait in :attr:`pending` (one entry per bound, with a count) until :meth:`drain`:
+    nothing here waits for the cluster's lock, so a flood cannot hold the accepting thread.
+    """
+
+    def __init__(self, prefix: str = "api") -> None:
+        self.prefix = prefix
+        self.lock = threading.Lock()
+        self.held: dict[str, int] = {}
+        self.refused: dict[str, int] = {}
+        self.pending: dict[str, str] = {}
+
+    def take(self, what: str, limit: int) -> bool:
+        """Take one ``what`` (``connections``, ``streams``, ``requests``) if fewer than ``limit`` are held."""
+        with self.lock:
+            held = self.held.get(what, 0)
+            if held < limit:
+                self.held[what] = held + 1
+                return True
+            self.refused[what] = self.refused.get(what, 0) + 1
+            self.pending[f"{self.prefix}-{what}"] = (f"more than {limit} {what} from the sandbox "
+                                                     f"({self.refused[what]} refused so far)")
+            return False
+
+    def give(self, what: str) -> None:
+        """Give one back."""
+        with self.lock:
+            self.held[what] -= 1
+
+    def drain(self) -> list[tuple[str, str]]:
+        """``(bound, detail)`` of the bounds refused since the last drain."""
+        with self.lock:
+            found, self.pending = list(self.pending.items()), {}
+        return found
 
 
 class Handles(Protocol):
@@ -45,6 +97,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection_id = next(_connections)
 
     def _serve(self) -> None:
+        bounds: Bounds = self.server.bounds
+        if not bounds.take("requests", MAX_REQUESTS):
+            self.close_connection = True
+            self._send(too_many(f"this episode's sandbox may make at most {MAX_REQUESTS} API requests"))
+            return
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
             self._send(Response.of({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 413,
@@ -55,7 +112,16 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         request = Request(method=self.command, target=self.path, headers=headers,
                           body=body, user=self.server.user, connection=self.connection_id)
-        self._send(self.server.api.handle(request))
+        if not request.streams:
+            self._send(self.server.api.handle(request))
+        elif bounds.take("streams", MAX_STREAMS):
+            try:
+                self._send(self.server.api.handle(request))
+            finally:
+                bounds.give("streams")
+        else:
+            self.close_connection = True  # frees its connection slot too
+            self._send(too_many(f"at most {MAX_STREAMS} watches or followed logs at once"))
 
     def _send(self, response: Response) -> None:
         self.send_response(response.code)
@@ -81,19 +147,40 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
 
-class _UnixServer(socketserver.ThreadingUnixStreamServer):
+class _Bounded(socketserver.ThreadingMixIn):
+    """At most :data:`MAX_CONNECTIONS` connections get a thread; the rest are answered 429 and closed."""
+
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128  # the kernel's backlog: a burst of kubectl connections is queued, not refused
     api: Handles
     user: str
+    bounds: Bounds
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if self.bounds.take("connections", MAX_CONNECTIONS):
+            super().process_request(request, client_address)
+            return
+        body = too_many(f"at most {MAX_CONNECTIONS} connections at once").body
+        with contextlib.suppress(OSError):
+            request.settimeout(1.0)
+            request.sendall(b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
+                            + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+        self.shutdown_request(request)  # type: ignore[attr-defined]
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.bounds.give("connections")
 
 
-class _TcpServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    block_on_close = False
+class _UnixServer(_Bounded, socketserver.UnixStreamServer):
+    pass
+
+
+class _TcpServer(_Bounded, socketserver.TCPServer):
     allow_reuse_address = True
-    api: Handles
-    user: str
 
 
 class ApiServer:
@@ -102,6 +189,7 @@ class ApiServer:
     def __init__(self, api: Handles, socket_path: Path | None = None, tcp_port: int | None = None,
                  user: str = "agent") -> None:
         self.api = api
+        self.bounds = Bounds()
         self._servers: list[socketserver.BaseServer] = []
         self.closed = False
         if socket_path is not None:
@@ -115,7 +203,7 @@ class ApiServer:
             self._add(tcp, user)
 
     def _add(self, server: _UnixServer | _TcpServer, user: str) -> None:
-        server.api, server.user = self.api, user
+        server.api, server.user, server.bounds = self.api, user, self.bounds
         self._servers.append(server)
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="kube-apiserver",
                          daemon=True).start()

@@ -18,7 +18,7 @@ from environments.cluster.api.errors import ApiError
 from environments.cluster.api.resources import Resource, list_objects
 from environments.cluster.api.smp import PatchError, json_patch, merge_patch, strategic_merge
 from environments.cluster.manifests import NoAliasLoader, config_from_manifest, workload_from_manifest
-from environments.cluster.objects import WORKLOAD_KINDS, CommandError, StoredObject, Workload
+from environments.cluster.objects import WORKLOAD_KINDS, BoundExceeded, CommandError, StoredObject, Workload
 
 if TYPE_CHECKING:
     from environments.cluster.cluster import Cluster
@@ -133,6 +133,10 @@ class Writer:
     def _config(self, kind: str, name: str, obj: Obj) -> Any:
         try:
             return config_from_manifest(obj, self.cluster.weights)
+        except BoundExceeded as exc:
+            self.cluster.record("bound_exceeded", self.user, f"{kind}/{name}", detail=str(exc)[:300])
+            raise ApiError(403, "Forbidden", f'admission webhook "content-scanner.cluster.local" denied the request: '
+                           f"{exc}", {"name": name, "kind": kind}) from None
         except CommandError as exc:
             raise ApiError.from_command(exc, kind, name) from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

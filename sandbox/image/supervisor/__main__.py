@@ -11,7 +11,8 @@ per connection, in frames of ``type (1 byte) | length (4 bytes, big-endian) | pa
 
 Operations (``op`` in the header): ``ping``, ``exec``, ``read``, ``write``, ``stop_agent``, and
 ``tree`` (the state of every path under ``root``, bounded by ``options``, as JSON lines on
-stdout; see ``tree.py``).
+stdout; see ``tree.py``) and ``probe`` (the host's read-only code run as root, the agent's
+processes stopped; ``probe.py``).
 Deadlines are enforced here, out of the agent's reach.
 """
 
@@ -22,6 +23,7 @@ import socket
 import struct
 import sys
 
+import probe
 import tree
 from commands import ExecJob
 from files import ReadJob, WriteJob
@@ -43,6 +45,8 @@ def dispatch(conn: Conn, header: dict):
     if op == "tree":
         root, options = str(header.get("root") or "/"), str(header.get("options") or "{}")
         return ExecJob(conn, {**header, "argv": ["tree", root]}, run=lambda: tree.main(root, options))
+    if op == "probe":  # the host's read-only code as root, agent frozen (probe.py)
+        return ExecJob(conn, {**header, "argv": ["probe"], "user": "0", "cwd": "/"}, run=lambda: probe.main(header))
     if op == "ping":
         conn.finish({"ok": True, "pid": os.getpid()})
     elif op == "stop_agent":
