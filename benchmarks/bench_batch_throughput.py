@@ -222,16 +222,25 @@ def lifecycle_cpu(rounds: int = 8) -> dict[str, Any]:
             "lifecycle_wall_s": round(wall / rounds, 4)}
 
 
-def cpu_split(cpu: dict[str, Any], life: dict[str, Any], steps: int, wall: float) -> dict[str, Any]:
-    """Per-lifecycle and per-step CPU of the batch, and how much of the machine it needed."""
+def cpu_split(cpu: dict[str, Any], life: dict[str, Any], steps: int, wall: float, created: int) -> dict[str, Any]:
+    """Per-lifecycle and per-step CPU of the batch (``created`` containers), and how much of the
+    machine it needed."""
     sandboxed = float(cpu["client_cpu_s"]) + float(cpu["engine_cpu_s"])
-    lifecycles = EPISODES * float(life["lifecycle_cpu_s"])
+    lifecycles = created * float(life["lifecycle_cpu_s"])
     total = sandboxed + float(cpu["server_cpu_s"])
     return {**cpu, **life,
             "cpu_s_per_step": round((sandboxed - lifecycles) / max(steps, 1), 4),
             "client_cpu_s_per_step": round(float(cpu["client_cpu_s"]) / max(steps, 1), 4),
             "lifecycles_share_of_cpu": round(lifecycles / total, 3) if total else None,
             "cores_busy": round(total / wall, 2)}
+
+
+def lifecycle_counts() -> dict[str, Any]:
+    """How many containers this process created, recycled, or refused to recycle so far."""
+    from sandbox import containers, pool
+
+    return {"containers_created": containers.created, "recycled": pool.recycled, "recycle_refused": pool.refused,
+            "recycle_refusals": pool.last_refusals[-2:]}
 
 
 def breakdown(episodes: list[Any]) -> dict[str, Any]:
@@ -272,6 +281,7 @@ def main() -> None:
             meter = CpuMeter(servers=[server.pid]).start()
             wall, episodes = asyncio.run(project(base_url, Path(tmp) / "run"))
             cpu = meter.read()
+            counts = lifecycle_counts()
             life = lifecycle_cpu()
             inspect_wall = inspect_arm(base_url, Path(tmp) / "inspect") if "--inspect" in sys.argv else None
             if "--no-cli" not in sys.argv:
@@ -292,7 +302,7 @@ def main() -> None:
         "episodes_per_s": round(EPISODES / wall, 2),
         "inspect_local_wall_s": round(inspect_wall, 2) if inspect_wall is not None else None,
         "inspect_ratio": round(inspect_wall / floor, 2) if inspect_wall is not None else None,
-        **breakdown(episodes), **cpu_split(cpu, life, steps, wall),
+        **breakdown(episodes), **counts, **cpu_split(cpu, life, steps, wall, counts["containers_created"]),
         "bare_client_cpu_s": round(float(bare_cpu["client_cpu_s"]) + float(bare_cpu["server_cpu_s"]), 2),
         "target_ratio": 1.25, "meets_target": wall / floor <= 1.25,
     }), flush=True)

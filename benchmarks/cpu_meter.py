@@ -21,6 +21,7 @@ import os
 import resource
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ENGINE_CGROUP_ENV = "SANDBOX_BENCH_ENGINE_CGROUP"
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -71,21 +72,25 @@ class CpuMeter:
 
     def _now(self) -> dict[str, float]:
         cgroup = engine_cgroup()
-        return {"client": own_cpu_s(), "server": sum(process_cpu_s(p) for p in self.servers),
-                "machine": machine_busy_s(), "engine": _cgroup_s(cgroup) if cgroup is not None else -1.0}
+        now = {"client": own_cpu_s(), "server": sum(process_cpu_s(p) for p in self.servers),
+               "machine": machine_busy_s(), "engine": _cgroup_s(cgroup) if cgroup is not None else -1.0}
+        if cgroup is not None:  # its parts: e.g. the containers' parent, dockerd, containerd and shims
+            now.update({f"engine:{c.name}": _cgroup_s(c) for c in cgroup.iterdir() if (c / "cpuacct.usage").exists()})
+        return now
 
     def start(self) -> CpuMeter:
         self._start = self._now()
         return self
 
-    def read(self) -> dict[str, float | bool]:
+    def read(self) -> dict[str, Any]:
         """CPU-seconds since :meth:`start`: client, server, engine (and whether exactly), machine."""
         end = self._now()
         delta = {k: end[k] - self._start[k] for k in end}
         exact = end["engine"] >= 0
         engine = delta["engine"] if exact else delta["machine"] - delta["client"] - delta["server"]
+        parts = {k.split(":", 1)[1]: round(v, 2) for k, v in delta.items() if k.startswith("engine:")}
         return {"client_cpu_s": round(delta["client"], 2), "server_cpu_s": round(delta["server"], 2),
-                "engine_cpu_s": round(engine, 2), "engine_exact": exact,
+                "engine_cpu_s": round(engine, 2), "engine_exact": exact, **({"engine_parts_cpu_s": parts} if parts else {}),
                 "machine_cpu_s": round(delta["machine"], 2)}
 
 

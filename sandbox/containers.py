@@ -34,6 +34,8 @@ SUPERVISOR_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETUID", 
 """What the supervisor (root) keeps: a subset of Docker's defaults. Agent processes (uid 1000,
 ``no-new-privileges``) have none of them."""
 _ENGINE_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
+created = 0
+"""Containers this process created (a benchmark's count of lifecycles)."""
 DIAGNOSE_EVERY = 0.5
 """Seconds between engine inspections while a supervisor starts (a failed connect is free)."""
 CGROUP_DIR = "/sys/fs/cgroup"
@@ -121,7 +123,9 @@ def create_container(spec: SandboxSpec, name: str, socket_dir: Path, target: str
     Raises:
         ImageMissing, InvalidSandboxSpec, EngineUnavailable, SandboxUnavailable.
     """
+    global created
     api = docker_client().api
+    created += 1
     try:
         container_id: str = api.create_container(**container_config(spec, name, socket_dir, target, recyclable))["Id"]
     except docker.errors.ImageNotFound as exc:

@@ -251,7 +251,7 @@ def test_a_lingering_connection_fails_closed_to_a_fresh_container(run_id: str, r
     try:
         assert second.id != first_id
         assert pool.refused == refused + 1
-        assert any("inet" in line for line in pool.last_refusals[-1])
+        assert any("TCP tw" in line for line in pool.last_refusals[-1])
         assert second.exec("ls -A /workspace").stdout == ""
     finally:
         second.close()
