@@ -89,9 +89,9 @@ class CpuMeter:
         exact = end["engine"] >= 0
         engine = delta["engine"] if exact else delta["machine"] - delta["client"] - delta["server"]
         parts = {k.split(":", 1)[1]: round(v, 2) for k, v in delta.items() if k.startswith("engine:")}
-        return {"client_cpu_s": round(delta["client"], 2), "server_cpu_s": round(delta["server"], 2),
-                "engine_cpu_s": round(engine, 2), "engine_exact": exact, **({"engine_parts_cpu_s": parts} if parts else {}),
-                "machine_cpu_s": round(delta["machine"], 2)}
+        out = {"client_cpu_s": round(delta["client"], 2), "server_cpu_s": round(delta["server"], 2),
+               "engine_cpu_s": round(engine, 2), "engine_exact": exact, "machine_cpu_s": round(delta["machine"], 2)}
+        return {**out, "engine_parts_cpu_s": parts} if parts else out
 
 
 def load_average() -> float:

@@ -11,9 +11,9 @@ The fingerprint (:func:`fingerprint`) covers every channel through which one epi
 state to the next inside a container whose root file system is read-only: the mount table; the
 tree (``tree.walk``) of every writable mount and its root's state, used blocks and inodes;
 every process; System V shared memory, semaphores and message queues; unix sockets and the
-count of every other kind; file locks held by its processes; the host name. The host compares it with the pristine one and uses the
-container again only when they are equal. What it cannot cover is listed in
-``sandbox/pool.py`` (kernel counters that only a new namespace resets).
+count of every other kind; file locks held by its processes; the host name. The host compares
+it with the pristine one and uses the container again only when they are equal. What it
+cannot cover is listed in ``sandbox/pool.py`` (kernel counters only a new namespace resets).
 """
 
 import array
