@@ -225,16 +225,19 @@ class DockerSandbox(Sandbox):
         return True
 
     def close(self) -> None:
-        """Remove the container and its scratch directory (or, if the pool recycles it, hand it
-        back: see :mod:`sandbox.pool`). Safe to call more than once."""
+        """Remove the container and its scratch directory: now, or in the background while the
+        warm pool is on, or, if the pool recycles it, hand it back (see :mod:`sandbox.pool`).
+        Safe to call more than once."""
         with self._lock:
             container_id, self.container_id = self.container_id, None
             if container_id is None:
                 return
         if self._finalize is not None:
             self._finalize.detach()
-        if self.socket_dir is not None and self.pristine is not None and pool.give_back(
-                pool.Warm(self.name, container_id, self.socket_dir, self.pristine), self.spec):
+        if self.socket_dir is not None and (
+                (self.pristine is not None
+                 and pool.give_back(pool.Warm(self.name, container_id, self.socket_dir, self.pristine), self.spec))
+                or pool.dispose(self.name, self.socket_dir)):
             return
         _remove_quietly(self.name, self.socket_dir)
 

@@ -207,6 +207,9 @@ last_refusals: list[list[str]] = []
 _pools: dict[str, _Pool] = {}
 _pools_lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
+_remover: ThreadPoolExecutor | None = None
+_removing = 0
+_removed = threading.Condition()
 
 
 def configure(size: int, expected: int | None = None, recycle: bool | None = None) -> None:
@@ -289,11 +292,40 @@ def give_back(item: Warm, spec: SandboxSpec) -> bool:
 
 
 def drain() -> None:
-    """Remove every warm container that no episode has taken."""
+    """Remove every warm container that no episode has taken, and wait (up to ``DRAIN_WAIT``
+    s each) for those starting or being recycled and for the removals under way."""
     with _pools_lock:
         pools = list(_pools.values())
     for pool in pools:
         pool.drain()
+    with _removed:
+        _removed.wait_for(lambda: _removing == 0, DRAIN_WAIT)
+
+
+def dispose(name: str, socket_dir: Path) -> bool:
+    """Remove a used container in the background while the pool is on: an episode's end does
+    not wait for the engine (``drain`` does). ``False``: the pool is off, the caller removes it."""
+    global _remover, _removing
+    if _target <= 0:
+        return False
+    with _removed:
+        _removing += 1
+    with _pools_lock:
+        if _remover is None:
+            _remover = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sandbox-remove")
+        remover = _remover
+    remover.submit(_dispose, Warm(name, "", socket_dir))
+    return True
+
+
+def _dispose(item: Warm) -> None:
+    global _removing
+    try:
+        _discard(item)
+    finally:
+        with _removed:
+            _removing -= 1
+            _removed.notify_all()
 
 
 def _key(spec: SandboxSpec) -> str:
