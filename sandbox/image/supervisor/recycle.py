@@ -18,7 +18,6 @@ cannot cover is listed in ``sandbox/pool.py`` (kernel counters only a new namesp
 
 import array
 import contextlib
-import ctypes
 import fcntl
 import os
 import signal
@@ -221,9 +220,14 @@ def kill_all(wait: float = KILL_WAIT) -> None:
 
 def remove_ipc() -> None:
     """Remove every System V IPC object, acting as its creator (the only one who may)."""
+    objects = ipc_objects()
+    if not any(objects.values()):
+        return
+    import ctypes  # not at start-up: every container pays for the supervisor's imports
+
     libc = ctypes.CDLL(None, use_errno=True)
     for table, call in _IPC_TABLES.items():
-        for ident, creator in ipc_objects()[table]:
+        for ident, creator in objects[table]:
             try:
                 os.seteuid(creator)
                 if call == "semctl":
