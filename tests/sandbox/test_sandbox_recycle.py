@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from dockerutil import containers_with_label
@@ -268,3 +269,27 @@ def test_recycling_is_off_by_default(run_id: str) -> None:
         assert pool.ready(SandboxSpec(run_id=run_id)) == 0
     finally:
         pool.configure(0)
+
+
+def test_a_batch_reuses_few_containers_and_each_episode_starts_clean(run_id: str) -> None:
+    """Six episodes two at a time: a handful of containers, never two episodes in one at once."""
+    pool.configure(2, expected=6, recycle=True)
+    spec = SandboxSpec(run_id=run_id)
+    seen: list[tuple[str, str]] = []
+    recycled_before = pool.recycled
+
+    def episode(index: int) -> None:
+        with DockerSandbox(spec.model_copy(update={"episode_id": f"e{index}"})) as box:
+            seen.append((box.id, box.exec("ls -A /workspace /tmp").stdout))
+            box.write_file("/workspace/mine", f"episode {index}")
+            time.sleep(0.3)
+
+    try:
+        with ThreadPoolExecutor(2) as executor:
+            list(executor.map(episode, range(6)))
+    finally:
+        pool.configure(0, recycle=False)
+    assert all(listing == "/tmp:\n\n/workspace:\n" for _, listing in seen)
+    assert len({container for container, _ in seen}) <= 4 < 6
+    assert pool.recycled - recycled_before >= 2
+    assert containers_with_label(run_id) == []
