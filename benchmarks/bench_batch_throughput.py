@@ -107,6 +107,7 @@ async def project(base_url: str, out: Path) -> tuple[float, list[Any]]:
     from sandbox.run.scenarios import load_run_config
 
     litellm_module()  # import time (~4 s) is not throughput
+    count_engine_requests()
     config = load_run_config(run_keys(base_url, out))
     started = time.perf_counter()
     _, episodes = await run_batch(config)
@@ -235,12 +236,27 @@ def cpu_split(cpu: dict[str, Any], life: dict[str, Any], steps: int, wall: float
             "cores_busy": round(total / wall, 2)}
 
 
+ENGINE_REQUESTS = [0]
+
+
+def count_engine_requests() -> None:
+    """Count every request the Docker client sends from now on (in ``ENGINE_REQUESTS``)."""
+    from sandbox.engine import docker_client
+
+    def seen(*_: object, **__: object) -> None:
+        ENGINE_REQUESTS[0] += 1
+
+    docker_client().api.hooks["response"].append(seen)
+
+
 def lifecycle_counts() -> dict[str, Any]:
-    """How many containers this process created, recycled, or refused to recycle so far."""
+    """How many containers this process created, recycled, or refused to recycle so far, and
+    how many engine requests it sent per episode."""
     from sandbox import containers, pool
 
     return {"containers_created": containers.created, "recycled": pool.recycled, "recycle_refused": pool.refused,
-            "recycle_refusals": pool.last_refusals[-2:]}
+            "recycle_refusals": pool.last_refusals[-2:],
+            "engine_requests_per_episode": round(ENGINE_REQUESTS[0] / EPISODES, 2)}
 
 
 def breakdown(episodes: list[Any]) -> dict[str, Any]:
