@@ -254,8 +254,9 @@ def lifecycle_counts() -> dict[str, Any]:
     how many engine requests it sent per episode."""
     from sandbox import containers, pool
 
-    return {"containers_created": containers.created, "recycled": pool.recycled, "recycle_refused": pool.refused,
-            "recycle_refusals": pool.last_refusals[-2:],
+    created = getattr(containers, "created", EPISODES)  # a checkout from before the count: one per episode
+    return {"containers_created": created, "recycled": getattr(pool, "recycled", 0),
+            "recycle_refused": getattr(pool, "refused", 0), "recycle_refusals": getattr(pool, "last_refusals", [])[-2:],
             "engine_requests_per_episode": round(ENGINE_REQUESTS[0] / EPISODES, 2)}
 
 
