@@ -29,7 +29,8 @@ the agent (their counters cannot be reset from inside). What a recycle cannot re
 agent could therefore use to pass a number to the next episode, are kernel counters that only
 a new namespace starts again: the last process id, the next inode number of each tmpfs, the
 next System V IPC id, and the cumulative CPU, faults and context switches that ``/proc`` shows
-of PID 1 and of the supervisor. Fresh containers stay the default.
+of PID 1 and of the supervisor. Fresh containers stay the default. A recycled container keeps
+the episode label it was created with (labels cannot change); its name follows each episode.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ IPC_RMID = 0
 WIPED_TYPES = ("tmpfs", "mqueue")
 NOT_WIPED = ("/dev", "/proc", "/sys")
 """Mount points (and what is under them) that hold no agent state: devices, kernel views."""
-UNWALKED_TYPES = ("proc", "sysfs", "cgroup", "cgroup2", "devpts")
+UNWALKED_TYPES = ("proc", "sysfs", "cgroup", "cgroup2")
 KILL_WAIT = 5.0
 GLOBAL_COUNTS = ("orphan", "alloc", "mem")
 _IPC_TABLES = {"shm": "shmctl", "msg": "msgctl", "sem": "semctl"}
