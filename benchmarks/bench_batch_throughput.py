@@ -16,13 +16,15 @@ with its ``bash()`` tool, ``max_connections`` and ``max_samples`` = CONCURRENCY,
 configuration Inspect was measured with in issue 11 (the bench's commands only read, and fail
 harmlessly on a host without ``/workspace``).
 
-Usage: ``python benchmarks/bench_batch_throughput.py [EPISODES] [STEPS] [CONCURRENCY] [LATENCY] [--inspect]``
+Usage: ``python benchmarks/bench_batch_throughput.py [EPISODES] [STEPS] [CONCURRENCY] [LATENCY] [--inspect]
+[--no-cli] [--key=KEY=VALUE ...]`` (``SANDBOX_RECYCLE=1``: recycle containers between episodes).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -31,6 +33,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from cpu_meter import CpuMeter, load_average
 
 from sandbox.agents.policy import Message, PolicyReply, ToolCallRequest, register_policy, turn_index
 
@@ -103,9 +107,8 @@ async def project(base_url: str, out: Path) -> tuple[float, list[Any]]:
     from sandbox.run.scenarios import load_run_config
 
     litellm_module()  # import time (~4 s) is not throughput
-    config = load_run_config(["scenario=filechore", "model=openai/bench", f"api_base={base_url}",
-                              f"trials={EPISODES}", f"concurrency={CONCURRENCY}", f"max_steps={STEPS + 1}",
-                              f"out={out}", *EXTRA_KEYS])
+    count_engine_requests()
+    config = load_run_config(run_keys(base_url, out))
     started = time.perf_counter()
     _, episodes = await run_batch(config)
     return time.perf_counter() - started, episodes
@@ -182,6 +185,81 @@ def inspect_arm(base_url: str, log_dir: Path) -> float:
     return wall
 
 
+def run_keys(base_url: str, out: Path) -> list[str]:
+    """The run's command-line keys (the same for the in-process batch and the CLI)."""
+    return ["scenario=filechore", "model=openai/bench", f"api_base={base_url}", f"trials={EPISODES}",
+            f"concurrency={CONCURRENCY}", f"max_steps={STEPS + 1}", f"out={out}", *EXTRA_KEYS]
+
+
+def cli_arm(base_url: str, out: Path) -> tuple[float, float]:
+    """The workload as a user runs it: the CLI's wall clock (command to exit) and its CPU."""
+    command = [sys.executable, "-m", "sandbox.run", *run_keys(base_url, out)]
+    meter = CpuMeter().start()
+    started = time.perf_counter()
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"the CLI failed ({done.returncode}): {done.stderr[-2000:]}")
+    return wall, float(meter.read()["client_cpu_s"])
+
+
+def lifecycle_cpu(rounds: int = 8) -> dict[str, Any]:
+    """CPU-seconds of one container lifecycle on this engine: start, one command, close."""
+    from sandbox.lifecycle import DockerSandbox
+    from sandbox.spec import SandboxSpec
+
+    spec = SandboxSpec(run_id=f"bench-life-{os.getpid()}")
+    with DockerSandbox(spec) as box:  # warm-up
+        box.exec("true")
+    meter = CpuMeter().start()
+    started = time.perf_counter()
+    for _ in range(rounds):
+        with DockerSandbox(spec) as box:
+            box.exec("true")
+    wall = time.perf_counter() - started
+    cpu = meter.read()
+    return {"lifecycle_cpu_s": round((float(cpu["client_cpu_s"]) + float(cpu["engine_cpu_s"])) / rounds, 4),
+            "lifecycle_engine_cpu_s": round(float(cpu["engine_cpu_s"]) / rounds, 4),
+            "lifecycle_wall_s": round(wall / rounds, 4)}
+
+
+def cpu_split(cpu: dict[str, Any], life: dict[str, Any], steps: int, wall: float, created: int) -> dict[str, Any]:
+    """Per-lifecycle and per-step CPU of the batch (``created`` containers), and how much of the
+    machine it needed."""
+    sandboxed = float(cpu["client_cpu_s"]) + float(cpu["engine_cpu_s"])
+    lifecycles = created * float(life["lifecycle_cpu_s"])
+    total = sandboxed + float(cpu["server_cpu_s"])
+    return {**cpu, **life,
+            "cpu_s_per_step": round((sandboxed - lifecycles) / max(steps, 1), 4),
+            "client_cpu_s_per_step": round(float(cpu["client_cpu_s"]) / max(steps, 1), 4),
+            "lifecycles_share_of_cpu": round(lifecycles / total, 3) if total else None,
+            "cores_busy": round(total / wall, 2)}
+
+
+ENGINE_REQUESTS = [0]
+
+
+def count_engine_requests() -> None:
+    """Count every request the Docker client sends from now on (in ``ENGINE_REQUESTS``)."""
+    from sandbox.engine import docker_client
+
+    def seen(*_: object, **__: object) -> None:
+        ENGINE_REQUESTS[0] += 1
+
+    docker_client().api.hooks["response"].append(seen)
+
+
+def lifecycle_counts() -> dict[str, Any]:
+    """How many containers this process created, recycled, or refused to recycle so far, and
+    how many engine requests it sent per episode."""
+    from sandbox import containers, pool
+
+    created = getattr(containers, "created", EPISODES)  # a checkout from before the count: one per episode
+    return {"containers_created": created, "recycled": getattr(pool, "recycled", 0),
+            "recycle_refused": getattr(pool, "refused", 0), "recycle_refusals": getattr(pool, "last_refusals", [])[-2:],
+            "engine_requests_per_episode": round(ENGINE_REQUESTS[0] / EPISODES, 2)}
+
+
 def breakdown(episodes: list[Any]) -> dict[str, Any]:
     """Where the project's time went, from its own episode log."""
     latencies = [s.latency_s for e in episodes for s in e.steps if s.usage is not None]
@@ -208,29 +286,49 @@ def main() -> None:
         return
     server = subprocess.Popen([sys.executable, __file__, "--serve", *ARGS], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
+    load = load_average()
+    cli: tuple[float, float] | None = None
     try:
         assert server.stdout is not None
         base_url = server.stdout.readline().strip()
+        meter = CpuMeter(servers=[server.pid]).start()
         bare = asyncio.run(bare_loop(base_url))
+        bare_cpu = meter.read()
         with tempfile.TemporaryDirectory() as tmp:
+            meter = CpuMeter(servers=[server.pid]).start()
             wall, episodes = asyncio.run(project(base_url, Path(tmp) / "run"))
+            cpu = meter.read()
+            counts = lifecycle_counts()
+            life = lifecycle_cpu()
             inspect_wall = inspect_arm(base_url, Path(tmp) / "inspect") if "--inspect" in sys.argv else None
+            if "--no-cli" not in sys.argv:
+                cli = cli_arm(base_url, Path(tmp) / "cli")
         bare_again = asyncio.run(bare_loop(base_url))
     finally:
         if server.stdin:
             server.stdin.close()
         server.wait(timeout=30)
     floor = min(bare, bare_again)
+    steps = sum(len(e.steps) for e in episodes)
+    common = {"episodes": EPISODES, "bash_steps": STEPS, "concurrency": CONCURRENCY, "model_latency_s": LATENCY,
+              "extra_keys": EXTRA_KEYS, "recycle": os.environ.get("SANDBOX_RECYCLE", "") not in ("", "0"),
+              "bare_client_wall_s": round(floor, 2), "load_average_at_start": load}
     print(json.dumps({
-        "benchmark": "batch_throughput", "episodes": EPISODES, "bash_steps": STEPS, "concurrency": CONCURRENCY,
-        "model_latency_s": LATENCY, "extra_keys": EXTRA_KEYS,
-        "project_wall_s": round(wall, 2), "bare_client_wall_s": round(floor, 2), "ratio": round(wall / floor, 2),
+        "benchmark": "batch_throughput", **common,
+        "project_wall_s": round(wall, 2), "ratio": round(wall / floor, 2),
         "episodes_per_s": round(EPISODES / wall, 2),
         "inspect_local_wall_s": round(inspect_wall, 2) if inspect_wall is not None else None,
         "inspect_ratio": round(inspect_wall / floor, 2) if inspect_wall is not None else None,
-        **breakdown(episodes),
+        **breakdown(episodes), **counts, **cpu_split(cpu, life, steps, wall, counts["containers_created"]),
+        "bare_client_cpu_s": round(float(bare_cpu["client_cpu_s"]) + float(bare_cpu["server_cpu_s"]), 2),
         "target_ratio": 1.25, "meets_target": wall / floor <= 1.25,
-    }))
+    }), flush=True)
+    if cli is not None:
+        print(json.dumps({
+            "benchmark": "batch_throughput_cli", **common, "cli_wall_s": round(cli[0], 2),
+            "cli_ratio": round(cli[0] / floor, 2), "cli_cpu_s": round(cli[1], 2),
+            "target_ratio": 1.25, "meets_target": cli[0] / floor <= 1.25,
+        }))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,10 @@ Three ways of running ``sh -c true`` as the agent in the same sandbox:
 * ``fallback`` — the backend's fallback when the socket is unreachable: the supervisor run by
   ``docker exec`` (same semantics as the channel, Docker's cost plus a Python start).
 
-Then 16 sandboxes × 8 commands from 16 threads, channel against ``docker exec``. Prints JSON.
+Then 16 sandboxes × 8 commands from 16 threads, channel against ``docker exec``. And the CPU
+one command costs inside the container (its cgroup's ``cpuacct.usage``: the supervisor's fork,
+the agent's ``sh`` and ``true``) and on the client, against the floor: a fork and an exec of
+``true`` from a small Python program in the same container. Prints JSON.
 
 Usage: ``python benchmarks/bench_exec.py [COMMANDS]``
 """
@@ -22,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from sandbox.cleanup import remove_by_label
 from sandbox.engine import docker_client
@@ -56,6 +60,46 @@ def summary(name: str, times: list[float]) -> dict[str, float]:
             f"{name}_p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))] * 1000, 2)}
 
 
+FLOOR = """
+import os, resource
+def cpu():
+    return sum(getattr(resource.getrusage(w), f) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for f in ("ru_utime", "ru_stime"))
+os.waitpid(os.fork() or os.execv("/bin/sh", ["sh", "-c", "true"]), 0)
+start = cpu()
+for _ in range(100):
+    os.waitpid(os.fork() or os.execv("/bin/sh", ["sh", "-c", "true"]), 0)
+print((cpu() - start) / 100)
+"""
+
+
+def container_cpu_s(box: DockerSandbox) -> float | None:
+    """CPU-seconds the container has used so far (cgroup v1 cpuacct or v2 cpu.stat), if readable here."""
+    pid = docker_client().api.inspect_container(box.id)["State"]["Pid"]
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "cpuacct" in controllers.split(",") and Path(f"/sys/fs/cgroup/cpuacct{path}/cpuacct.usage").exists():
+            return int(Path(f"/sys/fs/cgroup/cpuacct{path}/cpuacct.usage").read_text()) / 1e9
+        if controllers == "" and Path(f"/sys/fs/cgroup{path}/cpu.stat").exists():
+            stat = dict(x.split() for x in Path(f"/sys/fs/cgroup{path}/cpu.stat").read_text().splitlines())
+            return int(stat["usage_usec"]) / 1e6
+    return None
+
+
+def cpu_per_command(box: DockerSandbox, n: int) -> dict[str, float | None]:
+    """Container and client CPU of one ``sh -c true`` through the channel, and the in-container floor."""
+    box.exec("true")
+    before, client = container_cpu_s(box), time.process_time()
+    for _ in range(n):
+        box.exec("true")
+    after, client = container_cpu_s(box), time.process_time() - client
+    floor = float(box.exec(["python3", "-c", FLOOR]).stdout)
+    container = (after - before) / n if after is not None and before is not None else None
+    return {"channel_container_cpu_ms": round(container * 1000, 2) if container is not None else None,
+            "channel_client_cpu_ms": round(client / n * 1000, 2),
+            "fork_exec_floor_cpu_ms": round(floor * 1000, 2)}
+
+
 def concurrent(boxes: list[DockerSandbox], run: Callable[[DockerSandbox], object]) -> float:
     """Seconds for 16 threads to run 8 commands each, one sandbox per thread."""
     started = time.perf_counter()
@@ -75,6 +119,7 @@ def main() -> None:
             result |= summary("docker_exec", timed(lambda: docker_exec(box), COMMANDS))
             result |= summary("fallback", timed(lambda: fallback.exec("true"), COMMANDS // 2))
             result["speedup_median"] = round(result["docker_exec_median_ms"] / result["channel_median_ms"], 1)
+            result |= cpu_per_command(box, COMMANDS)
         boxes = [DockerSandbox(SandboxSpec(run_id=run_id)).start() for _ in range(16)]
         try:
             result["concurrent_16x8_channel_s"] = round(concurrent(boxes, lambda b: b.exec("true")), 3)

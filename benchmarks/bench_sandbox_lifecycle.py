@@ -11,6 +11,13 @@ Usage::
 ``workload`` is issue 11's shape without the HTTP client: 64 episodes × 8 bash steps, each step
 a 200 ms wait standing in for the model, 16 episodes at a time in threads; with and without the
 warm pool, against the same loop with no sandbox at all. It bounds what the backend adds.
+
+``cpu [ROUNDS]`` measures what one episode's container costs in CPU-seconds (this client, the
+engine, the containers: :mod:`cpu_meter`; exact with ``SANDBOX_BENCH_ENGINE_CGROUP``) and in
+engine requests, lever by lever: the lifecycle as it was (``network_mode=none`` through a
+libnetwork sandbox), as it is (the network disabled), with ``crun`` (if the engine knows it),
+the Docker SDK's own ``containers.run`` + ``remove``, a ``docker restart`` of the same
+container, and the pool's verified recycle. Each round: a container, one command, its end.
 """
 
 from __future__ import annotations
@@ -24,7 +31,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sandbox import pool
+from cpu_meter import CpuMeter, engine_cgroup, load_average
+
+from sandbox import containers, pool
+from sandbox.channel import call, connect_unix
 from sandbox.cleanup import remove_by_label
 from sandbox.engine import docker_client
 from sandbox.lifecycle import DockerSandbox
@@ -176,12 +186,105 @@ def workload(run_id: str, episodes: int = 64, steps: int = 8, concurrency: int =
             "cold_over_bare": round(cold / bare, 3), "warm_pool_over_bare": round(warm / bare, 3)}
 
 
+class RequestCounter:
+    """Counts the engine requests the Docker client sends."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        docker_client().api.hooks["response"].append(self._seen)
+
+    def _seen(self, response: object, *args: object, **kwargs: object) -> None:
+        self.count += 1
+
+
+def _old_network(spec: SandboxSpec, name: str, socket_dir: Path, target: str, recyclable: bool = False) -> dict:
+    """The container settings as they were: ``network_mode=none`` through a libnetwork sandbox."""
+    config = ORIGINAL_CONFIG(spec, name, socket_dir, target, recyclable)
+    config["network_disabled"] = False
+    host_config = config["host_config"]
+    assert isinstance(host_config, dict)
+    host_config["Mounts"] = [m for m in host_config["Mounts"] if m["Target"] != "/etc/hosts"]
+    return config
+
+
+ORIGINAL_CONFIG = containers.container_config
+
+
+def cpu(run_id: str, rounds: int) -> dict[str, object]:
+    """CPU-seconds and engine requests per episode's container, lever by lever."""
+    counter = RequestCounter()
+    spec = SandboxSpec(run_id=run_id)
+    runtimes = docker_client().info().get("Runtimes", {})
+
+    def lifecycle(variant_spec: SandboxSpec) -> None:
+        with DockerSandbox(variant_spec) as box:
+            box.exec("true")
+
+    def sdk() -> None:
+        container = docker_client().containers.run(
+            spec.image, command=["sleep", "infinity"], entrypoint=[], detach=True, network_mode="none",
+            labels={"sandbox.managed": "true", "sandbox.run-id": run_id}, read_only=True)
+        container.exec_run(["true"])
+        container.remove(force=True)
+
+    def measure(one: object) -> dict[str, float]:
+        assert callable(one)
+        one()  # warm-up
+        meter, requests, started = CpuMeter().start(), counter.count, time.perf_counter()
+        for _ in range(rounds):
+            one()
+        wall, used = time.perf_counter() - started, meter.read()
+        out = {"wall_s": round(wall / rounds, 4), "client_cpu_s": round(used["client_cpu_s"] / rounds, 4),
+               "engine_cpu_s": round(used["engine_cpu_s"] / rounds, 4),
+               "engine_requests": round((counter.count - requests) / rounds, 1)}
+        out.update({f"{part}_cpu_s": round(v / rounds, 4) for part, v in used.get("engine_parts_cpu_s", {}).items()})
+        out["cpu_s"] = round(out["client_cpu_s"] + out["engine_cpu_s"], 4)
+        return out
+
+    result: dict[str, object] = {}
+    containers.container_config = _old_network  # type: ignore[assignment]
+    try:
+        result["network_none_libnetwork"] = measure(lambda: lifecycle(spec))
+    finally:
+        containers.container_config = ORIGINAL_CONFIG
+    result["network_disabled"] = measure(lambda: lifecycle(spec))
+    if "crun" in runtimes:
+        try:
+            result["crun"] = measure(lambda: lifecycle(spec.model_copy(update={"runtime": "crun"})))
+        except Exception as exc:  # e.g. crun refusing this host's cgroup layout
+            result["crun"] = {"error": str(exc)[:300]}
+    else:
+        result["crun"] = {"error": "the engine has no crun runtime (sandbox/scripts/docker-up.sh registers it)"}
+    result["docker_sdk_run_remove"] = measure(sdk)
+    with DockerSandbox(spec) as box:
+        def restart() -> None:
+            docker_client().api.restart(box.id, timeout=0)
+            box.wait_ready()
+            box.exec("true")
+        result["docker_restart"] = measure(restart)
+    pool.configure(1, recycle=True)
+    try:
+        with DockerSandbox(spec) as box:
+            def recycle() -> None:
+                box.exec("true")
+                reply = call(connect_unix(box.socket_path), {"op": "recycle", "pristine": box.pristine},
+                             deadline=time.monotonic() + 30)
+                assert not pool.fingerprint_differences(box.pristine or {}, reply.result["fingerprint"])
+            result["recycle"] = measure(recycle)
+    finally:
+        pool.configure(0, recycle=False)
+    return {"rounds": rounds, "engine_exact": engine_cgroup() is not None, **result}
+
+
 def main() -> None:
     run_id = f"bench-{uuid.uuid4().hex[:8]}"
-    load = os.getloadavg()[0]
+    load = load_average()
     try:
         if sys.argv[1:2] == ["workload"]:
             result: dict[str, object] = {"benchmark": "sandbox_workload", **workload(run_id)}
+        elif sys.argv[1:2] == ["cpu"]:
+            rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 16
+            result = {"benchmark": "sandbox_lifecycle_cpu", **cpu(run_id, rounds)}
         elif sys.argv[1:2] == ["live"]:
             result = {"benchmark": "sandbox_live", **live(run_id, int(sys.argv[2]))}
         else:
@@ -193,7 +296,7 @@ def main() -> None:
     finally:
         pool.configure(0)
         remove_by_label(run_id)
-    result["load_average_at_start"] = round(load, 2)
+    result["load_average_at_start"] = load
     print(json.dumps(result))
 
 

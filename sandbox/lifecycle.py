@@ -26,6 +26,7 @@ import requests.exceptions
 
 from sandbox import exec as sandbox_exec
 from sandbox import files as sandbox_files
+from sandbox import pool
 from sandbox.channel import (
     SOCKET_DIR,
     SOCKET_NAME,
@@ -41,7 +42,6 @@ from sandbox.cleanup import register_live, run_scratch_dir, unregister_live
 from sandbox.containers import create_container, diagnose, remove_container, wait_ready
 from sandbox.engine import docker_client
 from sandbox.errors import ContainerGone, EngineUnavailable, ExecFailed, SandboxUnavailable
-from sandbox.pool import take_warm
 from sandbox.protocol import Sandbox
 from sandbox.spec import ExecResult, SandboxSpec
 from sandbox.tree import TreeWalk, WalkRequest, parse_tree
@@ -67,7 +67,10 @@ class DockerSandbox(Sandbox):
         self.container_id: str | None = None
         self.socket_dir: Path | None = None
         self.fallbacks = 0
+        self.pristine: pool.Fingerprint | None = None
+        """The container's fingerprint when it was fresh, if the pool may recycle it."""
         self._lock = threading.Lock()
+        self._finalize: weakref.finalize[Any, DockerSandbox] | None = None
 
     @property
     def container(self) -> Any:
@@ -92,15 +95,17 @@ class DockerSandbox(Sandbox):
 
     def start(self) -> DockerSandbox:
         """Create and start the container, and wait until its supervisor answers."""
-        warm = take_warm(self.spec)
+        warm = pool.take_warm(self.spec)
         if warm is not None:
             self.name, self.container_id, self.socket_dir = warm.name, warm.container_id, warm.socket_dir
+            self.pristine = warm.pristine
             self._finalizer()
             return self
         self.socket_dir = run_scratch_dir(self.spec.run_id, "supervisor") / uuid.uuid4().hex[:12]
         self.socket_dir.mkdir(mode=0o700)
+        recyclable = pool.recyclable(self.spec)
         try:
-            self.container_id = create_container(self.spec, self.name, self.socket_dir, SOCKET_DIR)
+            self.container_id = create_container(self.spec, self.name, self.socket_dir, SOCKET_DIR, recyclable)
         except BaseException:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
             raise
@@ -108,13 +113,16 @@ class DockerSandbox(Sandbox):
         self._finalizer()
         try:
             self.wait_ready()
+            if recyclable:
+                self.pristine = pool.fingerprint(self.socket_path)
+                pool.adopt(self.spec)
         except BaseException:
             self.close()
             raise
         return self
 
     def _finalizer(self) -> None:
-        weakref.finalize(self, _remove_quietly, self.name, self.socket_dir)
+        self._finalize = weakref.finalize(self, _remove_quietly, self.name, self.socket_dir)
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
         """Wait until the supervisor answers a ping.
@@ -224,11 +232,20 @@ class DockerSandbox(Sandbox):
         return True
 
     def close(self) -> None:
-        """Remove the container and its scratch directory. Safe to call more than once."""
+        """Remove the container and its scratch directory: now, or in the background while the
+        warm pool is on, or, if the pool recycles it, hand it back (see :mod:`sandbox.pool`).
+        Safe to call more than once."""
         with self._lock:
-            if self.container_id is None:
+            container_id, self.container_id = self.container_id, None
+            if container_id is None:
                 return
-            self.container_id = None
+        if self._finalize is not None:
+            self._finalize.detach()
+        if self.socket_dir is not None and (
+                (self.pristine is not None
+                 and pool.give_back(pool.Warm(self.name, container_id, self.socket_dir, self.pristine), self.spec))
+                or pool.dispose(self.name, self.socket_dir)):
+            return
         _remove_quietly(self.name, self.socket_dir)
 
 

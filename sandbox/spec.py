@@ -18,6 +18,8 @@ from sandbox.observation import DEFAULT_OBSERVATION_BYTES, clip
 IMAGE_TAG = os.environ.get("SANDBOX_IMAGE_TAG", "latest")
 """Tag of every project image (``SANDBOX_IMAGE_TAG``): lets two checkouts keep their own images."""
 RUNTIME_IMAGE = f"sandbox-runtime:{IMAGE_TAG}"
+OCI_RUNTIME = os.environ.get("SANDBOX_OCI_RUNTIME") or None
+"""The OCI runtime of new sandboxes (``SANDBOX_OCI_RUNTIME``, e.g. ``crun``); unset: the engine's default."""
 MANAGED_LABEL = "sandbox.managed"
 RUN_LABEL = "sandbox.run-id"
 EPISODE_LABEL = "sandbox.episode-id"
@@ -122,6 +124,9 @@ class SandboxSpec(BaseModel):
     log_max_bytes: str = "1m"
     """Cap of the container's log on the host (json-file, one file)."""
     channel: Literal["socket", "docker-exec"] = "socket"
+    runtime: str | None = OCI_RUNTIME
+    """The engine's OCI runtime for this container (``None``: the engine's default; see
+    ``sandbox/scripts/docker-up.sh``, which registers ``crun`` where it works)."""
 
 
 class ExecResult(BaseModel):

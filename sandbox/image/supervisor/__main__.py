@@ -28,6 +28,7 @@ import tree
 from commands import ExecJob
 from files import ReadJob, WriteJob
 from loop import Conn, Failure, Loop
+from recycle import recycle
 from users import stop_agent
 
 PEER = struct.Struct("3i")
@@ -51,6 +52,8 @@ def dispatch(conn: Conn, header: dict):
         conn.finish({"ok": True, "pid": os.getpid()})
     elif op == "stop_agent":
         conn.finish({"ok": True, "killed": stop_agent(int(header.get("uid", 1000)))})
+    elif op == "recycle":
+        conn.finish(recycle(conn, header))
     else:
         raise Failure("bad_request", f"unknown operation {op!r}")
     return None
