@@ -26,9 +26,10 @@ from inspect_ai.tool import ToolChoice, ToolInfo
 
 from sandbox.agents.models import ModelClient, ModelSettings, check_model
 from sandbox.config import validate_config
-from sandbox.errors import ConfigError
+from sandbox.errors import ConfigError, UnknownNameError
 
 from . import MODEL_API
+from .inputs import inspect_input
 from .messages import to_output, to_tool_schema, to_wire
 
 EPISODE_METADATA: ContextVar[dict[str, Any] | None] = ContextVar("agentic_sandbox_episode_metadata", default=None)
@@ -66,16 +67,26 @@ class LitellmModelAPI(ModelAPI):
     def __init__(self, model_name: str, base_url: str | None = None, api_key: str | None = None,
                  config: GenerateConfig = GenerateConfig(), **model_args: Any) -> None:  # noqa: B008 (Inspect's signature)
         super().__init__(model_name=model_name, base_url=base_url, api_key=api_key, api_key_vars=[], config=config)
+        with inspect_input():
+            self.settings = self._settings(model_name, base_url, api_key, model_args)
+            check_model(self.settings)
+        self._clients: dict[str, ModelClient] = {}
+
+    @staticmethod
+    def _settings(model_name: str, base_url: str | None, api_key: str | None,
+                  model_args: dict[str, Any]) -> ModelSettings:
         if api_key:
             raise ConfigError("keys never travel on the command line: put the key in an environment variable "
                               "and name it with -M api_key_env=NAME (e.g. OPENAI_API_KEY)")
         if base_url and model_args.get("api_base", base_url) != base_url:
             raise ConfigError(f"--model-base-url {base_url} and -M api_base={model_args['api_base']} disagree; "
                               "give one")
+        known = sorted(set(ModelSettings.model_fields) - {"model"})
+        for key in model_args:
+            if key not in known:
+                raise UnknownNameError("model argument", key, known, hint="-M KEY=VALUE")
         values = {"model": model_name, **model_args, **({"api_base": base_url} if base_url else {})}
-        self.settings = validate_config(ModelSettings, values, where="-M")
-        check_model(self.settings)
-        self._clients: dict[str, ModelClient] = {}
+        return validate_config(ModelSettings, values)
 
     def client(self, config: GenerateConfig) -> ModelClient:
         """The client for these generation settings (one per distinct settings)."""

@@ -48,6 +48,7 @@ from sandbox.protocol import Sandbox
 from sandbox.spec import RUN_LABEL, RUNTIME_IMAGE, CpuLimit, MemoryLimit, PidsLimit, SandboxSpec, UnsafeNoLimits
 
 from . import SANDBOX_NAME
+from .inputs import inspect_input
 
 RUN_PREFIX = "inspect-"
 """Run ids of sandboxes started through Inspect start with this."""
@@ -230,7 +231,8 @@ class AgenticSandboxEnvironment(ProtocolSandboxEnvironment):
         """
         from sandbox.images import require_image
 
-        resolved = resolve_config(config)
+        with inspect_input():
+            resolved = resolve_config(config)
         await anyio.to_thread.run_sync(lambda: require_image(resolved.image))
 
     @classmethod

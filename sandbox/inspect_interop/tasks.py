@@ -43,6 +43,7 @@ from sandbox.run.scenarios import SCENARIO_KEYS, ScenarioConfig, load_run_config
 
 from . import SANDBOX_NAME, TASK_PACKAGE
 from .client import InspectModelClient
+from .inputs import inspect_input
 from .messages import to_inspect
 from .provider import RUN_PREFIX
 from .scorers import EPISODE_KEY, engagement, findings, outcome
@@ -194,7 +195,8 @@ def scenario_task(name: str) -> Callable[..., Task]:
     """The task factory of one scenario, registered as ``sandbox/<name>``."""
 
     def factory(agent: Literal["loop", "inspect"] = "loop", **overrides: Any) -> Task:
-        config, max_episodes = scenario_config(name, overrides)
+        with inspect_input():
+            config, max_episodes = scenario_config(name, overrides)
         run_id = f"{RUN_PREFIX}{uuid.uuid4().hex[:12]}"
         if agent == "loop":
             plan = agent_loop(config.model_dump(mode="json"), run_id, max_episodes)
@@ -203,7 +205,8 @@ def scenario_task(name: str) -> Callable[..., Task]:
 
             plan = inspect_agent(config.model_dump(mode="json"), run_id, max_episodes)
         else:
-            raise UnknownNameError("agent", str(agent), ["loop", "inspect"])
+            with inspect_input():
+                raise UnknownNameError("agent", str(agent), ["loop", "inspect"])
         return Task(dataset=dataset(config), solver=plan, scorer=[findings(), outcome(), engagement()],
                     metadata={"scenario": name, "env": config.env, "env_config": config.env_config,
                               "seed": config.seed, "trials": config.trials, "run_id": run_id})
