@@ -23,7 +23,6 @@ from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, metric
 from inspect_ai.solver import TaskState
 
 from sandbox.logs import ENGAGED, EpisodeLog
-from sandbox.stats import rate
 
 EPISODE_KEY = "agentic_sandbox:episode"
 """Store key of the episode log (JSON) the solver leaves for the scorers."""
@@ -37,6 +36,8 @@ def stored_episode(state: TaskState) -> EpisodeLog | None:
 
 
 def _rate_entries(prefix: str, values: list[float]) -> dict[str, float]:
+    from sandbox.stats import rate  # scipy: imported when a metric is computed, not when Inspect loads us
+
     decided = [v for v in values if not math.isnan(v)]
     found = rate(int(sum(decided)), len(decided))
     out = {f"{prefix}rate": found.value, f"{prefix}ci_low": found.low, f"{prefix}ci_high": found.high}
