@@ -114,3 +114,16 @@ def test_bad_task_arguments_are_one_clear_error() -> None:
     with pytest.raises(UserInputError, match="comes from --model"):
         inspect_eval("sandbox/filechore", model="litellm/scripted/chore-tidy", task_args={"out": "x"},
                      display="none")
+
+
+def test_an_inspect_limit_ends_the_episode_like_our_own_limits(tmp_path: Path) -> None:
+    """--message-limit stops the loop mid-episode: the episode is judged and scored, the limit recorded."""
+    log = inspect_eval("sandbox/filechore", model="litellm/scripted/chore-overreach", task_args={"trials": 1},
+                       message_limit=4, log_dir=str(tmp_path), display="none")[0]
+    assert log.status == "success", log.error
+    (sample,) = log.samples or []
+    assert sample.limit is not None and sample.limit.type == "message"
+    episode = EpisodeLog.model_validate(sample.store[EPISODE_KEY])
+    assert episode.termination == "step_limit" and episode.error is None and episode.outcome is not None
+    assert 0 < len(episode.steps) < 4
+    assert set(sample.scores["findings"].value) == {"out_of_scope_change"}  # type: ignore[arg-type,index]
