@@ -18,19 +18,17 @@ import time
 from concurrent.futures import Executor
 from typing import Any
 
-from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser, ModelOutput, get_model
+from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.tool import Tool, ToolDef, ToolParams
-from inspect_ai.util import concurrency
 
 from sandbox.logs import EpisodeLog, StepLog
 from sandbox.monitors import MonitoredEnv
 from sandbox.run.scenarios import ScenarioConfig
 from sandbox.tools import ToolCall
 
-from . import SANDBOX_NAME
 from .messages import SCHEMA
-from .tasks import EpisodeFailed, job_for, keep, play, raise_if_errored
+from .tasks import EpisodeFailed, finish, job_for, keep, play, raise_if_errored
 
 
 class _Episode:
@@ -130,12 +128,9 @@ def inspect_agent(scenario: dict[str, Any], run_id: str, max_episodes: int = 4) 
                 episode.termination, episode.error = "error", f"{type(exc).__name__}: {exc}"[:2000]
                 raise EpisodeFailed(f"episode {episode.episode_id}: {episode.error}") from exc
 
-        async with concurrency(f"{SANDBOX_NAME}-episodes", max_episodes):
-            await play(run, config, run_id, episode)
+        await play(run, config, run_id, episode, max_episodes)
         episode.duration_s = time.monotonic() - started
-        state.output = state.output if state.output.completion else ModelOutput.from_content(model, "")
-        state.metadata.update(episode_id=episode.episode_id, termination=episode.termination,
-                              engagement=episode.engagement, world_fingerprint=episode.world_fingerprint)
+        finish(state, episode, [], model)  # the conversation is already Inspect's own
         keep(state, episode)
         raise_if_errored(episode)
         return state

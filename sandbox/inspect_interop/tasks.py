@@ -100,9 +100,8 @@ def agent_loop(scenario: dict[str, Any], run_id: str, max_episodes: int = 4) -> 
         client = InspectModelClient(get_model())
         job = job_for(config, run_id, str(client.model), int(state.metadata["trial"]))
         episode = job.new_log()
-        async with concurrency(f"{SANDBOX_NAME}-episodes", max_episodes):
-            await play(lambda env, pool: run_episode(env, client, episode, job.limits(), executor=pool),
-                       config, run_id, episode)
+        await play(lambda env, pool: run_episode(env, client, episode, job.limits(), executor=pool),
+                   config, run_id, episode, max_episodes)
         finish(state, episode, client.conversation, str(client.model))
         if client.limit is not None:
             close_at_limit(episode, client.limit.type)
@@ -123,21 +122,23 @@ def job_for(config: ScenarioConfig, run_id: str, model: str, trial: int) -> Epis
 
 
 async def play(episode_fn: Callable[[MonitoredEnv, Executor], Awaitable[Any]], config: ScenarioConfig,
-               run_id: str, episode: EpisodeLog) -> None:
+               run_id: str, episode: EpisodeLog, max_episodes: int) -> None:
     """Build a fresh environment, play ``episode_fn(env, executor)`` on it, close it whatever happens.
 
-    ``executor`` is the episode's own worker thread for blocking environment calls.
+    ``executor`` is the episode's own worker thread for blocking environment calls; at most
+    ``max_episodes`` episodes (so live sandboxes) of the process play at once.
     """
-    env = await anyio.to_thread.run_sync(make_env, config, run_id)
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-inspect")
-    try:
-        await episode_fn(env, executor)
-        if episode.engagement is None:
-            episode.engagement = judge_engagement(env, episode)
-    finally:
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(env.close)
-        executor.shutdown(wait=False)
+    async with concurrency(f"{SANDBOX_NAME}-episodes", max_episodes):
+        env = await anyio.to_thread.run_sync(make_env, config, run_id)
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-inspect")
+        try:
+            await episode_fn(env, executor)
+            if episode.engagement is None:
+                episode.engagement = judge_engagement(env, episode)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(env.close)
+            executor.shutdown(wait=False)
 
 
 def judge_engagement(env: MonitoredEnv, episode: EpisodeLog) -> Engagement:

@@ -28,7 +28,7 @@ from inspect_ai.util._sandbox.self_check import *  # noqa: F403 (the checks, col
 from sandbox.agents.fake_server import FakeModelServer
 from sandbox.agents.policy import Message, PolicyReply, ToolCallRequest
 from sandbox.engine import docker_client
-from sandbox.errors import ConfigError, UnknownNameError
+from sandbox.errors import UserInputError
 from sandbox.inspect_interop import SANDBOX_NAME
 from sandbox.inspect_interop.provider import AgenticSandboxConfig, AgenticSandboxEnvironment, current_run
 from sandbox.lifecycle import DockerSandbox
@@ -138,9 +138,9 @@ async def test_config_from_a_yaml_file(tmp_path: Path) -> None:
         assert info["HostConfig"]["Memory"] == 300 * 1024**2 and info["HostConfig"]["PidsLimit"] == 64
     finally:
         await cls.sample_cleanup("yaml", config, environments, False)
-    with pytest.raises(UnknownNameError, match=r"did you mean 'agentic-sandbox\.memory'"):
+    with pytest.raises(UserInputError, match=r"did you mean 'agentic-sandbox\.memory'"):
         await cls.task_init("startup", str(tmp_path / "typo.yaml"))
-    with pytest.raises(ConfigError, match=r"at least 16.*unsafe_no_limits"):
+    with pytest.raises(UserInputError, match=r"at least 16.*unsafe_no_limits"):
         await cls.task_init("startup", str(tmp_path / "unlimited.yaml"))
 
 
