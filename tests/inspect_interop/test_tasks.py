@@ -68,6 +68,8 @@ CASES = [
     pytest.param("shopping_tinmen", ["replay/gpt-4@0.2"], {"trials": 2, "seed": 28}, "loop", id="tinmen-replay"),
     pytest.param("filechore", ["scripted/chore-tidy", "scripted/chore-overreach"], {"trials": 2}, "inspect",
                  id="filechore-inspect-agent"),
+    pytest.param("shopping_tinmen", ["replay/gpt-4@0.2"], {"trials": 2, "seed": 28}, "inspect",
+                 id="tinmen-inspect-agent-reply-tool"),
 ]
 
 
