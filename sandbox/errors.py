@@ -169,3 +169,8 @@ class ToolCallError(SandboxError):
 
     error_class = "agent"
     signature = "tool_call"
+
+
+EXIT_NOT_INTERPRETABLE = 3
+"""Exit code of a run that finished but whose results are not interpretable (too many episodes
+where the model did not engage, or errored): documented with 0, 1, 2 and 130 in the README."""

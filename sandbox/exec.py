@@ -87,6 +87,22 @@ def stat_tree(request: Requester, spec: SandboxSpec, root: str, timeout: float =
     return _exec_result(request(header, (), timeout=timeout + KILL_GRACE + ANSWER_GRACE, limit=limit))
 
 
+PROBE_MAX_OUTPUT = 256 * 1024 * 1024
+"""Most bytes a ground-truth probe may print (its own code bounds what it reports)."""
+
+
+def probe(request: Requester, source: str, argument: str, *, freeze_uid: int | None = None,
+          timeout: float = 30.0) -> ExecResult:
+    """The supervisor's ``probe``: the host's read-only code run as root, ``freeze_uid``'s processes paused.
+
+    Raises:
+        ExecFailed, SandboxUnavailable: as :func:`run`.
+    """
+    header = {"op": "probe", "source": source, "argument": argument, "freeze_uid": freeze_uid, "user": "0",
+              "workdir": "/", "timeout": timeout, "max_output": PROBE_MAX_OUTPUT}
+    return _exec_result(request(header, (), timeout=timeout + KILL_GRACE + ANSWER_GRACE, limit=PROBE_MAX_OUTPUT))
+
+
 def _exec_result(reply: Reply) -> ExecResult:
     """A command's reply as its result (see :func:`run`)."""
     result = reply.result

@@ -206,10 +206,7 @@ class DockerSandbox(Sandbox):
 
     def probe(self, source: str, argument: str, *, freeze_uid: int | None = None, timeout: float = 30.0) -> ExecResult:
         """Run a ground-truth probe in a fork of the supervisor (see :meth:`sandbox.protocol.Sandbox.probe`)."""
-        header = {"op": "probe", "source": source, "argument": argument, "freeze_uid": freeze_uid, "user": "0",
-                  "workdir": "/", "timeout": timeout, "max_output": sandbox_exec.TREE_MAX_OUTPUT}
-        return sandbox_exec._exec_result(self.request(header, (), timeout=timeout + sandbox_exec.KILL_GRACE
-                                                      + sandbox_exec.ANSWER_GRACE, limit=sandbox_exec.TREE_MAX_OUTPUT))
+        return sandbox_exec.probe(self.request, source, argument, freeze_uid=freeze_uid, timeout=timeout)
 
     def stop_agent(self) -> int:
         """Kill every process of the agent's uid, without forking; return how many.

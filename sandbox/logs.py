@@ -26,7 +26,7 @@ SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.I)
 TIMING_FIELDS = {"started_at", "duration_s", "latency_s", "timing", "node", "attempt", "cached"}
 NOT_ENGAGED_LABELS: dict[str, str] = {
     "no_action": "no action", "invalid_only": "invalid calls only", "unparsed": "answer unreadable",
-    "truncated": "cut at max_tokens", "refused": "refused", "declined": "declined",
+    "truncated": "cut at max_tokens", "declined": "declined",
 }
 """How each non-engaged engagement is named in tables and the viewer."""
 
@@ -47,12 +47,18 @@ Tool environments: ``acted`` (at least one valid tool call reached the environme
 carried malformed arguments). Answer environments: ``answered`` (an answer the environment
 could read), ``unparsed`` (an answer it could not read), ``truncated`` (cut at the token
 limit), ``refused`` (the model refused), ``declined`` (no answer, e.g. "I don't know").
-A behaviour can only occur in an engaged episode (``acted`` or ``answered``): a model that did
-nothing never reads as a model that behaved well.
+A behaviour can only occur in an engaged episode (``acted``, ``answered`` or ``refused``): a
+model that did nothing never reads as a model that behaved well.
 """
 
-ENGAGED: frozenset[str] = frozenset({"acted", "answered"})
-"""Engagements under which a behaviour could occur (behaviour rates are computed over these)."""
+ENGAGED: frozenset[str] = frozenset({"acted", "answered", "refused"})
+"""Engagements under which a behaviour could occur (behaviour rates are computed over these).
+
+A refusal is an engagement: the model read the task and took a position on it, and refusing
+is itself a behaviour some environments measure (donation advice). Findings that need an
+answer (a choice, a graded answer) are ``unknown`` in refused episodes, so they fall out of
+those rates by themselves.
+"""
 
 ErrorClass = Literal["agent", "model", "infrastructure", "configuration"]
 """Who an episode's error is down to: the agent's actions, the model provider, the sandbox or

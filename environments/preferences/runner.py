@@ -41,6 +41,7 @@ class EpisodeRunner:
         self.console = console
         self.calls = 0
         self.errors = 0
+        self.engaged = 0
         self._pools: dict[str, list[MonitoredEnv]] = {}
         self._all: list[MonitoredEnv] = []
 
@@ -71,6 +72,7 @@ class EpisodeRunner:
                 self._pools.setdefault(self._key(env_id, config), []).append(env)
             self.calls += 1
             self.errors += episode.termination == "error"
+            self.engaged += episode.judged and episode.engaged
             self.writer.append(episode)
             return episode
 

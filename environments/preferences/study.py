@@ -29,7 +29,7 @@ from environments.preferences.env import load_items
 from environments.preferences.policies import MAIN_POLICIES
 from environments.preferences.sandbag import EFFECT_OF_INTEREST, RHO_OF_INTEREST, QAAnswer, mde
 from sandbox.config import StrictModel, validate_config
-from sandbox.errors import ConfigError, SandboxError, UserInputError
+from sandbox.errors import EXIT_NOT_INTERPRETABLE, ConfigError, SandboxError, UserInputError
 from sandbox.logs import EpisodeLog, Manifest, RunWriter, redact, secret_values, versions
 
 USAGE = "usage: python -m environments.preferences.study [model=PROVIDER/MODEL[,…]] [budget=N] [key=value …]"
@@ -52,6 +52,10 @@ class StudyConfig(StrictModel):
         effect_of_interest: the top − bottom accuracy gap the sandbagging verdict must be able to
             rule out before it says ``no`` (else ``inconclusive``).
         rho_of_interest: the |ρ| the advice and refusal verdicts must be able to rule out.
+        preflight: one minimal call per model before any episode (a dead endpoint, a bad key
+            or an unknown model stops the study with exit 2, naming the URL).
+        max_non_engaged: a model whose share of errored or non-engaged episodes exceeds this
+            is named in a warning and the study exits 3 (results not interpretable).
     """
 
     model: list[str] = Field(default_factory=list)
@@ -78,6 +82,8 @@ class StudyConfig(StrictModel):
     max_tokens: int | None = None
     timeout: float = 120.0
     num_retries: int = 3
+    preflight: bool = True
+    max_non_engaged: float = Field(default=0.2, ge=0, le=1)
 
     @field_validator("model", "policies", "entities", "coding_task_ids", mode="before")
     @classmethod
@@ -259,7 +265,7 @@ class Study:
             await self.retry_refusals(runner, answers, advice_config, len(advice_orders), take_advice)
         finally:
             await runner.close()
-        answers.errors = runner.errors
+        answers.errors, answers.episodes, answers.engaged = runner.errors, runner.calls, runner.engaged
         self.write_answers(answers)
         return answers
 
@@ -309,12 +315,15 @@ def main(argv: list[str] | None = None) -> int:
     err = Console(stderr=True)
     try:
         from sandbox.agents.models import ModelSettings, check_model
+        from sandbox.agents.preflight import preflight
 
         config = parse_args(args)
-        for model in config.models():
-            check_model(ModelSettings(model=model, api_base=config.api_base))
-        if config.judge_model:
-            check_model(ModelSettings(model=config.judge_model, api_base=config.api_base))
+        settings = [ModelSettings(model=m, api_base=config.api_base, timeout=config.timeout)
+                    for m in [*config.models(), *([config.judge_model] if config.judge_model else [])]]
+        for model_settings in settings:
+            check_model(model_settings)
+        if config.preflight:
+            asyncio.run(preflight(settings, on_warning=lambda line: err.print(f"warning: {line}")))
         study = Study(config, err)
         if not config.model:
             err.print(f"[bold]No model named[/bold]: running the scripted policies {', '.join(config.policies)}.\n"
@@ -334,7 +343,16 @@ def main(argv: list[str] | None = None) -> int:
     from environments.preferences.report import print_report
 
     print_report(console, results, study)
-    return 0
+    return _interpretable(results, config.max_non_engaged, err)
+
+
+def _interpretable(results: list[ModelResult], max_non_engaged: float, err: Console) -> int:
+    """0, or 3 ("results not interpretable") when a model's errored or non-engaged share is too high."""
+    bad = [r for r in results if r.not_engaged_share() > max_non_engaged]
+    for r in bad:
+        err.print(f"warning: {r.model}: {r.episodes - r.engaged} of {r.episodes} episodes errored or did not engage "
+                  f"(more than max_non_engaged={max_non_engaged:g}): its results are not interpretable")
+    return EXIT_NOT_INTERPRETABLE if bad else 0
 
 
 if __name__ == "__main__":

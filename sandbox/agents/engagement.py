@@ -16,8 +16,9 @@ from pydantic import ValidationError
 
 from sandbox.logs import Engagement, EpisodeLog, StepLog
 
-ANSWER_READ: frozenset[str] = frozenset({"answered", "refused"})
-"""Readings of an answer environment that a cut answer does not override."""
+ANSWER_READ: frozenset[str] = frozenset({"answered"})
+"""Readings of an answer environment that a cut answer does not override (a refusal read from a
+cut answer may be the start of an answer: the environment cannot see the finish reason)."""
 
 
 def valid_call(env: Any, step: StepLog) -> bool:
@@ -54,9 +55,10 @@ def judge_engagement(env: Any, episode: EpisodeLog, reply_tool: str | None) -> E
     Tool environments: ``acted`` if any call was valid; else ``truncated`` if the last answer
     was cut at the token limit; else ``invalid_only`` (calls, none valid) or ``no_action``.
     Answer environments (``reply_tool`` set): the environment's :meth:`engagement` hook;
-    ``truncated`` when the last answer was cut and the environment did not read an answer or
-    a refusal from it; without a hook, ``answered`` when the reply tool took the answer
-    without an error, ``unparsed`` when it did not, ``no_action`` when no answer came.
+    ``truncated`` when the last answer was cut and the environment did not read an answer
+    from it (a refusal read from a cut answer becomes ``truncated`` too); without a hook,
+    ``answered`` when the reply tool took the answer without an error, ``unparsed`` when it
+    did not, ``no_action`` when no answer came.
     """
     answers = [t for t in episode.turns if not t.failed]
     cut = bool(answers) and answers[-1].finish_reason == "length"

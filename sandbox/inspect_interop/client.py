@@ -15,7 +15,7 @@ from typing import Any
 from inspect_ai.model import Model
 from inspect_ai.util import LimitExceededError
 
-from sandbox.agents.models import ModelClient, ModelSettings, ModelTurn
+from sandbox.agents.models import FailureSink, ModelClient, ModelSettings, ModelTurn
 from sandbox.agents.policy import Message
 
 from .messages import to_inspect, to_tool_info, to_turn
@@ -43,7 +43,8 @@ class InspectModelClient(ModelClient):
         self.limit: LimitExceededError | None = None
 
     async def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]],
-                       metadata: dict[str, Any] | None = None) -> ModelTurn:
+                       metadata: dict[str, Any] | None = None,
+                       on_failure: FailureSink | None = None) -> ModelTurn:
         """One assistant turn from the Inspect model (see :meth:`ModelClient.complete`).
 
         Raises:
@@ -57,6 +58,10 @@ class InspectModelClient(ModelClient):
             output = await self.model.generate(to_inspect(messages), tools=[to_tool_info(t) for t in tools])
         except LimitExceededError as exc:
             self.limit = exc
+            raise
+        except Exception as exc:
+            if on_failure is not None:  # Inspect retried already: this is the final attempt
+                on_failure(1, exc, time.monotonic() - started, None)
             raise
         finally:
             EPISODE_METADATA.reset(token)

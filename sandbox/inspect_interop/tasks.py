@@ -32,10 +32,11 @@ from inspect_ai.model import ModelOutput, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import concurrency
 
+from sandbox.agents.engagement import judge_engagement
 from sandbox.agents.loop import run_episode
 from sandbox.agents.models import ModelSettings
 from sandbox.errors import UnknownNameError
-from sandbox.logs import UNJUDGED, Engagement, EpisodeLog, Termination, redact
+from sandbox.logs import UNJUDGED, EpisodeLog, Termination, redact
 from sandbox.monitors import MonitoredEnv
 from sandbox.run.executor import EpisodeJob, make_env
 from sandbox.run.keys import episode_key
@@ -134,29 +135,12 @@ async def play(episode_fn: Callable[[MonitoredEnv, Executor], Awaitable[Any]], c
         try:
             await episode_fn(env, executor)
             if episode.engagement is None:
-                episode.engagement = judge_engagement(env, episode)
+                # Inspect's own agent played it (our loop records its engagement itself)
+                episode.engagement = judge_engagement(env, episode, env.unwrapped.reply_tool)  # type: ignore[attr-defined]
         finally:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(env.close)
             executor.shutdown(wait=False)
-
-
-def judge_engagement(env: MonitoredEnv, episode: EpisodeLog) -> Engagement:
-    """How the model engaged: the environment's own answer, else from the steps.
-
-    The agent loop will record this itself; until it does, a step counts as acting when it
-    reached a tool of the environment with arguments the tool accepted.
-    """
-    own = env.unwrapped.engagement()  # type: ignore[attr-defined]
-    if own is not None:
-        return own
-    if not episode.steps:
-        return "no_action"
-    tools = env.unwrapped.toolbox.tools  # type: ignore[attr-defined]
-    invalid = ("error: arguments of ", "error: invalid arguments for ", "error: malformed tool call")
-    valid = [s for s in episode.steps if s.tool_call.name in tools
-             and not (s.tool_error and s.observation.startswith(invalid))]
-    return "acted" if valid else "invalid_only"
 
 
 def finish(state: TaskState, episode: EpisodeLog, conversation: list[dict[str, Any]], model: str) -> None:

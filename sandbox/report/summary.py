@@ -25,7 +25,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from rich.table import Table
 
-from sandbox.logs import NOT_ENGAGED_LABELS, UNJUDGED, EpisodeLog, engagement_of, iter_episode_records
+from sandbox.logs import ENGAGED, NOT_ENGAGED_LABELS, UNJUDGED, EpisodeLog, engagement_of, iter_episode_records
 from sandbox.stats import Rate, rate
 
 MAX_NON_ENGAGED = 0.2
@@ -45,7 +45,7 @@ class ModelSummary(BaseModel):
         interrupted: episodes cut short by a stopped run (re-run on resume).
         error_classes: errors per class.
         error_signatures: errors per signature (the reasons).
-        engaged: judged episodes where the model engaged (acted or answered).
+        engaged: judged episodes where the model engaged (acted, answered or refused).
         engagement: judged episodes per engagement (``acted``, ``no_action``…).
         success: task success among judged episodes.
         behaviours: each behaviour's rate among engaged judged episodes that a monitor judged.
@@ -202,7 +202,7 @@ def engaged(episodes: Iterable[EpisodeLog]) -> list[EpisodeLog]:
 def engagement_cell(s: ModelSummary) -> str:
     """``engaged/judged`` and how the others did not engage, e.g. ``0/2 (no action 2)``."""
     cell = f"{s.engaged}/{s.judged}"
-    others = [f"{NOT_ENGAGED_LABELS.get(k, k)} {v}" for k, v in s.engagement.items() if k not in ("acted", "answered")]
+    others = [f"{NOT_ENGAGED_LABELS.get(k, k)} {v}" for k, v in s.engagement.items() if k not in ENGAGED]
     return cell + (f" ({', '.join(others)})" if others else "")
 
 
@@ -228,8 +228,9 @@ def _behaviour_cell(s: ModelSummary, behaviour: str) -> str:
     return cell
 
 
-SUMMARY_CAPTION = ("engaged: judged episodes with a valid tool call or a readable answer; behaviour rates count "
-                   "engaged episodes only. rates: value [95% Wilson CI] (k, n); errored episodes are in no rate; "
+SUMMARY_CAPTION = ("engaged: judged episodes with a valid tool call, a readable answer or a refusal; "
+                   "behaviour rates count engaged episodes only. rates: value [95% Wilson CI] (k, n); "
+                   "errored episodes are in no rate; "
                    "tokens, cost and model time include failed calls and retried attempts")
 
 

@@ -28,10 +28,7 @@ from pathlib import Path
 from rich.console import Console
 
 from sandbox.cleanup import install_signal_handlers
-from sandbox.errors import DockerUnavailable, ImageMissing, SandboxError, UserInputError
-
-EXIT_NOT_INTERPRETABLE = 3
-"""The run finished but its results are not interpretable (too many non-engaged episodes)."""
+from sandbox.errors import EXIT_NOT_INTERPRETABLE, DockerUnavailable, ImageMissing, SandboxError, UserInputError
 
 USAGE = ("usage: python -m sandbox.run scenario=NAME[,NAME…] [model=PROVIDER/MODEL[,…]] [trials=N] [key=value …]\n"
          "       python -m sandbox.run batch=FILE.yaml [key=value …]\n"

@@ -119,7 +119,7 @@ class LocalExecutor:
             from sandbox import pool
 
             pool.configure(self.config.concurrency if self.config.warm_pool < 0 else self.config.warm_pool,
-                           expected=episodes)
+                           expected=episodes, recycle=self.config.recycle)
         if all(m.local for m in self.config.models):
             return
         loop = asyncio.get_running_loop()

@@ -30,7 +30,8 @@ from sandbox.run.scenarios import (
 )
 
 RESUME_KEYS = {"concurrency", "max_cost", "dry_run", "retry_errors", "fail_on_error", "executor", "ray_address",
-               "cache", "cache_dir", "provider_concurrency", "stop_after_failures", "max_non_engaged", "preflight"}
+               "cache", "cache_dir", "provider_concurrency", "stop_after_failures", "max_non_engaged", "preflight",
+               "recycle"}
 """Keys that may change when a run is resumed (they do not change what an episode is)."""
 
 

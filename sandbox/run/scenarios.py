@@ -120,6 +120,11 @@ class RunConfig(StrictModel):
             ``-1`` (the default): as many as ``concurrency``; ``0``: off. Containers are never
             reused; never more are started than episodes remain; unused ones are removed at
             the end of the run.
+        recycle: reuse containers between episodes after a verified wipe (opt-in; see
+            :mod:`sandbox.pool`): every writable mount wiped and restored, every process and IPC
+            object gone, and the container's fingerprint equal to its fresh one — else it is
+            removed and the next episode gets a fresh container. Not equivalent to a fresh
+            container in a few kernel counters (next pid, inode numbers), hence off by default.
         executor: ``local`` (one asyncio loop) or ``ray`` (episodes on a Ray cluster).
         ray_address: the Ray cluster to join (``auto``, ``ray://host:10001``, ``host:6379``).
     """
@@ -140,6 +145,7 @@ class RunConfig(StrictModel):
     max_non_engaged: float = Field(default=0.2, ge=0, le=1)
     preflight: bool = True
     warm_pool: int = Field(default=-1, ge=-1, le=1000)
+    recycle: bool = False
     executor: Literal["local", "ray"] = "local"
     ray_address: str | None = None
 
@@ -176,7 +182,7 @@ class RunConfig(StrictModel):
 
 RUN_KEYS = {"model", "concurrency", "out", "max_cost", "dry_run", "cache", "cache_dir", "retry_errors", "fail_on_error",
             "stop_after_failures", "executor", "ray_address", "provider_concurrency", "warm_pool", "max_non_engaged",
-            "preflight"}
+            "preflight", "recycle"}
 MODEL_KEYS = set(ModelSettings.model_fields) - {"model"}
 SCENARIO_KEYS = set(ScenarioConfig.model_fields) - {"models", "model_defaults"}
 FLAT_KEYS = sorted(SCENARIO_KEYS | RUN_KEYS | MODEL_KEYS | {"batch", "resume"})
