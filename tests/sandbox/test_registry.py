@@ -5,9 +5,9 @@ from __future__ import annotations
 import gymnasium
 import pytest
 
-from sandbox.errors import UnknownNameError
+from sandbox.errors import ConfigError, UnknownNameError
 from sandbox.plugins import load_plugins
-from sandbox.registry import environment_ids, register_env
+from sandbox.registry import environment_ids, lookup, names, register, register_env
 
 load_plugins()
 
@@ -25,7 +25,23 @@ def test_registering_a_name_twice_with_another_target_raises() -> None:
     from sandbox.agents.policy import ScriptPolicy, register_policy
 
     register_env("sandbox/FileChore-v0", "environments.filechore.env:FileChoreEnv")  # same: no-op
-    with pytest.raises(ValueError, match="registered twice"):
+    with pytest.raises(ConfigError, match="registered twice"):
         register_env("sandbox/FileChore-v0", "elsewhere:OtherEnv")
     with pytest.raises(ValueError, match="registered twice"):
         register_policy("chore-tidy")(lambda: ScriptPolicy([]))
+
+
+def test_one_registry_for_every_kind_resolves_lazily_and_suggests_names() -> None:
+    register("reporter", "test/one-registry", "sandbox.stats:rate")
+    register("reporter", "test/one-registry", "sandbox.stats:rate")  # the same target again: a no-op
+    assert "test/one-registry" in names("reporter")
+    from sandbox.stats import rate
+
+    assert lookup("reporter", "test/one-registry") is rate
+    assert lookup("environment", "sandbox/FileChore-v0").__name__ == "FileChoreEnv"  # resolved on first lookup
+    with pytest.raises(ConfigError, match="registered twice"):
+        register("reporter", "test/one-registry", "sandbox.stats:other")
+    with pytest.raises(UnknownNameError, match="did you mean 'test/one-registry'"):
+        lookup("reporter", "test/one-registri")
+    with pytest.raises(ConfigError, match="unknown registry kind"):
+        register("gadget", "x", object())  # type: ignore[arg-type]
