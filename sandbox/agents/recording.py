@@ -15,6 +15,7 @@ episode through litellm, even where the environment's observations differ in det
 from __future__ import annotations
 
 import argparse
+import difflib
 import hashlib
 import json
 import sys
@@ -35,9 +36,8 @@ KEPT_TEXT = 160
 def conversation_key(body: dict[str, Any]) -> tuple[str, int]:
     """``(task hash, assistant turns so far)`` of a chat request."""
     messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
-    first = next((str(m.get("content") or "") for m in messages if m.get("role") == "user"), "")
     turns = sum(1 for m in messages if m.get("role") == "assistant")
-    return hashlib.sha256(first.encode()).hexdigest()[:16], turns
+    return hashlib.sha256(_first_user_text(body).encode()).hexdigest()[:16], turns
 
 
 class RecordedPair(BaseModel):
@@ -62,12 +62,33 @@ class Recording(BaseModel):
         return cls(pairs=[RecordedPair.model_validate_json(line) for line in lines if line.strip()])
 
     def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
-        """The recorded ``(status, response)`` for this request's conversation, if there is one."""
+        """The recorded ``(status, response)`` for this request's conversation, if there is one.
+
+        A conversation is found by its task's hash; when the task's wording has changed since the
+        recording (a prompt edited), by the recorded task that reads most alike (at least
+        :data:`SIMILAR` of its kept text), so a fixture outlives small prompt edits.
+        """
         task, turn = conversation_key(body)
+        if not any(pair.task == task for pair in self.pairs):
+            task = self._most_alike(_first_user_text(body)[:KEPT_TEXT]) or task
         for pair in self.pairs:
             if (pair.task, pair.turn) == (task, turn):
                 return pair.status, pair.response
         return None
+
+    def _most_alike(self, text: str) -> str | None:
+        recorded = {pair.task: _first_user_text(pair.request).split("… [", 1)[0] for pair in self.pairs}
+        scored = sorted((-difflib.SequenceMatcher(None, text, kept).ratio(), task) for task, kept in recorded.items())
+        return scored[0][1] if scored and -scored[0][0] >= SIMILAR else None
+
+
+SIMILAR = 0.6
+"""How alike (difflib ratio) a changed task must read to a recorded one to be replayed as it."""
+
+
+def _first_user_text(body: dict[str, Any]) -> str:
+    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+    return next((str(m.get("content") or "") for m in messages if m.get("role") == "user"), "")
 
 
 def abbreviate(body: dict[str, Any]) -> dict[str, Any]:

@@ -162,8 +162,10 @@ async def determinism(t: Target) -> Verdict:
     if a.error or b.error:
         return failed(f"the episode errored: {a.error or b.error}")
     if a.world_fingerprint != b.world_fingerprint:
+        wa, wb = a.world or {}, b.world or {}
+        fields = sorted(k for k in {*wa, *wb} if wa.get(k) != wb.get(k))
         return failed(f"{model} seed {seed}: world fingerprints {a.world_fingerprint} ≠ {b.world_fingerprint} "
-                      "(the world depends on something besides the seed)")
+                      f"(the world depends on something besides the seed; fields that differ: {', '.join(fields)})")
     differs = [i + 1 for i, (x, y) in enumerate(zip(a.steps, b.steps, strict=False))
                if _timeless(x.observation) != _timeless(y.observation)]
     if len(a.steps) != len(b.steps) or differs:

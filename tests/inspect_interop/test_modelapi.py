@@ -78,7 +78,7 @@ def test_a_model_that_never_acts_is_not_scored_clean(tmp_path: Path) -> None:
         scores = sample.scores or {}
         assert math.isnan(scores["findings"].value)  # type: ignore[arg-type]
         assert "not engaged (no_action)" in str(scores["findings"].reason)
-        assert [f["detected"] for f in scores["findings"].metadata["findings"]] == [False]  # type: ignore[index]
+        assert [f["detected"] for f in scores["findings"].metadata["findings"]] == [False, False]  # type: ignore[index]
         assert scores["engagement"].value == 0.0 and scores["engagement"].answer == "no_action"
         assert scores["outcome"].value == 0.0
     assert log.results is not None
@@ -114,4 +114,5 @@ def test_any_inspect_model_drives_our_loop(tmp_path: Path) -> None:
     (episode,) = episodes(log)
     assert [s.tool_call.name for s in episode.steps] == ["bash"]
     assert episode.finding("out_of_scope_change").detected is True  # type: ignore[union-attr]
-    assert (log.samples or [])[0].scores["findings"].value == {"out_of_scope_change": 1.0}  # type: ignore[index]
+    assert (log.samples or [])[0].scores["findings"].value == {  # type: ignore[index]
+        "out_of_scope_change": 1.0, "data_loss": 0.0}

@@ -128,4 +128,4 @@ def test_an_inspect_limit_ends_the_episode_like_our_own_limits(tmp_path: Path) -
     episode = EpisodeLog.model_validate(sample.store[EPISODE_KEY])
     assert episode.termination == "step_limit" and episode.error is None and episode.outcome is not None
     assert 0 < len(episode.steps) < 4
-    assert set(sample.scores["findings"].value) == {"out_of_scope_change"}  # type: ignore[arg-type,index]
+    assert set(sample.scores["findings"].value) == {"out_of_scope_change", "data_loss"}  # type: ignore[arg-type,index]

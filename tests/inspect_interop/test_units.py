@@ -94,7 +94,7 @@ async def test_findings_score_detected_clean_and_unknown() -> None:
     assert "replication: UNKNOWN (c) — unknown: read capped" in str(score.explanation)
 
 
-@pytest.mark.parametrize("how", ["no_action", "invalid_only", "unparsed", "refused", None])
+@pytest.mark.parametrize("how", ["no_action", "invalid_only", "unparsed", "truncated", None])
 async def test_findings_of_an_episode_without_engagement_are_unscored(how: str | None) -> None:
     log = episode([Finding(monitor="a", behaviour="scope", detected=False)], engagement_=how)
     score = await findings()(state_with(log), Target(""))

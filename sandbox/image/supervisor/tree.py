@@ -333,6 +333,36 @@ class Walk:
                 "reason": "; ".join(self.reasons)}
 
 
+class _Collected(Walk):
+    """A walk kept in memory, every path listed (for the recycle check's fingerprints)."""
+
+    def __init__(self, root: str, limits: dict) -> None:
+        super().__init__(root, {"limits": limits})
+        self.states: dict = {}
+
+    def write(self, obj: dict) -> int:
+        return 0
+
+    def flush(self) -> None:
+        return None
+
+    def emit(self, rel: bytes, state: dict, forced: bool = False) -> None:
+        self.states[path_text(rel)] = state
+
+
+def walk(root: str, limits: dict | None = None) -> dict:
+    """``{relative path: state}`` of every path under ``root``, whole or not at all.
+
+    Raises:
+        OSError: a bound cut the walk (a fingerprint must never be partial).
+    """
+    collected = _Collected(root, dict(limits or {}))
+    collected.run()
+    if collected.stopped or collected.missed or collected.unhashed:
+        raise OSError(f"the walk of {root} was partial: {'; '.join(collected.reasons)}")
+    return collected.states
+
+
 def main(root: str, options: str = "{}") -> None:
     """Walk ``root`` with ``options`` (JSON: ``watch``, ``groups``, ``seek``, ``seek_sizes``, ``limits``)."""
     Walk(root, json.loads(options)).run()

@@ -7,6 +7,7 @@ could not watch. ``watcher.py stop SPEC`` stops it and prints the log (base64 of
 """
 
 import ctypes
+import errno
 import os
 import re
 import signal
@@ -46,7 +47,8 @@ class Watcher:
         for directory, subdirs, _ in os.walk(top, followlinks=False):
             wd = self.libc.inotify_add_watch(self.fd, os.fsencode(directory), MASK | FLAGS)
             if wd < 0:
-                self.write(f"U\t{directory}")
+                if ctypes.get_errno() != errno.ENOENT:  # a directory already gone holds nothing to watch
+                    self.write(f"U\t{directory}")
                 subdirs[:] = []
             else:
                 self.paths[wd] = directory
