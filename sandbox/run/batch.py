@@ -247,12 +247,15 @@ class Batch:
         if episode.termination != "error":
             self.failures.pop(model, None)
             return True
-        if episode.error_class in ("configuration", "model") and episode.error_signature:
+        if episode.error_class == "model" and any(not turn.failed for turn in episode.turns):
+            self.failures.pop(model, None)  # the model answered in this episode: its failure is intermittent
+        elif episode.error_class in ("configuration", "model") and episode.error_signature:
             self.failures[model][episode.error_signature] += 1
             count = self.failures[model][episode.error_signature]
             if count >= self.config.stop_after_failures and model not in result.stopped_models:
-                result.stopped_models[model] = (f"{count} attempts in a row ended in the same error after their "
-                                                f"retries ({episode.error_signature}): {(episode.error or '')[:300]}")
+                result.stopped_models[model] = (f"{count} attempts in a row got no answer and ended in the same "
+                                                f"error after their retries ({episode.error_signature}): "
+                                                f"{(episode.error or '')[:300]}")
             if episode.error_class == "configuration":
                 return True
         if self.stopping or is_final(episode.model_dump(include={"termination", "error_class", "attempt"}),
