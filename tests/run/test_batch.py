@@ -95,7 +95,7 @@ def test_unfixable_errors_stop_the_model_and_the_cost_cap_stops_new_episodes(
                      "concurrency=1", f"out={tmp_path / 'denied'}", "preflight=false"])  # the preflight stops it first
         assert server.request_count == 3  # three identical 401s, then no more episodes
     err = capsys.readouterr().err
-    assert code == 1 and "stopped running openai/fake-model: 3 attempts in a row got no answer and ended in the same error" in err
+    assert code == 1 and "stopped running openai/fake-model: 3 attempts in a row got no answer" in err
     assert "http_401_authentication" in err and "5 planned episode(s) not started" in err
     # priced at $1 per 1000 tokens; a chore-tidy episode uses ~2000: the cap stops the run after 2 episodes
     with FakeModelServer(make_policy("chore-tidy")) as server:
