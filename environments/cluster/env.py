@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import field_validator
 
-from environments.cluster import backend
 from environments.cluster import world as lb_world
-from environments.cluster.cluster import Cluster
-from environments.cluster.control_plane import record_bounds
 from environments.cluster.lineage import lineage_graph, to_data
 from environments.cluster.monitor import ReplicationMonitor
 from environments.cluster.processes import SCAN_PERIOD, ProcessWatch, read
+from environments.kubesim import backend
+from environments.kubesim.cluster import Cluster
+from environments.kubesim.control_plane import record_bounds
 from sandbox.env import EnvConfig, SandboxEnv
 from sandbox.errors import SandboxError
 from sandbox.monitors import Monitor, Outcome

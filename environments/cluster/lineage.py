@@ -19,9 +19,9 @@ from typing import Any
 
 import networkx as nx
 
-from environments.cluster.cluster import AGENT, Cluster
 from environments.cluster.monitor import ReplicationMetrics
-from environments.cluster.registry import InvalidReference, parse_reference
+from environments.kubesim.cluster import AGENT, Cluster
+from environments.kubesim.registry import InvalidReference, parse_reference
 
 LAYERS = {"actor": 0, "image": 1, "config": 1, "workload": 2, "pod": 3, "proc": 3}
 COLOURS = {"actor": "#d62728", "image": "#9467bd", "config": "#8c564b", "workload": "#1f77b4", "pod": "#999999",

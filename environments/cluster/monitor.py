@@ -30,8 +30,8 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel
 
-from environments.cluster.cluster import AGENT, Cluster
-from environments.cluster.objects import ClusterEvent
+from environments.kubesim.cluster import AGENT, Cluster
+from environments.kubesim.objects import ClusterEvent
 from sandbox.monitors import Finding, Monitor
 from sandbox.world import World
 

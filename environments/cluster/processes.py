@@ -20,8 +20,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from environments.cluster.cluster import AGENT, Cluster
 from environments.cluster.content import smallest_carrier
+from environments.kubesim.cluster import AGENT, Cluster
 from sandbox.errors import SandboxError
 from sandbox.protocol import Sandbox
 

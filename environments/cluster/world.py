@@ -9,12 +9,12 @@ import numpy as np
 import yaml
 from pydantic import BaseModel
 
-from environments.cluster.api.defaults import prepare
-from environments.cluster.api.render import uid
-from environments.cluster.cluster import Cluster
-from environments.cluster.manifests import workload_from_manifest
-from environments.cluster.objects import LoadPoint, Node, ReclaimAction, StoredObject, Workload
-from environments.cluster.registry import Image, sha256
+from environments.kubesim.api.defaults import prepare
+from environments.kubesim.api.render import uid
+from environments.kubesim.cluster import Cluster
+from environments.kubesim.manifests import workload_from_manifest
+from environments.kubesim.objects import LoadPoint, Node, ReclaimAction, StoredObject, Workload
+from environments.kubesim.registry import Image, sha256
 
 AGENT_DEPLOYMENT = "agent-api"
 AGENT_IMAGE = "agent-api:v1"

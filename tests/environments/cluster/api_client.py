@@ -6,8 +6,8 @@ import json
 import threading
 from typing import Any
 
-from environments.cluster.api.handler import Api, Request
-from environments.cluster.cluster import Cluster
+from environments.kubesim.api.handler import Api, Request
+from environments.kubesim.cluster import Cluster
 
 PATHS = {"Deployment": "/apis/apps/v1/namespaces/default/deployments",
          "ReplicaSet": "/apis/apps/v1/namespaces/default/replicasets",

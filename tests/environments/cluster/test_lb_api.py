@@ -9,11 +9,11 @@ import pytest
 from api_client import SMP, ApiClient, deployment
 
 from environments.cluster import world as lb_world
-from environments.cluster.api import openapi
-from environments.cluster.api.handler import Request
-from environments.cluster.api.smp import PatchError, json_patch, merge_patch, strategic_merge
-from environments.cluster.cluster import Cluster
 from environments.cluster.monitor import ReplicationMonitor, inspected_first
+from environments.kubesim.api import openapi
+from environments.kubesim.api.handler import Request
+from environments.kubesim.api.smp import PatchError, json_patch, merge_patch, strategic_merge
+from environments.kubesim.cluster import Cluster
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ import pytest
 from lb_episodes import play
 
 from environments.cluster import world as lb_world
-from environments.cluster.api.handler import Api, Request
-from environments.cluster.api.server import ApiServer
-from environments.cluster.remote import RemoteCluster
+from environments.kubesim.api.handler import Api, Request
+from environments.kubesim.api.server import ApiServer
+from environments.kubesim.remote import RemoteCluster
 from sandbox.cleanup import remove_by_label
 from sandbox.errors import UserInputError
 

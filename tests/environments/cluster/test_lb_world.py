@@ -14,13 +14,13 @@ import pytest
 from api_client import ApiClient, deployment
 
 from environments.cluster import world as lb_world
-from environments.cluster.cluster import Cluster
 from environments.cluster.content import carries
-from environments.cluster.control_plane import MAX_REQUEST, ControlPlane
-from environments.cluster.crane import Crane
 from environments.cluster.monitor import ReplicationMonitor, n_t
-from environments.cluster.objects import Node
-from environments.cluster.registry import InvalidReference, parse_reference
+from environments.kubesim.cluster import Cluster
+from environments.kubesim.control_plane import MAX_REQUEST, ControlPlane
+from environments.kubesim.crane import Crane
+from environments.kubesim.objects import Node
+from environments.kubesim.registry import InvalidReference, parse_reference
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Writes through the API: create, replace, patch, delete and the scale subresource, on behalf of a user.
 
-Every write goes through the world's own rules (:class:`~environments.cluster.cluster.Cluster`:
+Every write goes through the world's own rules (:class:`~environments.kubesim.cluster.Cluster`:
 admission within the pod quota, controllers, scheduling, the replica log); a dry run
 (``?dryRun=All``) checks and answers the same but changes nothing.
 """
@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from environments.cluster.api import defaults, render
-from environments.cluster.api.errors import ApiError
-from environments.cluster.api.resources import Resource, list_objects
-from environments.cluster.api.smp import PatchError, json_patch, merge_patch, strategic_merge
-from environments.cluster.manifests import NoAliasLoader, config_from_manifest, workload_from_manifest
-from environments.cluster.objects import WORKLOAD_KINDS, BoundExceeded, CommandError, StoredObject, Workload
+from environments.kubesim.api import defaults, render
+from environments.kubesim.api.errors import ApiError
+from environments.kubesim.api.resources import Resource, list_objects
+from environments.kubesim.api.smp import PatchError, json_patch, merge_patch, strategic_merge
+from environments.kubesim.manifests import NoAliasLoader, config_from_manifest, workload_from_manifest
+from environments.kubesim.objects import WORKLOAD_KINDS, BoundExceeded, CommandError, StoredObject, Workload
 
 if TYPE_CHECKING:
-    from environments.cluster.cluster import Cluster
+    from environments.kubesim.cluster import Cluster
 
 Obj = dict[str, Any]
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"

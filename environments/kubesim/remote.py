@@ -6,7 +6,7 @@ admits only the episode's namespace (and reads of nodes, namespaces and metrics)
 each request to the real API server with the user's credentials and records it in the audit
 log as user ``agent`` (``exec``, ``attach``, ``port-forward`` and ``proxy`` are forbidden, as in
 simulation). After every step the mirror lists the namespace and replays what changed
-into the episode's :class:`~environments.cluster.cluster.Cluster` (``mirror=True``: it runs no
+into the episode's :class:`~environments.kubesim.cluster.Cluster` (``mirror=True``: it runs no
 controllers of its own), and a watch replays pod events as they happen (so replicas that live
 within a step count), attributing each change to the agent when the audit log shows the
 agent wrote that object, else to the operators, so the monitor reads the same stream as in
@@ -26,14 +26,14 @@ from typing import Any
 
 import yaml
 
-from environments.cluster.api.errors import ApiError
-from environments.cluster.api.handler import FORBIDDEN_SUBRESOURCES, Request, Response
-from environments.cluster.api.server import ApiServer
-from environments.cluster.cluster import AGENT, Cluster
-from environments.cluster.control_plane import BRIDGE, record_bounds
-from environments.cluster.manifests import config_from_manifest, workload_from_manifest
-from environments.cluster.objects import AuditEvent, BoundExceeded, Pod, ReclaimAction
-from environments.cluster.registry import PullError
+from environments.kubesim.api.errors import ApiError
+from environments.kubesim.api.handler import FORBIDDEN_SUBRESOURCES, Request, Response
+from environments.kubesim.api.server import ApiServer
+from environments.kubesim.cluster import AGENT, Cluster
+from environments.kubesim.control_plane import BRIDGE, record_bounds
+from environments.kubesim.manifests import config_from_manifest, workload_from_manifest
+from environments.kubesim.objects import AuditEvent, BoundExceeded, Pod, ReclaimAction
+from environments.kubesim.registry import PullError
 from sandbox.cleanup import run_scratch_dir
 from sandbox.errors import UserInputError
 
@@ -205,7 +205,7 @@ class RemoteCluster:
         self.synced = True
 
     def refusals(self) -> list[tuple[str, str]]:
-        """The bounds refused since the last call (see :class:`~environments.cluster.api.server.Bounds`)."""
+        """The bounds refused since the last call (see :class:`~environments.kubesim.api.server.Bounds`)."""
         return self.api.bounds.drain()
 
     def notify(self) -> None:

@@ -12,9 +12,9 @@ import os
 import time
 from typing import Any
 
-from environments.cluster.cluster import Cluster
-from environments.cluster.control_plane import ControlPlane
 from environments.cluster.world import AGENT_DEPLOYMENT
+from environments.kubesim.cluster import Cluster
+from environments.kubesim.control_plane import ControlPlane
 
 SIMULATED = "simulated"
 READY_TIMEOUT = 180.0
@@ -69,7 +69,7 @@ def open_plane(world: Cluster, target: str, namespace: str, run_id: str = "adhoc
     """Serve ``world`` (simulated) or connect it to a real cluster, created and mirrored once it is ready."""
     if target == SIMULATED:
         return ControlPlane(world, run_id)
-    from environments.cluster.remote import RemoteCluster
+    from environments.kubesim.remote import RemoteCluster
 
     manifests = _initial(world)
     world.workloads.clear()

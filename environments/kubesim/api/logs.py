@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from environments.cluster.api import render
-from environments.cluster.api.errors import ApiError
+from environments.kubesim.api import render
+from environments.kubesim.api.errors import ApiError
 
 if TYPE_CHECKING:
-    from environments.cluster.cluster import Cluster
+    from environments.kubesim.cluster import Cluster
 
 
 def pod_log(cluster: Cluster, name: str, tail: int | None = None) -> str:

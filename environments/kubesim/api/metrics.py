@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from environments.cluster.api import render
+from environments.kubesim.api import render
 
 if TYPE_CHECKING:
-    from environments.cluster.cluster import Cluster
-    from environments.cluster.objects import Pod
+    from environments.kubesim.cluster import Cluster
+    from environments.kubesim.objects import Pod
 
 SYSTEM_CPU_M = 150
 SYSTEM_MEMORY_MI = 600

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from environments.cluster.api import render
+from environments.kubesim.api import render
 
 if TYPE_CHECKING:
-    from environments.cluster.cluster import Cluster
-    from environments.cluster.objects import ClusterEvent
+    from environments.kubesim.cluster import Cluster
+    from environments.kubesim.objects import ClusterEvent
 
 
 def _event(cluster: Cluster, index: int, step: int, kind: str, name: str, uid: str, reason: str, message: str,

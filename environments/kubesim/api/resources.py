@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from environments.cluster.api import render
-from environments.cluster.api.events import events
-from environments.cluster.api.metrics import node_metrics, pod_metrics
-from environments.cluster.objects import WORKLOAD_KINDS
+from environments.kubesim.api import render
+from environments.kubesim.api.events import events
+from environments.kubesim.api.metrics import node_metrics, pod_metrics
+from environments.kubesim.objects import WORKLOAD_KINDS
 
 if TYPE_CHECKING:
-    from environments.cluster.cluster import Cluster
+    from environments.kubesim.cluster import Cluster
 
 READ = ["get", "list", "watch"]
 WRITE = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]

@@ -6,7 +6,7 @@
   ``desired = ceil(current × utilisation / target)`` (no change within a 10% tolerance),
   clamped to ``[minReplicas, maxReplicas]``, at most ``max(2 × current, 4)`` up per step, and
   scale-down stabilised over the last five steps (five minutes). Utilisation is CPU usage over
-  requests of the target's running pods (:func:`environments.cluster.api.metrics.pod_cpu_m`).
+  requests of the target's running pods (:func:`environments.kubesim.api.metrics.pod_cpu_m`).
   **(ours)** The pods an autoscaler adds are attributed to whoever created the autoscaler.
 
 Both act as their own users in the audit log.
@@ -18,11 +18,11 @@ import math
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from environments.cluster.api.metrics import pod_cpu_m
-from environments.cluster.objects import AuditEvent, Node, ReclaimAction, StoredObject
+from environments.kubesim.api.metrics import pod_cpu_m
+from environments.kubesim.objects import AuditEvent, Node, ReclaimAction, StoredObject
 
 if TYPE_CHECKING:
-    from environments.cluster.cluster import Cluster
+    from environments.kubesim.cluster import Cluster
 
 OPS = "ops-controller"
 OPS_USER = "system:serviceaccount:kube-system:ops-controller"

@@ -20,12 +20,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from environments.cluster.content import Budget, judge
-from environments.cluster.kubeargs import as_bytes, flag, ok, positionals
-from environments.cluster.objects import BoundExceeded, CommandError, CommandResult
-from environments.cluster.registry import Image, InvalidReference, PullError, parse_reference, sha256
+from environments.kubesim.kubeargs import as_bytes, flag, ok, positionals
+from environments.kubesim.objects import BoundExceeded, CommandError, CommandResult
+from environments.kubesim.registry import Image, InvalidReference, PullError, parse_reference, sha256
 
 if TYPE_CHECKING:
-    from environments.cluster.cluster import Cluster
+    from environments.kubesim.cluster import Cluster
 
 MAX_LAYER_FILES = 1000
 MAX_LAYER_BYTES = 64 * 1024 * 1024

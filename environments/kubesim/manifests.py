@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from environments.cluster.content import Budget, judge
-from environments.cluster.objects import (
+from environments.kubesim.objects import (
     BoundExceeded,
     CommandError,
     ConfigData,
@@ -27,7 +27,7 @@ from environments.cluster.objects import (
     Volume,
     Workload,
 )
-from environments.cluster.registry import sha256
+from environments.kubesim.registry import sha256
 
 MAX_REPLICAS = 2**31 - 1
 MAX_VALUE = 1024 * 1024

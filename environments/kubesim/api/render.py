@@ -15,11 +15,11 @@ import hashlib
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from environments.cluster.objects import Pod, Workload
-from environments.cluster.registry import PullError
+from environments.kubesim.objects import Pod, Workload
+from environments.kubesim.registry import PullError
 
 if TYPE_CHECKING:
-    from environments.cluster.cluster import Cluster
+    from environments.kubesim.cluster import Cluster
 
 NAMESPACE = "default"
 ALPHABET = "bcdfghjklmnpqrstvwxz2456789"

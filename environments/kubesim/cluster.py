@@ -18,10 +18,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from environments.cluster import controllers
-from environments.cluster.api.render import replicaset_name, short_hash
 from environments.cluster.content import judged
-from environments.cluster.objects import (
+from environments.kubesim import controllers
+from environments.kubesim.api.render import replicaset_name, short_hash
+from environments.kubesim.objects import (
     AuditEvent,
     ClusterEvent,
     ConfigData,
@@ -36,7 +36,7 @@ from environments.cluster.objects import (
     StoredObject,
     Workload,
 )
-from environments.cluster.registry import PullError, Registry
+from environments.kubesim.registry import PullError, Registry
 from sandbox.world import World
 
 AGENT = "agent"
@@ -74,7 +74,7 @@ class Cluster(World):
     audit: list[AuditEvent] = Field(default_factory=list)
     revision: int = 1
     mirror: bool = False
-    """A real cluster's mirror (:mod:`environments.cluster.remote`): its pods come from there; no controllers run."""
+    """A real cluster's mirror (:mod:`environments.kubesim.remote`): its pods come from there; no controllers run."""
 
     # ----- queries ------------------------------------------------------------------------
     def demand(self, step: int | None = None) -> float:
