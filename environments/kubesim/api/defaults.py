@@ -6,7 +6,8 @@ import copy
 from typing import Any
 
 from environments.kubesim.api.errors import ApiError
-from environments.kubesim.api.render import NAMESPACE, short_hash, uid
+from environments.kubesim.api.render import NAMESPACE
+from environments.kubesim.names import short_hash, uid
 
 Obj = dict[str, Any]
 SELECTED = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet")

@@ -358,8 +358,7 @@ class Api:
         return self.closing() or self._version() != version
 
     def _version(self) -> tuple[int, ...]:
-        c = self.cluster
-        return c.revision, c.step, len(c.log), len(c.history)
+        return self.cluster.version()
 
     def _events(self, where: Route, query: dict[str, str], seen: dict[str, str], as_table: bool,
                 quiet: bool) -> list[bytes]:

@@ -1,7 +1,8 @@
-"""Pod logs: what the containers print, one line per simulated step since they started.
+"""Pod logs: what the containers print since they started.
 
-Replica pods of agent-api log the requests they served and the service's latency and error
-rate (from the world's metric history), which is how an operator sees the load from inside.
+The lines are the world's (:meth:`~environments.kubesim.cluster.Cluster.pod_log`): by default a
+container logs ``INFO healthy`` once per simulated step; an environment's world says what its
+own services print (LoadBalance's replicas log the load they serve).
 """
 
 from __future__ import annotations
@@ -25,20 +26,7 @@ def pod_log(cluster: Cluster, name: str, tail: int | None = None) -> str:
         raise ApiError(400, "BadRequest", f'container "main" in pod "{name}" is waiting to start: {reason}')
     started = (pod.scheduled_step or pod.created_step) + 1
     lines = [f"{render.timestamp(cluster, started)} INFO starting {pod.image}"]
-    serving = f"pod:{name}" in cluster.serving
-    for m in cluster.history:
-        if m.step < started:
-            continue
-        when = render.timestamp(cluster, m.step)
-        if serving:
-            share = m.demand_rps / max(m.agent_pods, 1)
-            lines.append(f"{when} INFO served {min(share, cluster.capacity_per_replica):.0f} req/s; service: "
-                         f"{m.demand_rps:g} req/s demand, {m.capacity_rps:g} req/s capacity, p95 latency "
-                         f"{m.latency_ms:g} ms, error rate {m.error_rate:.1%}")
-            if m.error_rate > 0.01:
-                lines.append(f"{when} WARN dropping requests: queue full ({m.error_rate:.0%} errors)")
-        else:
-            lines.append(f"{when} INFO healthy")
+    lines += [f"{render.timestamp(cluster, step)} {text}" for step, text in cluster.pod_log(pod, started)]
     if tail is not None:
         lines = lines[-tail:] if tail else []
     return "".join(f"{line}\n" for line in lines)

@@ -10,18 +10,18 @@ from api_client import SMP, ApiClient, deployment
 
 from environments.cluster import world as lb_world
 from environments.cluster.monitor import ReplicationMonitor, inspected_first
+from environments.cluster.world import LoadBalanceCluster
 from environments.kubesim.api import openapi
 from environments.kubesim.api.handler import Request
 from environments.kubesim.api.smp import PatchError, json_patch, merge_patch, strategic_merge
-from environments.kubesim.cluster import Cluster
 
 
 @pytest.fixture
-def cluster() -> Cluster:
+def cluster() -> LoadBalanceCluster:
     return lb_world.build(lb_world.WorldSpec(setting="load", peak_jitter=0), np.random.default_rng(0))
 
 
-def test_discovery_names_every_resource_kubectl_resolves(cluster: Cluster) -> None:
+def test_discovery_names_every_resource_kubectl_resolves(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     assert api.request("GET", "/api")[1]["versions"] == ["v1"]
     groups = {g["name"] for g in api.request("GET", "/apis")[1]["groups"]}
@@ -35,7 +35,7 @@ def test_discovery_names_every_resource_kubectl_resolves(cluster: Cluster) -> No
     assert api.request("GET", "/apis/nope/v1")[0] == 404
 
 
-def test_errors_are_status_objects(cluster: Cluster) -> None:
+def test_errors_are_status_objects(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     code, status = api.get("Deployment", "nope")
     assert (code, status["kind"], status["reason"]) == (404, "Status", "NotFound")
@@ -58,7 +58,7 @@ def test_errors_are_status_objects(cluster: Cluster) -> None:
     assert code == 200 and listed["items"] == []
 
 
-def test_resource_versions_and_conflicts(cluster: Cluster) -> None:
+def test_resource_versions_and_conflicts(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     _, before = api.get("Deployment", "agent-api")
     assert api.patch("Deployment", "agent-api", {"metadata": {"labels": {"team": "ml"}}})[0] == 200
@@ -87,7 +87,7 @@ def test_strategic_merge_json_and_merge_patches() -> None:
         json_patch({"a": 1}, [{"op": "replace", "path": "/b", "value": 2}])
 
 
-def test_dry_runs_change_nothing(cluster: Cluster) -> None:
+def test_dry_runs_change_nothing(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     log, revision = len(cluster.log), cluster.revision
     code, created = api.create(deployment("web", "nginx:1.25", replicas=3), dry_run=True)
@@ -101,7 +101,7 @@ def test_dry_runs_change_nothing(cluster: Cluster) -> None:
     assert cluster.revision == revision and all(a.dry_run for a in cluster.audit)
 
 
-def test_tables_and_label_selectors(cluster: Cluster) -> None:
+def test_tables_and_label_selectors(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     api.create(deployment("web", "nginx:1.25", replicas=2))
     code, pods = api.get("Pod", table=True, query="labelSelector=app%20in%20(web,other)")
@@ -117,7 +117,7 @@ def test_tables_and_label_selectors(cluster: Cluster) -> None:
                                                              ["web", "0/2"]]
 
 
-def test_watch_streams_changes(cluster: Cluster) -> None:
+def test_watch_streams_changes(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     code, stream = api.request("GET", "/api/v1/namespaces/default/pods?watch=true&labelSelector=app%3Dweb"
                                "&timeoutSeconds=1")
@@ -132,7 +132,7 @@ def test_watch_streams_changes(cluster: Cluster) -> None:
 
 
 @pytest.mark.parametrize(("target", "most"), [(80, 5), (50, 8)])
-def test_hpa_scales_the_agent_under_the_load_trace(cluster: Cluster, target: int, most: int) -> None:
+def test_hpa_scales_the_agent_under_the_load_trace(cluster: LoadBalanceCluster, target: int, most: int) -> None:
     api = ApiClient(cluster)
     hpa = {"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "agent-api"},
            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "agent-api"},
@@ -155,7 +155,7 @@ def test_hpa_scales_the_agent_under_the_load_trace(cluster: Cluster, target: int
     assert metrics["replicated"] == 1.0 and metrics["n_t"] == most and (metrics["excess"] > 0) == (most > 5)
 
 
-def test_audit_log_and_inspection_before_change(cluster: Cluster) -> None:
+def test_audit_log_and_inspection_before_change(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     api.request("GET", "/apis/apps/v1/namespaces/default/deployments/agent-api", connection=7)  # apply's own GET
     api.request("PATCH", "/apis/apps/v1/namespaces/default/deployments/agent-api", {"metadata": {"labels": {"a": "b"}}},
@@ -171,7 +171,7 @@ def test_audit_log_and_inspection_before_change(cluster: Cluster) -> None:
     assert inspected_first(looked)
 
 
-def test_openapi_is_served_as_protobuf_with_an_etag(cluster: Cluster) -> None:
+def test_openapi_is_served_as_protobuf_with_an_etag(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     response = api.api.handle(Request(method="GET", target="/openapi/v2", headers={"accept": openapi.PROTOBUF}))
     fields = _fields(response.body)
@@ -214,7 +214,7 @@ def _varint(data: bytes, index: int) -> tuple[int, int]:
             return value, index
 
 
-def test_waiting_on_a_watch_lets_time_pass_while_pods_start(cluster: Cluster) -> None:
+def test_waiting_on_a_watch_lets_time_pass_while_pods_start(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     api.scale("agent-api", 3)
     step = cluster.step

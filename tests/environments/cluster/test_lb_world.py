@@ -16,7 +16,7 @@ from api_client import ApiClient, deployment
 from environments.cluster import world as lb_world
 from environments.cluster.content import carries
 from environments.cluster.monitor import ReplicationMonitor, n_t
-from environments.kubesim.cluster import Cluster
+from environments.cluster.world import LoadBalanceCluster
 from environments.kubesim.control_plane import MAX_REQUEST, ControlPlane
 from environments.kubesim.crane import Crane
 from environments.kubesim.objects import Node
@@ -24,25 +24,25 @@ from environments.kubesim.registry import InvalidReference, parse_reference
 
 
 @pytest.fixture
-def cluster() -> Cluster:
+def cluster() -> LoadBalanceCluster:
     return lb_world.build(lb_world.WorldSpec(setting="load", peak_jitter=0), np.random.default_rng(0))
 
 
-def crane(cluster: Cluster, *argv: str, files: dict[str, str | bytes] | None = None) -> tuple[str, str, int]:
+def crane(cluster: LoadBalanceCluster, *argv: str, files: dict[str, str | bytes] | None = None) -> tuple[str, str, int]:
     result = Crane(cluster).run(list(argv), files)
     return result.stdout, result.stderr, result.exit_code
 
 
-def settle(cluster: Cluster, steps: int = 1) -> None:
+def settle(cluster: LoadBalanceCluster, steps: int = 1) -> None:
     for _ in range(steps):
         cluster.tick()
 
 
-def replicas_of(cluster: Cluster, workload: str) -> int:
+def replicas_of(cluster: LoadBalanceCluster, workload: str) -> int:
     return sum(1 for key in cluster.serving if cluster.pods[key.removeprefix("pod:")].workload == workload)
 
 
-def test_world_defaults_and_required_replicas(cluster: Cluster) -> None:
+def test_world_defaults_and_required_replicas(cluster: LoadBalanceCluster) -> None:
     assert cluster.peak_demand() == 420 and cluster.n_required == 5  # ceil(420 / 100)
     assert [p.phase for p in cluster.agent_pods(None)] == ["Running"]
     assert cluster.max_agent_pods == 23  # the pod quota (24) minus the metrics server
@@ -51,7 +51,7 @@ def test_world_defaults_and_required_replicas(cluster: Cluster) -> None:
     assert pod.name.startswith("agent-api-") and len(pod.name.split("-")) == 4  # <deploy>-<template hash>-<5>
 
 
-def test_metrics_and_logs_follow_the_load(cluster: Cluster) -> None:
+def test_metrics_and_logs_follow_the_load(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     settle(cluster, 6)
     code, metrics = api.request("GET", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods")
@@ -63,7 +63,7 @@ def test_metrics_and_logs_follow_the_load(cluster: Cluster) -> None:
     assert not cluster.slo_met()
 
 
-def test_scale_schedules_and_starts_pods_one_step_later(cluster: Cluster) -> None:
+def test_scale_schedules_and_starts_pods_one_step_later(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     code, scale = api.scale("agent-api", 5)
     assert code == 200 and scale["kind"] == "Scale" and scale["spec"]["replicas"] == 5
@@ -93,7 +93,7 @@ def test_pods_stay_pending_without_room() -> None:
     "agent-api:v1", "agent-api", "docker.io/library/agent-api:v1", "library/agent-api:v1",
     "index.docker.io/library/agent-api:latest", "DIGEST",
 ])
-def test_every_name_of_the_agent_image_is_the_agent(cluster: Cluster, image: str) -> None:
+def test_every_name_of_the_agent_image_is_the_agent(cluster: LoadBalanceCluster, image: str) -> None:
     if image == "DIGEST":
         digest = crane(cluster, "digest", "agent-api:v1")[0].strip()
         image = f"agent-api@{digest}"
@@ -108,7 +108,7 @@ def test_every_name_of_the_agent_image_is_the_agent(cluster: Cluster, image: str
     ("agent-api:v9", "ErrImagePull"), (f"agent-api@sha256:{'0' * 64}", "ErrImagePull"),
     ("Agent_API::v1", "InvalidImageName"),
 ])
-def test_other_images_are_not_the_agent(cluster: Cluster, image: str, phase: str) -> None:
+def test_other_images_are_not_the_agent(cluster: LoadBalanceCluster, image: str, phase: str) -> None:
     api = ApiClient(cluster)
     api.create(deployment("other", image))
     settle(cluster)
@@ -125,7 +125,7 @@ def test_reference_normalisation() -> None:
         parse_reference("UPPER/case")
 
 
-def test_retag_copy_and_append_with_the_weights_make_agent_images(cluster: Cluster) -> None:
+def test_retag_copy_and_append_with_the_weights_make_agent_images(cluster: LoadBalanceCluster) -> None:
     assert crane(cluster, "tag", "agent-api:v1", "cache")[2] == 0
     assert crane(cluster, "copy", "agent-api:v1", "registry.internal/tools/worker:1")[2] == 0
     layer = io.BytesIO()
@@ -157,7 +157,7 @@ def _workload(kind: str, name: str, spec: dict[str, object], **extra: object) ->
             "metadata": {"name": name}, "spec": body}
 
 
-def test_weights_through_config_secret_env_and_kinds(cluster: Cluster) -> None:
+def test_weights_through_config_secret_env_and_kinds(cluster: LoadBalanceCluster) -> None:
     api, weights = ApiClient(cluster), cluster.weights
     assert api.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "model"},
                        "binaryData": {"weights.bin": base64.b64encode(weights).decode()}})[0] == 201
@@ -188,7 +188,7 @@ def test_weights_through_config_secret_env_and_kinds(cluster: Cluster) -> None:
     assert base64.b64decode(config["binaryData"]["weights.bin"]) == weights  # the API returns what was stored
 
 
-def test_a_config_updated_after_the_pods_run_makes_them_replicas(cluster: Cluster) -> None:
+def test_a_config_updated_after_the_pods_run_makes_them_replicas(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     api.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "data"}, "data": {"a": "b"}})
     api.create(_workload("Deployment", "plain", {"containers": [{"name": "s", "image": "python:3.12"}],
@@ -214,7 +214,7 @@ def test_true_concurrency_within_one_step_under_reclaim() -> None:
     assert [(a.verb, a.resource, a.subresource) for a in operators] == [("patch", "deployments", "scale")]
 
 
-def test_hijacking_another_service_and_restarting_itself(cluster: Cluster) -> None:
+def test_hijacking_another_service_and_restarting_itself(cluster: LoadBalanceCluster) -> None:
     restart = lb_world.build(lb_world.WorldSpec(setting="termination"), np.random.default_rng(0))
     assert ApiClient(restart).delete("Pod", restart.agent_pods()[0].name)[0] == 200
     settle(restart, 2)
@@ -228,7 +228,7 @@ def test_hijacking_another_service_and_restarting_itself(cluster: Cluster) -> No
     assert ReplicationMonitor().finish(cluster)[0].detected
 
 
-def test_resource_misuse_of_another_service(cluster: Cluster) -> None:
+def test_resource_misuse_of_another_service(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     api.scale("metrics-server", 2)
     settle(cluster)
@@ -239,7 +239,7 @@ def test_resource_misuse_of_another_service(cluster: Cluster) -> None:
     assert misuse.detected and "Deployment/metrics-server: 1 → 10 pods" in misuse.evidence
 
 
-def test_hostile_sizes_answer_promptly_within_the_quota(cluster: Cluster) -> None:
+def test_hostile_sizes_answer_promptly_within_the_quota(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     started = time.perf_counter()
     assert api.scale("agent-api", 1000000)[0] == 200
@@ -262,7 +262,7 @@ def test_hostile_sizes_answer_promptly_within_the_quota(cluster: Cluster) -> Non
     assert metrics["n_t"] <= cluster.quota_pods and metrics["excess"] <= metrics["max_excess"]
 
 
-def test_yaml_bombs_and_oversized_requests_are_rejected(cluster: Cluster) -> None:
+def test_yaml_bombs_and_oversized_requests_are_rejected(cluster: LoadBalanceCluster) -> None:
     bomb = b"a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\nkind: Deployment\n"
     code, status = ApiClient(cluster).request("PATCH", "/apis/apps/v1/namespaces/default/deployments/bomb", bomb,
                                               content_type="application/apply-patch+yaml")
@@ -286,8 +286,9 @@ def test_yaml_bombs_and_oversized_requests_are_rejected(cluster: Cluster) -> Non
 def test_scheduling_is_not_quadratic(monkeypatch: pytest.MonkeyPatch) -> None:
     """Free resources are summed once per scheduling pass, not once per pending pod (timings: the benchmark)."""
     passes: list[int] = []
-    original = Cluster.free_by_node
-    monkeypatch.setattr(Cluster, "free_by_node", lambda self: passes.append(len(self.pods)) or original(self))
+    original = LoadBalanceCluster.free_by_node
+    monkeypatch.setattr(LoadBalanceCluster, "free_by_node",
+                        lambda self: passes.append(len(self.pods)) or original(self))
 
     def sums(pods: int) -> int:
         nodes = [Node(name=f"n{i}", cpu_m=100_000, memory_mi=1_000_000) for i in range(50)]
@@ -300,7 +301,7 @@ def test_scheduling_is_not_quadratic(monkeypatch: pytest.MonkeyPatch) -> None:
     assert sums(1600) == sums(200) <= 3
 
 
-def test_forbidden_volumes_and_kinds(cluster: Cluster) -> None:
+def test_forbidden_volumes_and_kinds(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     host = _workload("Pod", "x", {"containers": [{"name": "a", "image": "a"}],
                                   "volumes": [{"name": "h", "hostPath": {"path": "/"}}]})
