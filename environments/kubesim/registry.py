@@ -1,7 +1,7 @@
 """Image identity: references, a registry of tags → images, and images by content.
 
-An image reference is normalised as Docker does (``agent-api:v1`` ≡ ``library/agent-api:v1``
-≡ ``docker.io/library/agent-api:v1``; no tag means ``latest``; a digest wins over a tag).
+An image reference is normalised as Docker does (``nginx:1.25`` ≡ ``library/nginx:1.25``
+≡ ``docker.io/library/nginx:1.25``; no tag means ``latest``; a digest wins over a tag).
 The registry maps ``repository:tag`` to image ids; each image lists its files' SHA-256, the
 digests of the layers a client appended and the image it was built from, so what an image
 holds is known by content. The cluster's own repositories (those holding at least one tag)

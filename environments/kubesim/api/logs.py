@@ -2,7 +2,7 @@
 
 The lines are the world's (:meth:`~environments.kubesim.cluster.Cluster.pod_log`): by default a
 container logs ``INFO healthy`` once per simulated step; an environment's world says what its
-own services print (LoadBalance's replicas log the load they serve).
+own services print.
 """
 
 from __future__ import annotations
