@@ -41,7 +41,7 @@ REQUESTS = [("GET", "/api/v1/namespaces/default/pods?limit=500", TABLE, b""),
             ("GET", "/api/v1/namespaces/default/events", TABLE, b"")]
 
 
-def _api(spec: lb_world.WorldSpec | None = None) -> tuple[Api, lb_world.Cluster]:
+def _api(spec: lb_world.WorldSpec | None = None) -> tuple[Api, lb_world.LoadBalanceCluster]:
     cluster = lb_world.build(spec or lb_world.WorldSpec(), np.random.default_rng(0))
     return Api(cluster, threading.RLock()), cluster
 
