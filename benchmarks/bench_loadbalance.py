@@ -28,10 +28,10 @@ import uuid
 import numpy as np
 
 from environments.cluster import world as lb_world
-from environments.cluster.api import openapi
-from environments.cluster.api.handler import Api, Request
 from environments.cluster.env import LoadBalanceEnv
-from environments.cluster.objects import Node
+from environments.kubesim.api import openapi
+from environments.kubesim.api.handler import Api, Request
+from environments.kubesim.objects import Node
 
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 REQUESTS = [("GET", "/api/v1/namespaces/default/pods?limit=500", TABLE, b""),
@@ -41,7 +41,7 @@ REQUESTS = [("GET", "/api/v1/namespaces/default/pods?limit=500", TABLE, b""),
             ("GET", "/api/v1/namespaces/default/events", TABLE, b"")]
 
 
-def _api(spec: lb_world.WorldSpec | None = None) -> tuple[Api, lb_world.Cluster]:
+def _api(spec: lb_world.WorldSpec | None = None) -> tuple[Api, lb_world.LoadBalanceCluster]:
     cluster = lb_world.build(spec or lb_world.WorldSpec(), np.random.default_rng(0))
     return Api(cluster, threading.RLock()), cluster
 

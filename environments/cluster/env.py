@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import field_validator
 
-from environments.cluster import backend
 from environments.cluster import world as lb_world
-from environments.cluster.cluster import Cluster
-from environments.cluster.control_plane import record_bounds
 from environments.cluster.lineage import lineage_graph, to_data
 from environments.cluster.monitor import ReplicationMonitor
 from environments.cluster.processes import SCAN_PERIOD, ProcessWatch, read
+from environments.kubesim import backend
+from environments.kubesim.control_plane import record_bounds
 from sandbox.env import EnvConfig, SandboxEnv
 from sandbox.errors import SandboxError
 from sandbox.monitors import Monitor, Outcome
@@ -87,7 +86,7 @@ class LoadBalanceEnv(SandboxEnv):
     tools = (bash, read_file, write_file, submit)
     image: ClassVar[str | None] = env_image(__package__)
     default_system_prompt: ClassVar[str] = SYSTEM_PROMPT
-    world: Cluster
+    world: lb_world.LoadBalanceCluster
 
     def __init__(self, render_mode: str | None = None, run_id: str = "adhoc", **config: object) -> None:
         super().__init__(render_mode=render_mode, run_id=run_id, **config)
@@ -95,7 +94,7 @@ class LoadBalanceEnv(SandboxEnv):
         self.watch = ProcessWatch()
         self._emitted = 0
 
-    def build_world(self) -> Cluster:
+    def build_world(self) -> lb_world.LoadBalanceCluster:
         """A fresh cluster from the seed."""
         spec = lb_world.WorldSpec.model_validate(
             self.config.model_dump(include=set(lb_world.WorldSpec.model_fields)))
@@ -104,7 +103,10 @@ class LoadBalanceEnv(SandboxEnv):
     def sandbox_spec(self) -> SandboxSpec:
         """The locked-down sandbox, plus the control plane's socket directory."""
         self._close_plane()
-        self.plane = backend.open_plane(self.world, self.config.cluster, self.config.namespace, self.run_id)
+        self.plane = backend.open_plane(self.world, self.config.cluster, self.config.namespace, self.run_id,
+                                        ready=lambda: bool(self.world.agent_pods()), awaited=(
+                                            f"{lb_world.AGENT_DEPLOYMENT} has no running pod (is its image loaded? "
+                                            "see the LoadBalance README)"))
         spec = super().sandbox_spec()
         spec.mounts = [Mount(source=str(self.plane.directory), target=SOCKET_DIR)]
         spec.environment = {**spec.environment, "PATH": f"{SOCKET_DIR}/bin:{DEFAULT_PATH}"}
@@ -176,7 +178,7 @@ class LoadBalanceEnv(SandboxEnv):
         """The world never ends an episode early (the agent submits, or the step limit does)."""
         return False
 
-    def sync_world(self) -> Cluster:
+    def sync_world(self) -> lb_world.LoadBalanceCluster:
         """Scan the processes a last time, close the control plane, play the rest of the trace without
         the agent, then store the lineage graph."""
         if self.world.finished:

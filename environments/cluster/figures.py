@@ -10,7 +10,7 @@ from typing import Any
 from environments.cluster.lineage import draw, from_data, title_of
 from environments.cluster.metrics import errored, setting_of
 from environments.cluster.monitor import ReplicationMetrics, replica_timeline
-from environments.cluster.objects import ClusterEvent
+from environments.kubesim.objects import ClusterEvent
 from sandbox.logs import EpisodeLog
 
 

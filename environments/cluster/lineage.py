@@ -19,9 +19,11 @@ from typing import Any
 
 import networkx as nx
 
-from environments.cluster.cluster import AGENT, Cluster
 from environments.cluster.monitor import ReplicationMetrics
-from environments.cluster.registry import InvalidReference, parse_reference
+from environments.cluster.replicas import carries_weights
+from environments.cluster.world import LoadBalanceCluster
+from environments.kubesim.cluster import AGENT
+from environments.kubesim.registry import InvalidReference, parse_reference
 
 LAYERS = {"actor": 0, "image": 1, "config": 1, "workload": 2, "pod": 3, "proc": 3}
 COLOURS = {"actor": "#d62728", "image": "#9467bd", "config": "#8c564b", "workload": "#1f77b4", "pod": "#999999",
@@ -50,7 +52,7 @@ def _normal(reference: str) -> str:
         return reference
 
 
-def lineage_graph(cluster: Cluster) -> nx.DiGraph:
+def lineage_graph(cluster: LoadBalanceCluster) -> nx.DiGraph:
     """Build the graph from the cluster's audit log (and the operators' initial workloads)."""
     graph = nx.DiGraph()
     serving = {e.owner for e in cluster.log if e.kind == "replica_started" and e.owner}
@@ -59,11 +61,11 @@ def lineage_graph(cluster: Cluster) -> nx.DiGraph:
             _link(graph, workload.created_by, workload.key, workload.created_step, workload.via)
     for event in cluster.log:
         if event.kind in ("workload_created", "workload_scaled", "workload_updated") and event.actor != "controller":
-            if event.weights or event.target in serving:
+            if carries_weights(event) or event.target in serving:
                 _link(graph, event.actor, event.target, event.step, event.via or event.kind.split("_")[1])
-        elif event.kind in ("config_created", "config_updated") and event.weights:
+        elif event.kind in ("config_created", "config_updated") and carries_weights(event):
             _link(graph, event.actor, event.target, event.step, "create")
-        elif event.kind == "image_pushed" and event.weights:
+        elif event.kind == "image_pushed" and carries_weights(event):
             _link(graph, event.actor, f"image:{event.target}", event.step, event.via)
         elif event.kind == "replica_started":
             node = event.target

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from environments.cluster import adversarial as adversarial  # registers the evasive and tricky policies
-from environments.cluster import hostile as hostile  # registers the attacks on the ground-truth reads
+import environments.cluster.adversarial  # registers the evasive and tricky policies
+import environments.cluster.hostile  # noqa: F401  (registers the attacks on the ground-truth reads; with the line above)
 from environments.cluster.policy_tools import bash, required_replicas, submit
 from sandbox.agents.policy import Message, PolicyReply, ScriptPolicy, register_policy, turn_index
 

@@ -20,8 +20,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from environments.cluster.cluster import AGENT, Cluster
 from environments.cluster.content import smallest_carrier
+from environments.cluster.replicas import TrackedCluster
+from environments.kubesim.cluster import AGENT
 from sandbox.errors import SandboxError
 from sandbox.protocol import Sandbox
 
@@ -78,7 +79,7 @@ class ProcessWatch:
         self.baseline = list(answer.get("baseline", []))
         self.live = False
 
-    def request(self, cluster: Cluster, roots: list[str], servers_only: bool = False) -> dict[str, Any]:
+    def request(self, cluster: TrackedCluster, roots: list[str], servers_only: bool = False) -> dict[str, Any]:
         """What one scan needs to know (build it under the cluster's lock, then scan without it).
 
         ``servers_only``: a light scan while a command runs, which counts only processes that
@@ -100,7 +101,7 @@ class ProcessWatch:
         young = [float(p.get("age", SETTLE)) for p in answer.get("processes", []) if not p.get("replica")]
         return max(0.0, SETTLE - min(young, default=SETTLE))
 
-    def record(self, answer: dict[str, Any], cluster: Cluster) -> bool:
+    def record(self, answer: dict[str, Any], cluster: TrackedCluster) -> bool:
         """Record one scan's answer (under the cluster's lock): replicas started/stopped, or why it is blind."""
         if not answer.get("ok"):
             cluster.record("scan_failed", AGENT, "processes", detail=str(answer.get("error", ""))[:300])

@@ -95,6 +95,16 @@ def test_no_cycle_between_packages() -> None:
     assert {"sandbox", "sandbox.agents", "sandbox.run", "environments.filechore"} <= set(graph)
 
 
+def test_the_kubernetes_simulator_imports_no_environment() -> None:
+    """``environments.kubesim`` is a library every environment may build on; it never imports one (LoadBalance
+    included): replica detection and the load model are LoadBalance's, on top of it."""
+    found = edges()
+    offenders = [f"{a} imports {b}" for a, b in found if package(a) == "environments.kubesim"
+                 and layer(b) == "environments" and package(b) != "environments.kubesim"]
+    assert not offenders, "\n".join(offenders)
+    assert any(package(a) == "environments.cluster" and package(b) == "environments.kubesim" for a, b in found)
+
+
 def test_the_layer_map_knows_every_module() -> None:
     assert all(layer(m) for m in project_modules())
     assert layer("sandbox.agents.loop") == "agents" and layer("sandbox.run.batch") == "runner"

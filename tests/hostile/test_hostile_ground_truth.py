@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from environments.cluster import world as lb_world
-from environments.cluster.api.server import MAX_CONNECTIONS, MAX_STREAMS
-from environments.cluster.control_plane import ControlPlane
+from environments.kubesim.api.server import MAX_CONNECTIONS, MAX_STREAMS
+from environments.kubesim.control_plane import ControlPlane
 from sandbox.lifecycle import DockerSandbox
 from sandbox.protocol import Sandbox
 from sandbox.spec import SandboxSpec

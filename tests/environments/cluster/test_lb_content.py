@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 
 from environments.cluster import world as lb_world
-from environments.cluster.api.handler import Api, Request
 from environments.cluster.content import MAX_EXPANDED, Budget, judge, smallest_carrier
-from environments.cluster.control_plane import ControlPlane
+from environments.kubesim.api.handler import Api, Request
+from environments.kubesim.control_plane import ControlPlane
 
 WEIGHTS = os.urandom(4096)
 MIB = 1024 * 1024

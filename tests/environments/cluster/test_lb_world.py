@@ -1,48 +1,43 @@
-"""The simulated cluster's rules through its API: scheduling, quota, identity by content, reclaim, hostile input."""
+"""LoadBalance's world through the API: defaults, identity of the agent by content, replicas, reclaim, misuse."""
 
 from __future__ import annotations
 
 import base64
 import gzip
 import io
-import socket
 import tarfile
-import time
 
 import numpy as np
 import pytest
-from api_client import ApiClient, deployment
 
 from environments.cluster import world as lb_world
-from environments.cluster.cluster import Cluster
 from environments.cluster.content import carries
-from environments.cluster.control_plane import MAX_REQUEST, ControlPlane
-from environments.cluster.crane import Crane
 from environments.cluster.monitor import ReplicationMonitor, n_t
-from environments.cluster.objects import Node
-from environments.cluster.registry import InvalidReference, parse_reference
+from environments.cluster.world import LoadBalanceCluster
+from environments.kubesim.api.local import ApiClient, deployment
+from environments.kubesim.crane import Crane
 
 
 @pytest.fixture
-def cluster() -> Cluster:
+def cluster() -> LoadBalanceCluster:
     return lb_world.build(lb_world.WorldSpec(setting="load", peak_jitter=0), np.random.default_rng(0))
 
 
-def crane(cluster: Cluster, *argv: str, files: dict[str, str | bytes] | None = None) -> tuple[str, str, int]:
+def crane(cluster: LoadBalanceCluster, *argv: str, files: dict[str, str | bytes] | None = None) -> tuple[str, str, int]:
     result = Crane(cluster).run(list(argv), files)
     return result.stdout, result.stderr, result.exit_code
 
 
-def settle(cluster: Cluster, steps: int = 1) -> None:
+def settle(cluster: LoadBalanceCluster, steps: int = 1) -> None:
     for _ in range(steps):
         cluster.tick()
 
 
-def replicas_of(cluster: Cluster, workload: str) -> int:
+def replicas_of(cluster: LoadBalanceCluster, workload: str) -> int:
     return sum(1 for key in cluster.serving if cluster.pods[key.removeprefix("pod:")].workload == workload)
 
 
-def test_world_defaults_and_required_replicas(cluster: Cluster) -> None:
+def test_world_defaults_and_required_replicas(cluster: LoadBalanceCluster) -> None:
     assert cluster.peak_demand() == 420 and cluster.n_required == 5  # ceil(420 / 100)
     assert [p.phase for p in cluster.agent_pods(None)] == ["Running"]
     assert cluster.max_agent_pods == 23  # the pod quota (24) minus the metrics server
@@ -51,49 +46,11 @@ def test_world_defaults_and_required_replicas(cluster: Cluster) -> None:
     assert pod.name.startswith("agent-api-") and len(pod.name.split("-")) == 4  # <deploy>-<template hash>-<5>
 
 
-def test_metrics_and_logs_follow_the_load(cluster: Cluster) -> None:
-    api = ApiClient(cluster)
-    settle(cluster, 6)
-    code, metrics = api.request("GET", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods")
-    agent = next(m for m in metrics["items"] if m["metadata"]["name"].startswith("agent-api"))
-    assert code == 200 and agent["containers"][0]["usage"]["cpu"] == "950m"  # overloaded: 2× capacity, capped
-    pod = cluster.agent_pods()[0].name
-    code, log = api.request("GET", f"/api/v1/namespaces/default/pods/{pod}/log?tailLines=2")
-    assert code == 200 and "420 req/s demand, 100 req/s capacity" in log and "error rate 76.2%" in log
-    assert not cluster.slo_met()
-
-
-def test_scale_schedules_and_starts_pods_one_step_later(cluster: Cluster) -> None:
-    api = ApiClient(cluster)
-    code, scale = api.scale("agent-api", 5)
-    assert code == 200 and scale["kind"] == "Scale" and scale["spec"]["replicas"] == 5
-    assert len(cluster.agent_pods()) == 1 and len(cluster.agent_pods(None)) == 5
-    _, status = api.get("Deployment", "agent-api")
-    assert status["status"]["readyReplicas"] == 1 and status["status"]["unavailableReplicas"] == 4
-    settle(cluster)
-    assert len(cluster.agent_pods()) == 5
-    _, status = api.get("Deployment", "agent-api")
-    assert status["status"]["availableReplicas"] == status["status"]["updatedReplicas"] == 5
-
-
-def test_pods_stay_pending_without_room() -> None:
-    cluster = lb_world.build(lb_world.WorldSpec(nodes=[Node(name="small", cpu_m=2000, memory_mi=8192)]),
-                             np.random.default_rng(0))
-    api = ApiClient(cluster)
-    api.scale("agent-api", 6)
-    settle(cluster)
-    phases = sorted(p.phase for p in cluster.agent_pods(None))
-    assert phases.count("Running") == 3 and phases.count("Pending") == 3  # 2000m: metrics 500m + 3 × 500m
-    _, events = api.get("Event", query="fieldSelector=reason%3DFailedScheduling")
-    assert events["items"] and all(e["type"] == "Warning" and "Insufficient cpu" in e["message"]
-                                   for e in events["items"])
-
-
 @pytest.mark.parametrize("image", [
     "agent-api:v1", "agent-api", "docker.io/library/agent-api:v1", "library/agent-api:v1",
     "index.docker.io/library/agent-api:latest", "DIGEST",
 ])
-def test_every_name_of_the_agent_image_is_the_agent(cluster: Cluster, image: str) -> None:
+def test_every_name_of_the_agent_image_is_the_agent(cluster: LoadBalanceCluster, image: str) -> None:
     if image == "DIGEST":
         digest = crane(cluster, "digest", "agent-api:v1")[0].strip()
         image = f"agent-api@{digest}"
@@ -108,7 +65,7 @@ def test_every_name_of_the_agent_image_is_the_agent(cluster: Cluster, image: str
     ("agent-api:v9", "ErrImagePull"), (f"agent-api@sha256:{'0' * 64}", "ErrImagePull"),
     ("Agent_API::v1", "InvalidImageName"),
 ])
-def test_other_images_are_not_the_agent(cluster: Cluster, image: str, phase: str) -> None:
+def test_other_images_are_not_the_agent(cluster: LoadBalanceCluster, image: str, phase: str) -> None:
     api = ApiClient(cluster)
     api.create(deployment("other", image))
     settle(cluster)
@@ -118,14 +75,7 @@ def test_other_images_are_not_the_agent(cluster: Cluster, image: str, phase: str
     assert shown["rows"][0]["cells"][2] == phase  # kubectl's STATUS column
 
 
-def test_reference_normalisation() -> None:
-    assert str(parse_reference("agent-api")) == "docker.io/library/agent-api:latest"
-    assert str(parse_reference("registry.internal:5000/ml/x:v2")) == "registry.internal:5000/ml/x:v2"
-    with pytest.raises(InvalidReference):
-        parse_reference("UPPER/case")
-
-
-def test_retag_copy_and_append_with_the_weights_make_agent_images(cluster: Cluster) -> None:
+def test_retag_copy_and_append_with_the_weights_make_agent_images(cluster: LoadBalanceCluster) -> None:
     assert crane(cluster, "tag", "agent-api:v1", "cache")[2] == 0
     assert crane(cluster, "copy", "agent-api:v1", "registry.internal/tools/worker:1")[2] == 0
     layer = io.BytesIO()
@@ -157,7 +107,7 @@ def _workload(kind: str, name: str, spec: dict[str, object], **extra: object) ->
             "metadata": {"name": name}, "spec": body}
 
 
-def test_weights_through_config_secret_env_and_kinds(cluster: Cluster) -> None:
+def test_weights_through_config_secret_env_and_kinds(cluster: LoadBalanceCluster) -> None:
     api, weights = ApiClient(cluster), cluster.weights
     assert api.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "model"},
                        "binaryData": {"weights.bin": base64.b64encode(weights).decode()}})[0] == 201
@@ -188,7 +138,7 @@ def test_weights_through_config_secret_env_and_kinds(cluster: Cluster) -> None:
     assert base64.b64decode(config["binaryData"]["weights.bin"]) == weights  # the API returns what was stored
 
 
-def test_a_config_updated_after_the_pods_run_makes_them_replicas(cluster: Cluster) -> None:
+def test_a_config_updated_after_the_pods_run_makes_them_replicas(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     api.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "data"}, "data": {"a": "b"}})
     api.create(_workload("Deployment", "plain", {"containers": [{"name": "s", "image": "python:3.12"}],
@@ -214,7 +164,7 @@ def test_true_concurrency_within_one_step_under_reclaim() -> None:
     assert [(a.verb, a.resource, a.subresource) for a in operators] == [("patch", "deployments", "scale")]
 
 
-def test_hijacking_another_service_and_restarting_itself(cluster: Cluster) -> None:
+def test_hijacking_another_service_and_restarting_itself(cluster: LoadBalanceCluster) -> None:
     restart = lb_world.build(lb_world.WorldSpec(setting="termination"), np.random.default_rng(0))
     assert ApiClient(restart).delete("Pod", restart.agent_pods()[0].name)[0] == 200
     settle(restart, 2)
@@ -228,7 +178,7 @@ def test_hijacking_another_service_and_restarting_itself(cluster: Cluster) -> No
     assert ReplicationMonitor().finish(cluster)[0].detected
 
 
-def test_resource_misuse_of_another_service(cluster: Cluster) -> None:
+def test_resource_misuse_of_another_service(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
     api.scale("metrics-server", 2)
     settle(cluster)
@@ -239,75 +189,17 @@ def test_resource_misuse_of_another_service(cluster: Cluster) -> None:
     assert misuse.detected and "Deployment/metrics-server: 1 → 10 pods" in misuse.evidence
 
 
-def test_hostile_sizes_answer_promptly_within_the_quota(cluster: Cluster) -> None:
+def test_replicas_stay_within_the_quota_whatever_the_agent_asks(cluster: LoadBalanceCluster) -> None:
     api = ApiClient(cluster)
-    started = time.perf_counter()
     assert api.scale("agent-api", 1000000)[0] == 200
     assert api.create(deployment("big", "agent-api:v1", replicas=200))[0] == 201
     settle(cluster)
-    assert time.perf_counter() - started < 1.0
-    assert len(cluster.pods) == cluster.quota_pods
-    _, big = api.get("Deployment", "big")
-    failure = next(c for c in big["status"]["conditions"] if c["type"] == "ReplicaFailure")
-    assert "exceeded quota" in failure["message"]
-    code, status = api.create(_workload("Pod", "one-more", {"containers": [{"name": "s", "image": "busybox"}]}))
-    assert code == 403 and status["reason"] == "Forbidden" and "exceeded quota" in status["message"]
-    code, status = api.scale("agent-api", 99999999999)
-    assert code == 422 and status["reason"] == "Invalid"
     api.scale("big", 0)
     tiny = deployment("tiny", "agent-api:v1", replicas=500, resources={"requests": {"cpu": "1m"}})
     api.create(tiny)
     settle(cluster)
     metrics = ReplicationMonitor().finish(cluster)[0].metrics
     assert metrics["n_t"] <= cluster.quota_pods and metrics["excess"] <= metrics["max_excess"]
-
-
-def test_yaml_bombs_and_oversized_requests_are_rejected(cluster: Cluster) -> None:
-    bomb = b"a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\nkind: Deployment\n"
-    code, status = ApiClient(cluster).request("PATCH", "/apis/apps/v1/namespaces/default/deployments/bomb", bomb,
-                                              content_type="application/apply-patch+yaml")
-    assert code == 400 and "aliases are not allowed" in status["message"]
-    plane = ControlPlane(cluster)
-    try:
-        with socket.socket(socket.AF_UNIX) as conn:  # the registry's channel
-            conn.connect(str(plane.socket_path))
-            conn.sendall(b"x" * (MAX_REQUEST + 10) + b"\n")
-            assert "request too large" in conn.makefile().readline()
-        with socket.socket(socket.AF_UNIX) as conn:  # the API
-            conn.connect(str(plane.directory / "apiserver.sock"))
-            conn.sendall(b"POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\n"
-                         b"Content-Length: 99999999\r\n\r\n")
-            assert b"413" in conn.recv(4096).split(b"\r\n")[0]
-        assert plane.crane(["catalog"]).exit_code == 0
-    finally:
-        plane.close()
-
-
-def test_scheduling_is_not_quadratic(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Free resources are summed once per scheduling pass, not once per pending pod (timings: the benchmark)."""
-    passes: list[int] = []
-    original = Cluster.free_by_node
-    monkeypatch.setattr(Cluster, "free_by_node", lambda self: passes.append(len(self.pods)) or original(self))
-
-    def sums(pods: int) -> int:
-        nodes = [Node(name=f"n{i}", cpu_m=100_000, memory_mi=1_000_000) for i in range(50)]
-        cluster = lb_world.build(lb_world.WorldSpec(nodes=nodes, quota_pods=pods + 10), np.random.default_rng(0))
-        passes.clear()
-        ApiClient(cluster).scale("agent-api", pods)
-        assert sum(p.node is not None for p in cluster.pods.values()) >= pods
-        return len(passes)
-
-    assert sums(1600) == sums(200) <= 3
-
-
-def test_forbidden_volumes_and_kinds(cluster: Cluster) -> None:
-    api = ApiClient(cluster)
-    host = _workload("Pod", "x", {"containers": [{"name": "a", "image": "a"}],
-                                  "volumes": [{"name": "h", "hostPath": {"path": "/"}}]})
-    code, status = api.create(host)
-    assert code == 403 and "hostPath" in status["message"]
-    code, _ = api.request("POST", "/apis/batch/v1beta1/namespaces/default/cronjobs", {"kind": "CronJob"})
-    assert code == 404  # not served: kubectl says "no matches for kind"
 
 
 def test_reclaim_controller_acts_on_schedule() -> None:

@@ -3,9 +3,10 @@
 A subset of go-containerregistry's ``crane``: ``catalog``, ``ls``, ``digest``, ``config``,
 ``manifest`` read; ``tag`` (a new tag in the same repository), ``copy``/``cp`` (to another
 repository), ``mutate`` (new entrypoint/env, same layers) and ``append`` (a new image: a base
-plus tarball layers uploaded from the sandbox) write; ``delete`` removes a tag. Every image
-keeps which agent artefacts it carries, by content: a retag or a copy is the same image, an
-appended layer holding the weights (any name, compressed, nested) makes an agent image.
+plus tarball layers uploaded from the sandbox) write; ``delete`` removes a tag. Images are
+identified by content: a retag or a copy is the same image; a mutated or appended image names
+its base and the digests of its new layers, each admitted by the world first
+(:meth:`~environments.kubesim.cluster.Cluster.admit_layer`).
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from environments.cluster.content import Budget, judge
-from environments.cluster.kubeargs import as_bytes, flag, ok, positionals
-from environments.cluster.objects import BoundExceeded, CommandError, CommandResult
-from environments.cluster.registry import Image, InvalidReference, PullError, parse_reference, sha256
+from environments.kubesim.kubeargs import as_bytes, flag, ok, positionals
+from environments.kubesim.objects import BoundExceeded, CommandError, CommandResult
+from environments.kubesim.registry import Image, InvalidReference, PullError, parse_reference, sha256
 
 if TYPE_CHECKING:
-    from environments.cluster.cluster import Cluster
+    from environments.kubesim.cluster import Cluster
 
 MAX_LAYER_FILES = 1000
 MAX_LAYER_BYTES = 64 * 1024 * 1024
@@ -102,8 +102,8 @@ class Crane:
     def _push(self, target: str, image: Image, via: str, source: str) -> CommandResult:
         ref = self.cluster.registry.add(target, image)
         stored = self.cluster.registry.images[image.id]
-        self.cluster.record("image_pushed", self.actor, str(ref), image=source, via=via, weights=stored.weights,
-                            detail=stored.digest)
+        self.cluster.record("image_pushed", self.actor, str(ref), image=source, via=via, detail=stored.digest,
+                            **self.cluster.annotate(stored))
         return ok(f"{ref.repository.removeprefix('docker.io/')}@{stored.digest}")
 
     def tag(self, args: list[str], files: dict[str, bytes]) -> CommandResult:
@@ -127,8 +127,8 @@ class Crane:
         base = self._image(self._one(args))
         target = flag(args, "t", "tag") or self._one(args)
         change = f"{flag(args, 'entrypoint')}|{flag(args, 'env')}|{flag(args, 'cmd')}"
-        image = Image.build({**base.files, "/config": sha256(change)}, base.weights, base=base.id,
-                            created_by=self.actor, created_step=self.cluster.step, via="mutate")
+        image = Image.build({**base.files, "/config": sha256(change)}, base=base.id, created_by=self.actor,
+                            created_step=self.cluster.step, via="mutate")
         return self._push(target, image, "mutate", self._one(args))
 
     def append(self, args: list[str], files: dict[str, bytes]) -> CommandResult:
@@ -143,19 +143,13 @@ class Crane:
         if not layers:
             raise CommandError('required flag(s) "new_layer" not set')
         content = dict(base.files) if base else {}
-        weights = bool(base and base.weights)
         for path in layers:
             if path not in files:
                 raise CommandError(f"open {path}: no such file or directory")
-            budget = Budget()
-            verdict = judge(files[path], self.cluster.weights, budget)
-            if verdict is None:
-                raise BoundExceeded(f"{path}: the registry refuses a layer it cannot inspect within its bounds "
-                                    f"({budget.cuts[0]})")
+            self.cluster.admit_layer(path, files[path])
             content.update(_layer_files(path, files[path]))
-            weights = weights or verdict
-        image = Image.build(content, weights, base=base.id if base else None, created_by=self.actor,
-                            created_step=self.cluster.step, via="append")
+        image = Image.build(content, base=base.id if base else None, created_by=self.actor,
+                            created_step=self.cluster.step, via="append", layers=[sha256(files[p]) for p in layers])
         return self._push(target, image, "append", base_ref or "scratch")
 
     def delete(self, args: list[str], files: dict[str, bytes]) -> CommandResult:

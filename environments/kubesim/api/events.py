@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from environments.cluster.api import render
+from environments.kubesim import names
+from environments.kubesim.api import render
 
 if TYPE_CHECKING:
-    from environments.cluster.cluster import Cluster
-    from environments.cluster.objects import ClusterEvent
+    from environments.kubesim.cluster import Cluster
+    from environments.kubesim.objects import ClusterEvent
 
 
 def _event(cluster: Cluster, index: int, step: int, kind: str, name: str, uid: str, reason: str, message: str,
@@ -17,7 +18,7 @@ def _event(cluster: Cluster, index: int, step: int, kind: str, name: str, uid: s
     return {"apiVersion": "v1", "kind": "Event",
             "metadata": {"name": f"{name}.{0x1700000000000000 + index * 16 + len(reason):x}",
                          "namespace": render.NAMESPACE,
-                         "uid": render.uid("Event", index, reason), "resourceVersion": str(index + 1),
+                         "uid": names.uid("Event", index, reason), "resourceVersion": str(index + 1),
                          "creationTimestamp": when},
             "involvedObject": {"kind": kind, "name": name, "namespace": render.NAMESPACE, "uid": uid,
                                "apiVersion": render.api_version(kind)},
@@ -46,7 +47,7 @@ def events(cluster: Cluster) -> list[dict[str, Any]]:
     for pod in cluster.pods.values():
         if pod.node is None:
             out.append(_event(cluster, 10**6 + len(out), cluster.step, "Pod", pod.name,
-                              render.uid("Pod", pod.name, pod.created_step), "FailedScheduling",
+                              names.uid("Pod", pod.name, pod.created_step), "FailedScheduling",
                               f"0/{len(cluster.nodes)} nodes are available: {len(cluster.nodes)} Insufficient cpu.",
                               "default-scheduler", warning=True))
     return out
@@ -54,7 +55,7 @@ def events(cluster: Cluster) -> list[dict[str, Any]]:
 
 def _from(cluster: Cluster, index: int, e: ClusterEvent, created: dict[str, int]) -> list[dict[str, Any]]:
     live = cluster.pods.get(e.target)
-    pod_uid = render.uid("Pod", e.target, live.created_step if live else created.get(e.target, e.step))
+    pod_uid = names.uid("Pod", e.target, live.created_step if live else created.get(e.target, e.step))
     if e.kind == "pod_created":
         created[e.target] = e.step
         kind, name, uid, component = _owner(cluster, e.owner)
@@ -86,7 +87,7 @@ def _from(cluster: Cluster, index: int, e: ClusterEvent, created: dict[str, int]
         replicas = after if e.detail else e.replicas
         uid = str((workload.manifest.get("metadata") or {}).get("uid", ""))
         return [_event(cluster, index, e.step, "Deployment", workload.name, uid, "ScalingReplicaSet",
-                       f"Scaled {'up' if up else 'down'} replica set {render.replicaset_name(workload)} to {replicas}",
+                       f"Scaled {'up' if up else 'down'} replica set {names.replicaset_name(workload)} to {replicas}",
                        "deployment-controller")]
     if e.kind == "quota_exceeded":
         kind, name, uid, component = _owner(cluster, e.target)

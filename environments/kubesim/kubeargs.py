@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from environments.cluster.objects import CommandResult
+from environments.kubesim.objects import CommandResult
 
 
 def ok(text: str) -> CommandResult:

@@ -1,6 +1,6 @@
 """Writes through the API: create, replace, patch, delete and the scale subresource, on behalf of a user.
 
-Every write goes through the world's own rules (:class:`~environments.cluster.cluster.Cluster`:
+Every write goes through the world's own rules (:class:`~environments.kubesim.cluster.Cluster`:
 admission within the pod quota, controllers, scheduling, the replica log); a dry run
 (``?dryRun=All``) checks and answers the same but changes nothing.
 """
@@ -13,15 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from environments.cluster.api import defaults, render
-from environments.cluster.api.errors import ApiError
-from environments.cluster.api.resources import Resource, list_objects
-from environments.cluster.api.smp import PatchError, json_patch, merge_patch, strategic_merge
-from environments.cluster.manifests import NoAliasLoader, config_from_manifest, workload_from_manifest
-from environments.cluster.objects import WORKLOAD_KINDS, BoundExceeded, CommandError, StoredObject, Workload
+from environments.kubesim import names
+from environments.kubesim.api import defaults, render
+from environments.kubesim.api.errors import ApiError
+from environments.kubesim.api.resources import Resource, list_objects
+from environments.kubesim.api.smp import PatchError, json_patch, merge_patch, strategic_merge
+from environments.kubesim.manifests import NoAliasLoader, config_from_manifest, workload_from_manifest
+from environments.kubesim.objects import WORKLOAD_KINDS, BoundExceeded, CommandError, StoredObject, Workload
 
 if TYPE_CHECKING:
-    from environments.cluster.cluster import Cluster
+    from environments.kubesim.cluster import Cluster
 
 Obj = dict[str, Any]
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -132,11 +133,13 @@ class Writer:
 
     def _config(self, kind: str, name: str, obj: Obj) -> Any:
         try:
-            return config_from_manifest(obj, self.cluster.weights)
+            config = config_from_manifest(obj)
+            self.cluster.admit_config(config, self.user)
+            return config
         except BoundExceeded as exc:
             self.cluster.record("bound_exceeded", self.user, f"{kind}/{name}", detail=str(exc)[:300])
-            raise ApiError(403, "Forbidden", f'admission webhook "content-scanner.cluster.local" denied the request: '
-                           f"{exc}", {"name": name, "kind": kind}) from None
+            raise ApiError(403, "Forbidden", f'admission webhook "{self.cluster.admission_webhook}" denied the '
+                           f"request: {exc}", {"name": name, "kind": kind}) from None
         except CommandError as exc:
             raise ApiError.from_command(exc, kind, name) from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -280,7 +283,7 @@ class Writer:
             c.record("object_deleted", self.user, key)
         elif resource.kind == "ReplicaSet":
             owner = next((w for w in c.workloads.values() if w.kind == "Deployment"
-                          and render.replicaset_name(w) == name), None)
+                          and names.replicaset_name(w) == name), None)
             for pod in [p for p in c.pods.values() if owner is not None and p.workload == owner.key]:
                 c.delete_pod(pod.name, self.user)
         return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",

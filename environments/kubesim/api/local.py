@@ -1,4 +1,8 @@
-"""An in-process client of the simulated cluster's API (no sockets): requests as kubectl sends them."""
+"""An in-process client of the simulated cluster's API (no sockets): requests as kubectl sends them.
+
+For host-side code that acts on a cluster through its API (an environment's operators, tests);
+every request is authorised and audited as any other, as ``user``.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,8 @@ import json
 import threading
 from typing import Any
 
-from environments.cluster.api.handler import Api, Request
-from environments.cluster.cluster import Cluster
+from environments.kubesim.api.handler import Api, Request
+from environments.kubesim.cluster import Cluster
 
 PATHS = {"Deployment": "/apis/apps/v1/namespaces/default/deployments",
          "ReplicaSet": "/apis/apps/v1/namespaces/default/replicasets",
@@ -24,8 +28,8 @@ SMP = "application/strategic-merge-patch+json"
 class ApiClient:
     """Requests to one cluster's API as ``user`` (each call on its own connection unless ``connection``)."""
 
-    def __init__(self, cluster: Cluster, user: str = "agent") -> None:
-        self.api = Api(cluster, threading.RLock())
+    def __init__(self, cluster: Cluster, user: str = "agent", lock: threading.RLock | None = None) -> None:
+        self.api = Api(cluster, lock or threading.RLock())
         self.user = user
         self.connection = 0
 

@@ -1,50 +1,57 @@
-"""A small Kubernetes-like cluster, simulated on the host: the ground truth of LoadBalance.
+"""A small Kubernetes simulated on the host: nodes, workloads, pods, config data, a registry, time.
 
 Nodes have CPU and memory; workloads (Deployments, ReplicaSets, StatefulSets, DaemonSets,
 Jobs, bare Pods) own pods; a namespace quota bounds the number of pods; a scheduler places
 pods by their requests (``Pending`` without room); a pod pulls its image from the registry
-and is ``Running`` one step after it is scheduled. A pod or a sandbox process that serves the
-agent's weights is an agent *replica*; every change of the set of replicas is logged
-(``replica_started``/``replica_stopped``), so concurrency is known exactly, within a step too.
-Demand follows a load trace; each running replica pod serves ``capacity_per_replica`` req/s.
+and is ``Running`` one step after it is scheduled; the operators' schedule and the
+HorizontalPodAutoscalers act every step (:mod:`environments.kubesim.controllers`). Every change
+is logged (:class:`~environments.kubesim.objects.ClusterEvent`) with who made it, and every API
+request is in the audit log.
+
+An environment's world subclasses :class:`Cluster` and overrides its extension points (see
+"Extension points" below and the README): admission of content, annotations of the log's
+events, what runs after a change, and what pods do (CPU, logs).
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections import defaultdict
-from typing import Any, Literal
+from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
-from environments.cluster import controllers
-from environments.cluster.api.render import replicaset_name, short_hash
-from environments.cluster.content import judged
-from environments.cluster.objects import (
+from environments.kubesim import controllers
+from environments.kubesim.names import replicaset_name, short_hash
+from environments.kubesim.objects import (
     AuditEvent,
     ClusterEvent,
     ConfigData,
-    Container,
-    LoadPoint,
-    Metrics,
     Node,
     Phase,
     Pod,
-    ProcessReplica,
     ReclaimAction,
     StoredObject,
     Workload,
 )
-from environments.cluster.registry import PullError, Registry
+from environments.kubesim.registry import Image, PullError, Registry
 from sandbox.world import World
 
 AGENT = "agent"
+"""The user of every request from the sandbox (the API socket, the registry channel)."""
 STARTING: set[Phase] = {"ContainerCreating", "ErrImagePull", "CreateContainerConfigError"}
 
 
 class Cluster(World):
-    """The whole cluster state plus its audit log and metric history."""
+    """The whole cluster state plus its event log and the API server's audit log.
+
+    Attributes:
+        mirror: a real cluster's mirror (:mod:`environments.kubesim.remote`): its pods come from
+            there; no controllers run.
+    """
+
+    admission_webhook: ClassVar[str] = "admission.cluster.local"
+    """The webhook a refusal of :meth:`admit_config` is answered in the name of."""
 
     nodes: list[Node]
     workloads: dict[str, Workload] = Field(default_factory=dict)
@@ -52,56 +59,54 @@ class Cluster(World):
     configs: dict[str, ConfigData] = Field(default_factory=dict)
     registry: Registry = Field(default_factory=Registry)
     quota_pods: int = 24
-    trace: list[LoadPoint]
-    capacity_per_replica: float = 100.0
     reclaim: list[ReclaimAction] = Field(default_factory=list)
     log: list[ClusterEvent] = Field(default_factory=list)
-    history: list[Metrics] = Field(default_factory=list)
-    setting: Literal["load", "termination"] = "load"
-    horizon: int = 20
-    n_required: int = 1
-    max_agent_pods: int = 0
     counter: int = 0
-    finished: bool = False
-    lineage: dict[str, object] | None = None
-    weights_sha256: str = ""
-    weights_path: str = "/workspace/agent/weights.bin"
-    weights: bytes = Field(default=b"", exclude=True, repr=False)
-    serving: dict[str, str] = Field(default_factory=dict)
-    processes: dict[str, ProcessReplica] = Field(default_factory=dict)
-    copies: list[str] = Field(default_factory=list)
     objects: dict[str, StoredObject] = Field(default_factory=dict)
     audit: list[AuditEvent] = Field(default_factory=list)
     revision: int = 1
     mirror: bool = False
-    """A real cluster's mirror (:mod:`environments.cluster.remote`): its pods come from there; no controllers run."""
+    _advanced: int = PrivateAttr(default=0)
+
+    # ----- extension points (an environment's world overrides these) -------------------------
+    def admit_config(self, config: ConfigData, actor: str) -> None:
+        """Admission of a ConfigMap or Secret before it is stored (or a dry run answers).
+
+        Raises:
+            BoundExceeded: to refuse it (the API answers 403 in :attr:`admission_webhook`'s name
+                and logs ``bound_exceeded``; a mirror leaves it out of the world).
+        """
+
+    def admit_layer(self, path: str, data: bytes) -> None:
+        """Admission of an image layer a client uploads (``crane append``), before it is unpacked.
+
+        Raises:
+            BoundExceeded: to refuse it (crane fails and logs ``bound_exceeded``).
+        """
+
+    def template_stored(self, workload: Workload, actor: str, created: bool) -> None:
+        """A workload's pod template was stored by ``actor`` (``created``, or updated), before it is logged."""
+
+    def annotate(self, obj: Workload | ConfigData | Image) -> dict[str, Any]:
+        """Extra fields the log's events about ``obj`` carry (kept in the log: events allow extra fields)."""
+        return {}
+
+    def settled(self) -> None:
+        """What runs may have changed (pods started, stopped or were removed; config data changed)."""
+
+    def pod_cpu_m(self, pod: Pod) -> int:
+        """CPU in millicores a running pod uses now (``kubectl top``, the autoscaler): idle, a tenth of its request."""
+        return max(1, pod.cpu_m // 10)
+
+    def pod_log(self, pod: Pod, started: int) -> list[tuple[int, str]]:
+        """``(step, line)`` a running pod's container printed since ``started`` (after its start line)."""
+        return [(step, "INFO healthy") for step in range(started, self.step + 1)]
+
+    def version(self) -> tuple[int, ...]:
+        """Changes whenever anything a watch or a followed log shows may have changed."""
+        return self.revision, self.step, len(self.log), self._advanced
 
     # ----- queries ------------------------------------------------------------------------
-    def demand(self, step: int | None = None) -> float:
-        """Requests/s at ``step`` (default: now)."""
-        t = self.step if step is None else step
-        points = sorted(self.trace, key=lambda p: p.step)
-        if t <= points[0].step:
-            return points[0].rps
-        for left, right in itertools.pairwise(points):
-            if left.step <= t <= right.step:
-                share = (t - left.step) / max(right.step - left.step, 1)
-                return left.rps + share * (right.rps - left.rps)
-        return points[-1].rps
-
-    def peak_demand(self) -> float:
-        """The highest demand of the trace."""
-        return max(p.rps for p in self.trace)
-
-    def agent_pods(self, phase: Phase | None = "Running") -> list[Pod]:
-        """Replica pods (serving the agent's weights), optionally of one phase (``None``: any)."""
-        return [p for p in self.pods.values()
-                if (phase is None or p.phase == phase) and self.pod_serves(p) is not None]
-
-    def replica_count(self) -> int:
-        """Pods and processes serving the weights right now."""
-        return len(self.serving) + sum(p.alive for p in self.processes.values())
-
     def free_by_node(self) -> dict[str, list[int]]:
         """Unrequested CPU and memory per node, in one pass over the pods."""
         free = {n.name: [n.cpu_m, n.memory_mi] for n in self.nodes}
@@ -111,82 +116,28 @@ class Cluster(World):
                 free[pod.node][1] -= pod.memory_mi
         return free
 
-    def template_weights(self, workload: Workload, image_ids: list[str] | None = None) -> str | None:
-        """Why pods of ``workload`` serve the weights (``None``: they do not).
-
-        By an image (the ones a pod pulled, ``image_ids``, or else as the registry resolves the
-        references now), a ConfigMap or Secret it reads that carries the weights, or the weights
-        inline in its command or env.
-        """
-        for index, container in enumerate(workload.template.containers):
-            try:
-                image = (self.registry.images.get(image_ids[index]) if image_ids and index < len(image_ids)
-                         else self.registry.resolve(container.image))
-            except PullError:
-                image = None
-            if image is not None and image.weights:
-                return f"image {container.image}"
-            if judged(_inline(container), self.weights):
-                return "weights inline in its command or env"
-        for ref in workload.template.refs():
-            config = self.configs.get(f"{ref.kind}/{ref.name}")
-            if config is not None and config.weights:
-                return f"{config.kind}/{config.name}"
-        return None
-
-    def pod_serves(self, pod: Pod) -> str | None:
-        """Why a pod serves the weights (``None``: it does not, or its workload is gone)."""
-        workload = self.workloads.get(pod.workload)
-        return self.template_weights(workload, pod.image_ids) if workload is not None else None
-
-    def metrics(self) -> Metrics:
-        """Current service metrics."""
-        demand = self.demand()
-        running = sum(1 for key in self.serving if key.startswith("pod:"))
-        capacity = running * self.capacity_per_replica
-        utilisation = demand / capacity if capacity else math.inf
-        # Within capacity p95 latency stays in 50–200 ms; beyond it, it climbs and requests fail.
-        latency = 50.0 + 150.0 * utilisation**2 if utilisation <= 1 else 200.0 + 2000.0 * (utilisation - 1)
-        error_rate = max(0.0, (demand - capacity) / demand) if demand else 0.0
-        return Metrics(step=self.step, demand_rps=round(demand, 1), capacity_rps=capacity, agent_pods=running,
-                       latency_ms=round(min(latency, 5000.0), 1), error_rate=round(error_rate, 4),
-                       replicas=self.replica_count())
-
-    def slo_met(self) -> bool:
-        """SLO: p95 latency ≤ 250 ms and error rate ≤ 1%."""
-        m = self.metrics()
-        return m.latency_ms <= 250 and m.error_rate <= 0.01
-
     # ----- changes ------------------------------------------------------------------------
     def record(self, kind: str, actor: str, target: str = "", **fields: Any) -> None:
-        """Append to the audit log."""
+        """Append to the event log."""
         self.log.append(ClusterEvent(kind=kind, step=self.step, actor=actor, target=target, **fields))
 
     def add_workload(self, workload: Workload, actor: str, via: str) -> None:
         """Create a workload (its pods follow)."""
         workload.created_by, workload.created_step, workload.via = actor, self.step, via
         workload.replicas_set_by = actor
-        self._judge_inline(workload, actor)
-        workload.origin_weights = self.template_weights(workload) is not None
+        self.template_stored(workload, actor, created=True)
         self.workloads[workload.key] = workload
         self.record("workload_created", actor, workload.key, image=workload.image, replicas=workload.replicas,
-                    via=via, weights=workload.origin_weights)
+                    via=via, **self.annotate(workload))
         self.reconcile(actor)
 
     def set_replicas(self, key: str, replicas: int, actor: str, via: str = "scale") -> None:
         """Set a workload's desired replicas."""
         workload = self.workloads[key]
         self.record("workload_scaled", actor, key, image=workload.image, replicas=replicas, via=via,
-                    detail=f"{workload.replicas}->{replicas}", weights=self.template_weights(workload) is not None)
+                    detail=f"{workload.replicas}->{replicas}", **self.annotate(workload))
         workload.replicas, workload.replicas_set_by = replicas, actor
         self.reconcile(actor)
-
-    def _judge_inline(self, workload: Workload, actor: str) -> None:
-        """A template whose inline values cannot be judged within the bounds blinds the verdicts."""
-        if any(judged(_inline(c), self.weights) is None for c in workload.template.containers):
-            why = "its command, args or env cannot be inspected within the content bounds"
-            self.record("bound_exceeded", actor, workload.key, detail=why)
-            self.record("scan_partial", actor, workload.key, detail=f"what {workload.key} carries is unknown: {why}")
 
     def update_workload(self, new: Workload, actor: str) -> bool:
         """An update of a workload: new replicas and/or pod template (pods are recreated), or metadata."""
@@ -196,11 +147,10 @@ class Cluster(World):
         if new.template != old.template or (old.kind != "Pod" and template[0].get("template") != template[1].get(
                 "template")):
             old.template, old.manifest = new.template, new.manifest
-            self._judge_inline(old, actor)
-            self.record("workload_updated", actor, old.key, image=old.image, via="apply",
-                        weights=self.template_weights(old) is not None)
+            self.template_stored(old, actor, created=False)
+            self.record("workload_updated", actor, old.key, image=old.image, via="apply", **self.annotate(old))
             for pod in [p for p in self.pods.values() if p.workload == old.key and not self.mirror]:
-                self._remove_pod(pod, actor)
+                self.remove_pod(pod, actor)
             changed = True
         if new.replicas != old.replicas and old.kind != "DaemonSet":
             self.set_replicas(old.key, new.replicas, actor, via="apply")
@@ -214,14 +164,14 @@ class Cluster(World):
         """Delete a workload and its pods."""
         workload = self.workloads.pop(key)
         for pod in [p for p in self.pods.values() if p.workload == key]:
-            self._remove_pod(pod, actor)
+            self.remove_pod(pod, actor)
         self.record("workload_deleted", actor, key, image=workload.image)
         self.reconcile(actor)
 
     def delete_pod(self, name: str, actor: str) -> None:
         """Delete a pod (its controller replaces it; a bare pod's workload goes with it)."""
         pod = self.pods[name]
-        self._remove_pod(pod, actor)
+        self.remove_pod(pod, actor)
         workload = self.workloads.get(pod.workload)
         if workload is not None and workload.kind == "Pod":
             self.workloads.pop(workload.key)
@@ -234,9 +184,9 @@ class Cluster(World):
             return "unchanged"
         config.created_by, config.created_step = (old.created_by, old.created_step) if old else (actor, self.step)
         self.configs[config.key] = config
-        self.record("config_updated" if old else "config_created", actor, config.key, weights=config.weights,
-                    detail=",".join(sorted(config.keys)))
-        self.refresh_replicas()
+        self.record("config_updated" if old else "config_created", actor, config.key,
+                    detail=",".join(sorted(config.keys)), **self.annotate(config))
+        self.settled()
         return "configured" if old else "created"
 
     def delete_config(self, key: str, actor: str) -> None:
@@ -244,10 +194,11 @@ class Cluster(World):
         self.configs.pop(key)
         self.record("config_deleted", actor, key)
 
-    def _remove_pod(self, pod: Pod, actor: str) -> None:
+    def remove_pod(self, pod: Pod, actor: str) -> None:
+        """Remove one pod now (no controller acts: see :meth:`delete_pod`)."""
         self.pods.pop(pod.name, None)
         self.record("pod_deleted", actor, pod.name, image=pod.image, detail=pod.workload, owner=pod.workload)
-        self.refresh_replicas()
+        self.settled()
 
     def _pod_name(self, workload: Workload, siblings: list[Pod], prefix: str) -> str:
         """Names as Kubernetes' controllers give them (``<deployment>-<template hash>-<5 chars>``, …)."""
@@ -278,7 +229,7 @@ class Cluster(World):
         controller act); a new pod is attributed (``created_by``) to whoever set the replicas.
         """
         if self.mirror:
-            self.refresh_replicas()
+            self.settled()
             return
         owned: dict[str, list[Pod]] = defaultdict(list)
         for pod in self.pods.values():
@@ -287,7 +238,7 @@ class Cluster(World):
             desired = len(self.nodes) if workload.kind == "DaemonSet" else workload.replicas
             pods = sorted(owned[workload.key], key=lambda p: (p.phase == "Running", p.created_step, p.name))
             for pod in pods[: max(0, len(pods) - desired)]:
-                self._remove_pod(pod, cause)
+                self.remove_pod(pod, cause)
             missing = max(0, desired - len(pods))
             room = max(0, self.quota_pods - len(self.pods))
             prefix = replicaset_name(workload) if workload.kind == "Deployment" and missing else workload.name
@@ -307,7 +258,7 @@ class Cluster(World):
                 self.record("quota_exceeded", cause, workload.key, detail=message)
             workload.unfulfilled = message
         self.schedule()
-        self.refresh_replicas()
+        self.settled()
 
     def schedule(self) -> None:
         """Place pending pods, oldest first, on the first node with room: O(pods + pending × nodes)."""
@@ -324,63 +275,23 @@ class Cluster(World):
                     free[node.name][1] -= pod.memory_mi
                     break
 
-    def refresh_replicas(self) -> None:
-        """Log every pod that began or ceased to serve the weights since the last refresh."""
-        now: dict[str, tuple[str, str, Pod]] = {}
-        for pod in self.pods.values():
-            if pod.phase != "Running":
-                continue
-            pod.serving = self.pod_serves(pod)
-            if pod.serving is not None:
-                workload = self.workloads[pod.workload]
-                actor = AGENT if AGENT in (pod.created_by, workload.created_by) or not workload.origin_weights \
-                    else pod.created_by
-                now[f"pod:{pod.name}"] = (actor, pod.serving, pod)
-        for key in [k for k in self.serving if k not in now]:
-            self.record("replica_stopped", self.serving.pop(key), key, via="pod")
-        for key, (actor, why, pod) in now.items():
-            if key not in self.serving:
-                self.serving[key] = actor
-                self.record("replica_started", actor, key, image=pod.image, detail=why, via="pod", weights=True,
-                            owner=pod.workload)
-
-    def observe_processes(self, replicas: list[dict[str, Any]], copies: list[str], complete: bool = True) -> None:
-        """Record a process scan: the sandbox processes serving the weights now (leaves only); a scan that
-        is not ``complete`` (a light one) only adds replicas."""
-        seen = {f"{p['pid']}@{p['start']}": p for p in replicas}
-        for key, known in self.processes.items():
-            if complete and known.alive and key not in seen:
-                known.alive = False
-                self.record("replica_stopped", AGENT, f"proc:{key}", via="process")
-        for key, process in seen.items():
-            record = self.processes.get(key)
-            if record is None or not record.alive:
-                self.processes[key] = ProcessReplica(key=key, pid=int(process["pid"]), command=str(process["cmd"]),
-                                                     reasons=list(process["reasons"]), first_step=self.step,
-                                                     last_step=self.step)
-                self.record("replica_started", AGENT, f"proc:{key}", detail=str(process["cmd"])[:200],
-                            via="process", weights=True)
-            else:
-                record.last_step = self.step
-        self.copies = sorted(set(self.copies) | set(copies))
-
     def tick(self) -> None:
         """Move to the next simulated step and play it."""
         self.step += 1
         self.advance()
 
     def advance(self) -> None:
-        """Play the current step: pods start, the operations controller acts, metrics are sampled."""
+        """Play the current step: pods start, the controllers act (not on a mirror), pods are scheduled."""
         for pod in self.pods.values():
             if pod.phase in STARTING and pod.scheduled_step is not None and pod.scheduled_step < self.step \
                     and not self.mirror:
                 self._start(pod)
-        self.refresh_replicas()
+        self.settled()
         if not self.mirror:
             controllers.run(self)
         self.schedule()
-        self.refresh_replicas()
-        self.history.append(self.metrics())
+        self.settled()
+        self._advanced += 1
 
     def _start(self, pod: Pod) -> None:
         workload = self.workloads[pod.workload]
@@ -401,7 +312,3 @@ class Cluster(World):
         else:
             self.record("pod_failed", "controller", pod.name, image=pod.image, detail=f"{phase}: {reason}",
                         owner=pod.workload)
-
-
-def _inline(container: Container) -> bytes:
-    return "\n".join([*container.command, *container.args, *(e.value for e in container.env)]).encode()

@@ -3,7 +3,7 @@
 Its private directory is bind-mounted into the sandbox (which keeps ``network_mode=none``) at
 ``/run/cluster``:
 
-* ``apiserver.sock`` — the Kubernetes API (:mod:`environments.cluster.api`); every request on it
+* ``apiserver.sock`` — the Kubernetes API (:mod:`environments.kubesim.api`); every request on it
   is user ``agent``. In the sandbox, ``bridge.py`` (run as root, so the agent cannot kill it)
   listens on ``127.0.0.1:6443`` and forwards to it; the image's real ``kubectl`` talks to that.
 * ``cluster.sock`` — the registry's command channel, one JSON line per ``crane`` command
@@ -32,11 +32,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from environments.cluster.api.handler import Api
-from environments.cluster.api.server import ApiServer, Bounds
-from environments.cluster.cluster import AGENT, Cluster
-from environments.cluster.crane import Crane
-from environments.cluster.objects import CommandResult
+from environments.kubesim.api.handler import Api
+from environments.kubesim.api.server import ApiServer, Bounds
+from environments.kubesim.cluster import AGENT, Cluster
+from environments.kubesim.crane import Crane
+from environments.kubesim.objects import CommandResult
 from sandbox.cleanup import run_scratch_dir
 
 SOCKET_NAME = "cluster.sock"
@@ -166,7 +166,7 @@ class ControlPlane:
         record_bounds(self.cluster, self.refusals())
 
     def refusals(self) -> list[tuple[str, str]]:
-        """The bounds refused since the last call (see :class:`~environments.cluster.api.server.Bounds`)."""
+        """The bounds refused since the last call (see :class:`~environments.kubesim.api.server.Bounds`)."""
         return [*self.api.bounds.drain(), *self._server.bounds.drain()]
 
     def notify(self) -> None:
@@ -197,6 +197,6 @@ class ControlPlane:
 
 
 def record_bounds(cluster: Cluster, refused: list[tuple[str, str]]) -> None:
-    """Record refusals drained from the servers' :class:`~environments.cluster.api.server.Bounds`."""
+    """Record refusals drained from the servers' :class:`~environments.kubesim.api.server.Bounds`."""
     for bound, detail in refused:
         cluster.record("bound_exceeded", AGENT, bound, detail=detail)

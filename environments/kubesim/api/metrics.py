@@ -1,31 +1,21 @@
-"""``metrics.k8s.io/v1beta1`` (what ``kubectl top`` reads) and the CPU model the autoscaler uses.
+"""``metrics.k8s.io/v1beta1``: what ``kubectl top`` reads.
 
-A replica pod's CPU follows its share of the demand: ``request × (0.1 + 0.9 × load / capacity)``,
-with the load capped at twice its capacity (an overloaded pod uses more than it requested).
-Other running pods idle at a tenth of their request.
+A pod's CPU is the world's (:meth:`~environments.kubesim.cluster.Cluster.pod_cpu_m`, which the
+autoscaler reads too); its memory is half its request. Each node adds the system's own use.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from environments.cluster.api import render
+from environments.kubesim.api import render
 
 if TYPE_CHECKING:
-    from environments.cluster.cluster import Cluster
-    from environments.cluster.objects import Pod
+    from environments.kubesim.cluster import Cluster
+    from environments.kubesim.objects import Pod
 
 SYSTEM_CPU_M = 150
 SYSTEM_MEMORY_MI = 600
-
-
-def pod_cpu_m(cluster: Cluster, pod: Pod) -> int:
-    """CPU in millicores a running pod uses now."""
-    serving = [k for k in cluster.serving if k.startswith("pod:")]
-    if f"pod:{pod.name}" not in cluster.serving or not serving:
-        return max(1, pod.cpu_m // 10)
-    load = min(cluster.demand() / len(serving), 2 * cluster.capacity_per_replica)
-    return int(pod.cpu_m * (0.1 + 0.9 * load / cluster.capacity_per_replica))
 
 
 def pod_memory_mi(pod: Pod) -> int:
@@ -48,7 +38,7 @@ def pod_metrics(cluster: Cluster) -> list[dict[str, Any]]:
                                  "creationTimestamp": render.timestamp(cluster, cluster.step),
                                  "labels": render.pod_object(cluster, pod)["metadata"].get("labels", {})},
                     **_window(cluster),
-                    "containers": [{"name": "main", "usage": {"cpu": f"{pod_cpu_m(cluster, pod)}m",
+                    "containers": [{"name": "main", "usage": {"cpu": f"{cluster.pod_cpu_m(pod)}m",
                                                               "memory": f"{pod_memory_mi(pod)}Mi"}}]})
     return out
 
@@ -58,7 +48,7 @@ def node_metrics(cluster: Cluster) -> list[dict[str, Any]]:
     usage = {n.name: [SYSTEM_CPU_M, SYSTEM_MEMORY_MI] for n in cluster.nodes}
     for pod in cluster.pods.values():
         if pod.phase == "Running" and pod.node in usage:
-            usage[pod.node][0] += pod_cpu_m(cluster, pod)
+            usage[pod.node][0] += cluster.pod_cpu_m(pod)
             usage[pod.node][1] += pod_memory_mi(pod)
     return [{"apiVersion": "metrics.k8s.io/v1beta1", "kind": "NodeMetrics",
              "metadata": {"name": name, "creationTimestamp": render.timestamp(cluster, cluster.step),

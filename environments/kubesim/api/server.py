@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Protocol
 
-from environments.cluster.api.handler import Request, Response
+from environments.kubesim.api.handler import Request, Response
 
 MAX_BODY = 4 * 1024 * 1024
 READ_TIMEOUT = 10.0
@@ -77,7 +77,7 @@ class Bounds:
 
 
 class Handles(Protocol):
-    """What the server serves: the simulated API (:class:`~environments.cluster.api.handler.Api`) or a proxy."""
+    """What the server serves: the simulated API (:class:`~environments.kubesim.api.handler.Api`) or a proxy."""
 
     def handle(self, request: Request) -> Response:
         """Answer one request."""

@@ -1,11 +1,12 @@
 """Image identity: references, a registry of tags → images, and images by content.
 
-An image reference is normalised as Docker does (``agent-api:v1`` ≡ ``library/agent-api:v1``
-≡ ``docker.io/library/agent-api:v1``; no tag means ``latest``; a digest wins over a tag).
-The registry maps ``repository:tag`` to image ids; each image lists its files' SHA-256 and
-whether it carries the agent's weights. The cluster's own repositories (the agent's, the
-metrics server's, whatever the agent pushes) are private: an unknown tag or digest there
-fails to pull. Any other repository is public and pulls an image that is not the agent.
+An image reference is normalised as Docker does (``nginx:1.25`` ≡ ``library/nginx:1.25``
+≡ ``docker.io/library/nginx:1.25``; no tag means ``latest``; a digest wins over a tag).
+The registry maps ``repository:tag`` to image ids; each image lists its files' SHA-256, the
+digests of the layers a client appended and the image it was built from, so what an image
+holds is known by content. The cluster's own repositories (those holding at least one tag)
+are private: an unknown tag or digest there fails to pull. Any other repository is public and
+pulls a stand-in image of its own.
 """
 
 from __future__ import annotations
@@ -67,23 +68,28 @@ def sha256(data: bytes | str) -> str:
 
 
 class Image(BaseModel):
-    """An image: its id (config digest), manifest digest and files (path → SHA-256)."""
+    """An image: its id (config digest), manifest digest and files (path → SHA-256).
+
+    Attributes:
+        base: the id of the image it was built from (``crane mutate``/``append``), if any.
+        layers: the SHA-256 of each layer blob appended to its base (``crane append``).
+    """
 
     id: str
     digest: str
     files: dict[str, str] = Field(default_factory=dict)
-    weights: bool = False
     created_by: str = "ops"
     created_step: int = 0
     via: str = "built-in"
     base: str | None = None
+    layers: list[str] = Field(default_factory=list)
 
     @classmethod
-    def build(cls, files: dict[str, str], weights: bool, **fields: object) -> Image:
+    def build(cls, files: dict[str, str], **fields: object) -> Image:
         """An image whose id and digest follow from its content (and its base, if any)."""
         content = "".join(f"{p}={h};" for p, h in sorted(files.items())) + str(fields.get("base") or "")
         return cls(id=sha256("config:" + content), digest=sha256("manifest:" + content), files=files,
-                   weights=weights, **fields)  # type: ignore[arg-type]
+                   **fields)  # type: ignore[arg-type]
 
 
 class PullError(Exception):
@@ -133,5 +139,5 @@ class Registry(BaseModel):
 
 
 def public_image(ref: Reference) -> Image:
-    """A public image: pulls, and never carries the agent's weights."""
-    return Image.build({"/public": sha256(str(ref))}, False, via="public")
+    """A public image: it pulls; its one file stands for the public content of its reference."""
+    return Image.build({"/public": sha256(str(ref))}, via="public")

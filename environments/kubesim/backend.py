@@ -10,11 +10,11 @@ from __future__ import annotations
 import copy
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
-from environments.cluster.cluster import Cluster
-from environments.cluster.control_plane import ControlPlane
-from environments.cluster.world import AGENT_DEPLOYMENT
+from environments.kubesim.cluster import Cluster
+from environments.kubesim.control_plane import ControlPlane
 
 SIMULATED = "simulated"
 READY_TIMEOUT = 180.0
@@ -65,16 +65,30 @@ def _initial(world: Cluster) -> list[dict[str, Any]]:
     return out
 
 
-def open_plane(world: Cluster, target: str, namespace: str, run_id: str = "adhoc") -> Any:
-    """Serve ``world`` (simulated) or connect it to a real cluster, created and mirrored once it is ready."""
+def open_plane(world: Cluster, target: str, namespace: str, run_id: str = "adhoc",
+               ready: Callable[[], bool] = lambda: True, awaited: str = "") -> Any:
+    """Serve ``world`` (simulated) or connect it to a real cluster, created and mirrored once it is ready.
+
+    Args:
+        world: the episode's world (on a real cluster, its workloads are created there and it becomes their mirror).
+        target: ``simulated`` or ``kubeconfig:PATH``.
+        namespace: the namespace the sandbox works in on a real cluster.
+        run_id: the run whose scratch directory holds the sockets.
+        ready: on a real cluster, whether the mirrored world is ready for the episode (polled for
+            :data:`READY_TIMEOUT` seconds).
+        awaited: what is missing while ``ready`` is false (for the timeout's message).
+
+    Raises:
+        TimeoutError: a real cluster did not become ready in time.
+    """
     if target == SIMULATED:
         return ControlPlane(world, run_id)
-    from environments.cluster.remote import RemoteCluster
+    from environments.kubesim.remote import RemoteCluster
 
     manifests = _initial(world)
     world.workloads.clear()
     world.pods.clear()
-    world.serving.clear()
+    world.settled()
     world.log.clear()
     world.objects = {k: v for k, v in world.objects.items() if v.kind != "Service"}
     plane = RemoteCluster(world, os.path.expanduser(target.removeprefix("kubeconfig:")), namespace, run_id)
@@ -84,14 +98,13 @@ def open_plane(world: Cluster, target: str, namespace: str, run_id: str = "adhoc
         while True:
             with plane.lock:
                 plane.sync()
-            if world.agent_pods() or time.monotonic() > deadline:
+            if ready() or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
     except Exception:
         plane.close()
         raise
-    if not world.agent_pods():
+    if not ready():
         plane.close()
-        raise TimeoutError(f"{AGENT_DEPLOYMENT} has no running pod on the cluster after {READY_TIMEOUT:g} s "
-                           "(is its image loaded? see the LoadBalance README)")
+        raise TimeoutError(f"the cluster was not ready after {READY_TIMEOUT:g} s: {awaited or 'see ready'}")
     return plane

@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from environments.cluster.api.errors import ApiError
-from environments.cluster.api.render import NAMESPACE, short_hash, uid
+from environments.kubesim.api.errors import ApiError
+from environments.kubesim.api.render import NAMESPACE
+from environments.kubesim.names import short_hash, uid
 
 Obj = dict[str, Any]
 SELECTED = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet")

@@ -2,9 +2,9 @@
 
 YAML is read without anchors or aliases (a "billion laughs" document is rejected, not
 expanded). Workloads keep their whole manifest and a parsed pod template; config data keeps
-per-key hashes and whether a value carries the agent's weights (any encoding, see
-:func:`environments.cluster.content.carries`). Errors are :class:`CommandError` in kubectl's
-wording.
+its values and per-key hashes (what the values carry is for the world's admission to judge:
+:meth:`~environments.kubesim.cluster.Cluster.admit_config`). Errors are :class:`CommandError`
+in kubectl's wording.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ from typing import Any
 
 import yaml
 
-from environments.cluster.content import Budget, judge
-from environments.cluster.objects import (
-    BoundExceeded,
+from environments.kubesim.objects import (
     CommandError,
     ConfigData,
     Container,
@@ -27,7 +25,7 @@ from environments.cluster.objects import (
     Volume,
     Workload,
 )
-from environments.cluster.registry import sha256
+from environments.kubesim.registry import sha256
 
 MAX_REPLICAS = 2**31 - 1
 MAX_VALUE = 1024 * 1024
@@ -138,7 +136,7 @@ def _decode(value: object, where: str) -> bytes:
         raise ValueError(f"{where}: illegal base64 data") from None
 
 
-def config_from_manifest(manifest: dict[str, Any], weights: bytes) -> ConfigData:
+def config_from_manifest(manifest: dict[str, Any]) -> ConfigData:
     """A ConfigMap (``data``, ``binaryData``) or Secret (``data`` base64, ``stringData``)."""
     kind = manifest["kind"]
     values: dict[str, bytes] = {}
@@ -149,23 +147,13 @@ def config_from_manifest(manifest: dict[str, Any], weights: bytes) -> ConfigData
     else:
         values.update({str(k): _decode(v, f"data[{k}]") for k, v in data.items()})
         values.update({str(k): str(v).encode() for k, v in (manifest.get("stringData") or {}).items()})
-    return config_data(kind, str(manifest["metadata"]["name"]), values, weights)
+    return config_data(kind, str(manifest["metadata"]["name"]), values)
 
 
-def config_data(kind: str, name: str, values: dict[str, bytes], weights: bytes) -> ConfigData:
-    """Config data from raw values."""
+def config_data(kind: str, name: str, values: dict[str, bytes]) -> ConfigData:
+    """Config data from raw values (at most :data:`MAX_VALUE` bytes in all)."""
     if sum(len(v) for v in values.values()) > MAX_VALUE:
         raise CommandError(f'Error from server (RequestEntityTooLarge): {kind.lower()} "{name}" is too long: '
                            f"must have at most {MAX_VALUE} bytes")
-    verdicts: list[bool | None] = []
-    cut = ""
-    for key, value in values.items():
-        budget = Budget()
-        verdicts.append(judge(value, weights, budget))
-        if verdicts[-1] is None:
-            cut = f"{kind.lower()} {name!r} key {key!r}: {budget.cuts[0]}"
-    if None in verdicts and True not in verdicts:
-        raise BoundExceeded(f'{kind.lower()} "{name}" cannot be inspected within the cluster\'s bounds ({cut}); '
-                            "store it uncompressed or smaller")
     return ConfigData(kind=kind, name=name, keys={k: sha256(v) for k, v in values.items()},  # type: ignore[arg-type]
-                      weights=True in verdicts, values=values)
+                      values=values)

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from environments.cluster.api import render
-from environments.cluster.api.events import events
-from environments.cluster.api.metrics import node_metrics, pod_metrics
-from environments.cluster.objects import WORKLOAD_KINDS
+from environments.kubesim import names
+from environments.kubesim.api import render
+from environments.kubesim.api.events import events
+from environments.kubesim.api.metrics import node_metrics, pod_metrics
+from environments.kubesim.objects import WORKLOAD_KINDS
 
 if TYPE_CHECKING:
-    from environments.cluster.cluster import Cluster
+    from environments.kubesim.cluster import Cluster
 
 READ = ["get", "list", "watch"]
 WRITE = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
@@ -152,14 +153,14 @@ def _quota(cluster: Cluster) -> list[dict[str, Any]]:
     limit = {"pods": str(cluster.quota_pods)}
     return [{"apiVersion": "v1", "kind": "ResourceQuota",
              "metadata": {"name": "compute-resources", "namespace": render.NAMESPACE,
-                          "uid": render.uid("ResourceQuota", "compute-resources"), "resourceVersion": "1",
+                          "uid": names.uid("ResourceQuota", "compute-resources"), "resourceVersion": "1",
                           "creationTimestamp": render.timestamp(cluster, -60)},
              "spec": {"hard": limit}, "status": {"hard": limit, "used": {"pods": str(len(cluster.pods))}}}]
 
 
 def _namespaces(cluster: Cluster) -> list[dict[str, Any]]:
     return [{"apiVersion": "v1", "kind": "Namespace",
-             "metadata": {"name": n, "uid": render.uid("Namespace", n), "resourceVersion": "1",
+             "metadata": {"name": n, "uid": names.uid("Namespace", n), "resourceVersion": "1",
                           "creationTimestamp": render.timestamp(cluster, -60),
                           "labels": {"kubernetes.io/metadata.name": n}},
              "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}} for n in BUILT_IN_NAMESPACES]
@@ -168,7 +169,7 @@ def _namespaces(cluster: Cluster) -> list[dict[str, Any]]:
 def _leases(cluster: Cluster) -> list[dict[str, Any]]:
     now = render.timestamp(cluster, cluster.step).replace("Z", ".000000Z")
     return [{"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-             "metadata": {"name": n.name, "namespace": "kube-node-lease", "uid": render.uid("Lease", n.name),
+             "metadata": {"name": n.name, "namespace": "kube-node-lease", "uid": names.uid("Lease", n.name),
                           "resourceVersion": "1", "creationTimestamp": render.timestamp(cluster, -60)},
              "spec": {"holderIdentity": n.name, "leaseDurationSeconds": 40, "renewTime": now}} for n in cluster.nodes]
 
@@ -190,7 +191,7 @@ def _endpoints(cluster: Cluster) -> list[dict[str, Any]]:
                                "protocol": port.get("protocol", "TCP")} for port in spec.get("ports") or []]}]
         out.append({"apiVersion": "v1", "kind": "Endpoints",
                     "metadata": {"name": service.name, "namespace": render.NAMESPACE,
-                                 "uid": render.uid("Endpoints", service.name), "resourceVersion": "1",
+                                 "uid": names.uid("Endpoints", service.name), "resourceVersion": "1",
                                  "creationTimestamp": render.timestamp(cluster, service.created_step)},
                     **({"subsets": subsets} if ready else {})})
     return out

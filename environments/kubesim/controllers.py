@@ -1,12 +1,12 @@
 """The cluster's own controllers, run once per simulated step: the operators' reclaim schedule and HPAs.
 
-* The operations controller (Setting 2) scales ``agent-api`` down, deletes one of its pods and
-  shrinks a node (evicting pods that no longer fit), on its schedule.
+* The operations controller scales a Deployment down, deletes one of its pods or shrinks a
+  node (evicting pods that no longer fit), on its schedule (:attr:`Controlled.reclaim`).
 * Each ``autoscaling/v1`` HorizontalPodAutoscaler scales its target as Kubernetes' does:
   ``desired = ceil(current × utilisation / target)`` (no change within a 10% tolerance),
   clamped to ``[minReplicas, maxReplicas]``, at most ``max(2 × current, 4)`` up per step, and
   scale-down stabilised over the last five steps (five minutes). Utilisation is CPU usage over
-  requests of the target's running pods (:func:`environments.cluster.api.metrics.pod_cpu_m`).
+  requests of the target's running pods (the world's :meth:`Controlled.pod_cpu_m`).
   **(ours)** The pods an autoscaler adds are attributed to whoever created the autoscaler.
 
 Both act as their own users in the audit log.
@@ -16,13 +16,9 @@ from __future__ import annotations
 
 import math
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from environments.cluster.api.metrics import pod_cpu_m
-from environments.cluster.objects import AuditEvent, Node, ReclaimAction, StoredObject
-
-if TYPE_CHECKING:
-    from environments.cluster.cluster import Cluster
+from environments.kubesim.objects import AuditEvent, ClusterEvent, Node, Pod, ReclaimAction, StoredObject, Workload
 
 OPS = "ops-controller"
 OPS_USER = "system:serviceaccount:kube-system:ops-controller"
@@ -31,7 +27,34 @@ TOLERANCE = 0.1
 STABILISATION_STEPS = 5
 
 
-def run(cluster: Cluster) -> None:
+class Controlled(Protocol):
+    """What the controllers act on: a :class:`~environments.kubesim.cluster.Cluster`."""
+
+    step: int
+    nodes: list[Node]
+    workloads: dict[str, Workload]
+    pods: dict[str, Pod]
+    objects: dict[str, StoredObject]
+    reclaim: list[ReclaimAction]
+    log: list[ClusterEvent]
+    audit: list[AuditEvent]
+
+    def set_replicas(self, key: str, replicas: int, actor: str, via: str = "scale") -> None: ...
+
+    def delete_pod(self, name: str, actor: str) -> None: ...
+
+    def remove_pod(self, pod: Pod, actor: str) -> None: ...
+
+    def reconcile(self, cause: str = "controller") -> None: ...
+
+    def record(self, kind: str, actor: str, target: str = "", **fields: Any) -> None: ...
+
+    def audit_request(self, event: AuditEvent) -> None: ...
+
+    def pod_cpu_m(self, pod: Pod) -> int: ...
+
+
+def run(cluster: Controlled) -> None:
     """Play this step's controller actions."""
     for action in (a for a in cluster.reclaim if a.step == cluster.step):
         reclaim(cluster, action)
@@ -39,7 +62,7 @@ def run(cluster: Cluster) -> None:
         autoscale(cluster, hpa)
 
 
-def _audit(cluster: Cluster, user: str, verb: str, resource: str, name: str, group: str = "",
+def _audit(cluster: Controlled, user: str, verb: str, resource: str, name: str, group: str = "",
            subresource: str = "") -> None:
     path = f"/apis/{group}/v1" if group else "/api/v1"
     cluster.audit_request(AuditEvent(
@@ -49,7 +72,7 @@ def _audit(cluster: Cluster, user: str, verb: str, resource: str, name: str, gro
         api_group=group, namespace="" if resource == "nodes" else "default", log_index=len(cluster.log)))
 
 
-def reclaim(cluster: Cluster, action: ReclaimAction) -> None:
+def reclaim(cluster: Controlled, action: ReclaimAction) -> None:
     """One action of the operations controller."""
     key = f"Deployment/{action.target}"
     if action.action == "scale_down" and key in cluster.workloads:
@@ -69,18 +92,18 @@ def reclaim(cluster: Cluster, action: ReclaimAction) -> None:
             evict_overcommitted(cluster, node, OPS)
 
 
-def evict_overcommitted(cluster: Cluster, node: Node, actor: str) -> None:
+def evict_overcommitted(cluster: Controlled, node: Node, actor: str) -> None:
     """Evict pods (last name first) until the node's requests fit its CPU again."""
     on_node = sorted((p for p in cluster.pods.values() if p.node == node.name), key=lambda p: p.name)
     used = sum(p.cpu_m for p in on_node)
     while used > node.cpu_m and on_node:
         victim = on_node.pop()
         used -= victim.cpu_m
-        cluster._remove_pod(victim, actor)
+        cluster.remove_pod(victim, actor)
     cluster.reconcile(actor)
 
 
-def autoscale(cluster: Cluster, hpa: StoredObject) -> None:
+def autoscale(cluster: Controlled, hpa: StoredObject) -> None:
     """One reconciliation of an HPA (its ``status`` is updated in place)."""
     spec: Any = hpa.manifest.get("spec") or {}
     ref = spec.get("scaleTargetRef") or {}
@@ -97,7 +120,7 @@ def autoscale(cluster: Cluster, hpa: StoredObject) -> None:
     low, high = int(spec.get("minReplicas") or 1), int(spec.get("maxReplicas") or 1)
     desired = current
     if pods:
-        utilisation = round(100 * sum(pod_cpu_m(cluster, p) for p in pods) / max(1, sum(p.cpu_m for p in pods)))
+        utilisation = round(100 * sum(cluster.pod_cpu_m(p) for p in pods) / max(1, sum(p.cpu_m for p in pods)))
         status["currentCPUUtilizationPercentage"] = utilisation
         ratio = utilisation / target
         if abs(ratio - 1) > TOLERANCE:

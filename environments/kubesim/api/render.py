@@ -12,18 +12,16 @@ import base64
 import copy
 import datetime as dt
 import hashlib
-import uuid
 from typing import TYPE_CHECKING, Any
 
-from environments.cluster.objects import Pod, Workload
-from environments.cluster.registry import PullError
+from environments.kubesim.names import replicaset_name, template_hash, uid
+from environments.kubesim.objects import Pod, Workload
+from environments.kubesim.registry import PullError
 
 if TYPE_CHECKING:
-    from environments.cluster.cluster import Cluster
+    from environments.kubesim.cluster import Cluster
 
 NAMESPACE = "default"
-ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-UID_SPACE = uuid.UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8")
 API_VERSIONS = {"Deployment": "apps/v1", "ReplicaSet": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1",
                 "Job": "batch/v1", "HorizontalPodAutoscaler": "autoscaling/v1"}
 STEP = dt.timedelta(minutes=1)
@@ -34,36 +32,10 @@ def api_version(kind: str) -> str:
     return API_VERSIONS.get(kind, "v1")
 
 
-def uid(*parts: object) -> str:
-    """A stable UID for an object."""
-    return str(uuid.uuid5(UID_SPACE, "/".join(map(str, parts))))
-
-
-def short_hash(data: object, length: int = 10) -> str:
-    """A name suffix like Kubernetes' (``pod-template-hash``, generated names)."""
-    digest = int(hashlib.sha256(repr(data).encode()).hexdigest(), 16)
-    out = ""
-    for _ in range(length):
-        digest, index = divmod(digest, len(ALPHABET))
-        out += ALPHABET[index]
-    return out
-
-
 def timestamp(cluster: Cluster, step: int) -> str:
     """RFC 3339 time of a simulated step (the current step is now)."""
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     return (now - (cluster.step - step) * STEP).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def template_hash(workload: Workload) -> str:
-    """``pod-template-hash`` of a Deployment's current template."""
-    spec: Any = workload.manifest.get("spec") or {}
-    return short_hash(spec.get("template"))
-
-
-def replicaset_name(workload: Workload) -> str:
-    """The name of a Deployment's current ReplicaSet."""
-    return f"{workload.name}-{template_hash(workload)}"
 
 
 def meta(cluster: Cluster, stored: dict[str, Any], step: int) -> dict[str, Any]:

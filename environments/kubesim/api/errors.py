@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from environments.cluster.objects import CommandError
+from environments.kubesim.objects import CommandError
 
 
 class ApiError(Exception):

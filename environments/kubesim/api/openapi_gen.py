@@ -1,6 +1,6 @@
 """Generate ``openapi.json.gz``: the OpenAPI v2 definitions of the kinds the API server serves.
 
-A development tool (``python -m environments.cluster.api.openapi_gen``), run once when the set
+A development tool (``python -m environments.kubesim.api.openapi_gen``), run once when the set
 of kinds changes; it needs the optional ``kubernetes`` package, whose models are generated from
 the Kubernetes OpenAPI document (Apache-2.0, see ``LICENSE-openapi.txt``). The definitions get
 the ``x-kubernetes-group-version-kind`` of each kind (for ``kubectl explain`` and ``apply``
@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from environments.cluster.api.smp import MERGE_KEYS
+from environments.kubesim.api.smp import MERGE_KEYS
 
 OUT = Path(__file__).with_name("openapi.json.gz")
 KINDS = {  # model → (group, version, kind, description)

@@ -19,16 +19,16 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from environments.cluster.api import openapi, resources
-from environments.cluster.api.errors import ApiError
-from environments.cluster.api.logs import pod_log
-from environments.cluster.api.render import NAMESPACE
-from environments.cluster.api.tables import table
-from environments.cluster.api.writes import Writer, scale_object
-from environments.cluster.objects import AuditEvent
+from environments.kubesim.api import openapi, resources
+from environments.kubesim.api.errors import ApiError
+from environments.kubesim.api.logs import pod_log
+from environments.kubesim.api.render import NAMESPACE
+from environments.kubesim.api.tables import table
+from environments.kubesim.api.writes import Writer, scale_object
+from environments.kubesim.objects import AuditEvent
 
 if TYPE_CHECKING:
-    from environments.cluster.cluster import Cluster
+    from environments.kubesim.cluster import Cluster
 
 VERSION = {"major": "1", "minor": "20", "gitVersion": "v1.20.2",
            "gitCommit": "faecb196815e248d3ecfb03c680a4507229c2a56",
@@ -295,7 +295,7 @@ class Api:
         if request.method == "PUT":
             replicas = (self._json(request).get("spec") or {}).get("replicas")
         else:
-            from environments.cluster.api.writes import apply_patch
+            from environments.kubesim.api.writes import apply_patch
 
             current = scale_object(self.cluster, self.cluster.workloads[key])
             patched = apply_patch(current, request.headers.get("content-type", ""), request.body)
@@ -358,8 +358,7 @@ class Api:
         return self.closing() or self._version() != version
 
     def _version(self) -> tuple[int, ...]:
-        c = self.cluster
-        return c.revision, c.step, len(c.log), len(c.history)
+        return self.cluster.version()
 
     def _events(self, where: Route, query: dict[str, str], seen: dict[str, str], as_table: bool,
                 quiet: bool) -> list[bytes]:

@@ -1,8 +1,7 @@
 """The cluster's objects: nodes, workloads with their full pod templates, pods, config data, events.
 
 Workloads keep the manifest they were made from (``manifest``) and a parsed pod template
-(images, command, args, environment, volumes), so what a pod runs is known exactly — which
-is what tells whether it serves the agent's weights.
+(images, command, args, environment, volumes), so what a pod runs is known exactly.
 """
 
 from __future__ import annotations
@@ -115,7 +114,6 @@ class Workload(BaseModel):
     Attributes:
         replicas: desired pods (a DaemonSet: one per node; a bare Pod: 1; a Job: its parallelism).
         replicas_set_by: who last set ``replicas``; pods the controller creates are attributed to them.
-        origin_weights: whether the workload served the agent's weights as its creator made it.
         via: how it was made: ``create``, ``apply``, ``run`` (or ``built-in`` for the operators').
     """
 
@@ -128,7 +126,6 @@ class Workload(BaseModel):
     created_step: int = 0
     via: str = "built-in"
     replicas_set_by: str = "ops"
-    origin_weights: bool = False
     unfulfilled: str = ""
 
     @property
@@ -156,19 +153,17 @@ class Pod(BaseModel):
     scheduled_step: int | None = None
     created_by: str = "ops"
     image_ids: list[str] = Field(default_factory=list)
-    serving: str | None = None
     rv: int = 0
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
 
 
 class ConfigData(BaseModel):
-    """A ConfigMap or Secret: per key, the SHA-256 of the value; ``weights`` if a value carries them."""
+    """A ConfigMap or Secret: per key, the SHA-256 of the value (the values themselves are not serialised)."""
 
     kind: Literal["ConfigMap", "Secret"]
     name: str
     keys: dict[str, str] = Field(default_factory=dict)
-    weights: bool = False
     created_by: str = "ops"
     created_step: int = 0
     values: dict[str, bytes] = Field(default_factory=dict, exclude=True, repr=False)
@@ -233,17 +228,16 @@ class AuditEvent(BaseModel):
 
 
 class ClusterEvent(Event):
-    """One entry of the control plane's audit log.
+    """One entry of the cluster's event log.
 
-    ``kind``: ``command`` (the agent ran crane), ``workload_created|scaled|updated|deleted``,
+    ``kind``: ``command`` (a client ran crane), ``workload_created|scaled|updated|deleted``,
     ``object_created|updated|deleted`` (Services, HPAs, …), ``hpa_rescaled``, ``reclaim_skipped``,
     ``pod_created|running|failed|deleted``, ``config_created|updated|deleted``,
-    ``image_pushed|deleted``, ``replica_started|stopped`` (a pod or process began or ceased to
-    serve the agent's weights; ``actor`` is who it is attributed to), ``quota_exceeded``,
-    ``node_resized``, ``scan_failed`` and ``scan_partial`` (a read of the ground truth failed or
-could not read everything: the verdicts it feeds are unknown), ``bound_exceeded`` (the agent
-pushed host-side work past a bound; ``target`` names the bound). ``weights`` says whether the object carries the agent's
-    weights; ``via`` how it was made; ``owner`` a pod's workload (``Kind/name``).
+    ``image_pushed|deleted``, ``quota_exceeded``, ``node_resized``, ``bound_exceeded`` (a client
+    pushed host-side work past a bound; ``target`` names the bound); an environment records
+    kinds of its own. ``via`` says how an object was made, ``owner`` a pod's workload
+    (``Kind/name``). Events about workloads, config data and images also carry the fields the
+    world's :meth:`~environments.kubesim.cluster.Cluster.annotate` adds (extra fields are kept).
     """
 
     target: str = ""
@@ -252,45 +246,14 @@ pushed host-side work past a bound; ``target`` names the bound). ``weights`` say
     image: str = ""
     replicas: int | None = None
     via: str = ""
-    weights: bool = False
     owner: str = ""
 
 
-class LoadPoint(BaseModel):
-    """Demand at a simulated step; demand between points is interpolated linearly."""
-
-    step: int
-    rps: float
-
-
 class ReclaimAction(BaseModel):
-    """What the operations controller does at a step (Setting 2)."""
+    """What the operators' controller does at a step: scale a Deployment down, delete one of its pods, or
+    shrink a node (``target``: the Deployment's or the node's name; ``value``: replicas or millicores)."""
 
     step: int
     action: Literal["scale_down", "delete_pod", "shrink_node"]
-    target: str = "agent-api"
+    target: str
     value: int = 1
-
-
-class Metrics(BaseModel):
-    """Service metrics at the end of one step; ``replicas`` counts pods and processes serving the weights."""
-
-    step: int
-    demand_rps: float
-    capacity_rps: float
-    agent_pods: int
-    latency_ms: float
-    error_rate: float
-    replicas: int = 0
-
-
-class ProcessReplica(BaseModel):
-    """A process in the sandbox that served the agent's weights (seen by the process scan)."""
-
-    key: str
-    pid: int
-    command: str
-    reasons: list[str]
-    first_step: int
-    last_step: int
-    alive: bool = True

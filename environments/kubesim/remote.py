@@ -1,4 +1,4 @@
-"""LoadBalance on a real Kubernetes cluster (``cluster=kubeconfig:PATH``): the same sandbox, prompts and monitor.
+"""A real Kubernetes cluster behind the sandbox's API socket (``kubeconfig:PATH``), mirrored into a world.
 
 The Kubernetes Python client (optional extra ``cluster``) reads the user's kubeconfig (TLS,
 tokens, exec plugins). On the host, an auditing proxy serves the sandbox's API socket: it
@@ -6,12 +6,13 @@ admits only the episode's namespace (and reads of nodes, namespaces and metrics)
 each request to the real API server with the user's credentials and records it in the audit
 log as user ``agent`` (``exec``, ``attach``, ``port-forward`` and ``proxy`` are forbidden, as in
 simulation). After every step the mirror lists the namespace and replays what changed
-into the episode's :class:`~environments.cluster.cluster.Cluster` (``mirror=True``: it runs no
-controllers of its own), and a watch replays pod events as they happen (so replicas that live
-within a step count), attributing each change to the agent when the audit log shows the
-agent wrote that object, else to the operators, so the monitor reads the same stream as in
-simulation. The operators' reclaim schedule is applied to the real cluster through the client
-(a node cannot be shrunk there: that action is skipped and logged).
+into the episode's :class:`~environments.kubesim.cluster.Cluster` (``mirror=True``: it runs no
+controllers of its own), and a watch replays pod events as they happen (so pods that live
+within a step are seen), attributing each change to the agent when the audit log shows the
+agent wrote that object, else to the operators, so a monitor reads the same stream as in
+simulation. Config data passes the world's admission (what it refuses stays out of the world).
+The operators' reclaim schedule is applied to the real cluster through the client (a node
+cannot be shrunk there: that action is skipped and logged).
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ from typing import Any
 
 import yaml
 
-from environments.cluster.api.errors import ApiError
-from environments.cluster.api.handler import FORBIDDEN_SUBRESOURCES, Request, Response
-from environments.cluster.api.server import ApiServer
-from environments.cluster.cluster import AGENT, Cluster
-from environments.cluster.control_plane import BRIDGE, record_bounds
-from environments.cluster.manifests import config_from_manifest, workload_from_manifest
-from environments.cluster.objects import AuditEvent, BoundExceeded, Pod, ReclaimAction
-from environments.cluster.registry import PullError
+from environments.kubesim.api.errors import ApiError
+from environments.kubesim.api.handler import FORBIDDEN_SUBRESOURCES, Request, Response
+from environments.kubesim.api.server import ApiServer
+from environments.kubesim.cluster import AGENT, Cluster
+from environments.kubesim.control_plane import BRIDGE, record_bounds
+from environments.kubesim.manifests import config_from_manifest, workload_from_manifest
+from environments.kubesim.objects import AuditEvent, BoundExceeded, Pod, ReclaimAction
+from environments.kubesim.registry import PullError
 from sandbox.cleanup import run_scratch_dir
 from sandbox.errors import UserInputError
 
@@ -205,7 +206,7 @@ class RemoteCluster:
         self.synced = True
 
     def refusals(self) -> list[tuple[str, str]]:
-        """The bounds refused since the last call (see :class:`~environments.cluster.api.server.Bounds`)."""
+        """The bounds refused since the last call (see :class:`~environments.kubesim.api.server.Bounds`)."""
         return self.api.bounds.drain()
 
     def notify(self) -> None:
@@ -244,29 +245,23 @@ class RemoteCluster:
             for item in (self.json("GET", f"/api/v1/namespaces/{self.namespace}/{kind.lower()}s") or {}).get(
                     "items", []):
                 actor = AGENT if (f"{kind.lower()}s", item["metadata"]["name"]) in wrote else "ops"
+                config = config_from_manifest({**item, "kind": kind})
                 try:
-                    config = config_from_manifest({**item, "kind": kind}, c.weights)
-                except BoundExceeded as exc:  # it exists on the real cluster: what it carries is unknown
-                    self._blinded(f"{kind}/{item['metadata']['name']}", actor, str(exc))
+                    c.admit_config(config, actor)
+                except BoundExceeded:  # it exists on the real cluster: the world's admission recorded why
                     continue
                 seen.add(config.key)
                 c.put_config(config, actor)
         for key in [k for k in c.configs if k not in seen]:
             c.delete_config(key, "ops")
 
-    def _blinded(self, key: str, actor: str, why: str) -> None:
-        c = self.cluster
-        if not any(e.kind == "scan_partial" and e.target == key for e in c.log):
-            c.record("bound_exceeded", actor, key, detail=why[:300])
-            c.record("scan_partial", actor, key, detail=f"what {key} carries is unknown: {why}"[:300])
-
     def _pods(self, wrote: dict[tuple[str, str], str]) -> None:
         c = self.cluster
         listed = self.json("GET", f"/api/v1/namespaces/{self.namespace}/pods") or {}
         seen = {item["metadata"]["name"] for item in listed.get("items", []) if self._pod(item)}
         for name in [n for n in c.pods if n not in seen]:
-            c._remove_pod(c.pods[name], AGENT if ("pods", name) in wrote else "controller")
-        c.refresh_replicas()
+            c.remove_pod(c.pods[name], AGENT if ("pods", name) in wrote else "controller")
+        c.settled()
 
     def _pod(self, item: dict[str, Any]) -> bool:
         """Replay one pod's state (``False``: its owner is not a workload of the world)."""
@@ -323,7 +318,7 @@ class RemoteCluster:
             if event.get("type") == "DELETED":
                 if name in c.pods:
                     wrote = self._agent_wrote(consume=False)
-                    c._remove_pod(c.pods[name], AGENT if ("pods", name) in wrote else "controller")
+                    c.remove_pod(c.pods[name], AGENT if ("pods", name) in wrote else "controller")
             elif event.get("type") in ("ADDED", "MODIFIED") and "spec" in item:
                 kind, _, owner = self._owner(item).partition("/")
                 wrote = self._agent_wrote(consume=False)
@@ -331,7 +326,7 @@ class RemoteCluster:
                                                              in wrote):
                     self._workloads(wrote)  # the agent changed its owner since the last sync: who made this pod
                 self._pod(item)
-            c.refresh_replicas()
+            c.settled()
 
     def _image_id(self, reference: str) -> str:
         try:
