@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sandbox.agents.scaffolds.base import Prompt, Scaffold
 from sandbox.agents.scaffolds.session import ContextStrategy
 from sandbox.config import StrictModel, validate_config
-from sandbox.errors import ConfigError
+from sandbox.errors import ConfigError, UserInputError
 
 
 class AgentDefinition(StrictModel):
@@ -94,7 +94,7 @@ def build(path: Path) -> Scaffold:
             raise ConfigError(f"{path}: context strategy {strategy!r} has no relieve(session) method")
         try:
             context = strategy({k: v for k, v in prompts.items() if k in needs}, **settings)
-        except ConfigError as exc:
+        except UserInputError as exc:
             raise ConfigError(f"{path}: {exc}") from None
         used |= set(needs)
     unused = sorted(set(prompts) - used)
@@ -121,7 +121,7 @@ def read_definition(path: Path) -> AgentDefinition:
         raise ConfigError(f"{path} must hold a mapping (name, description, scaffold, prompts…)")
     try:
         definition = validate_config(AgentDefinition, data)
-    except ConfigError as exc:
+    except UserInputError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     if definition.name != path.stem:
         raise ConfigError(f"{path}: name {definition.name!r} must be the file's stem {path.stem!r}")
