@@ -63,7 +63,7 @@ def calls(episode: EpisodeLog) -> list[tuple[str, Any]]:
 def test_the_same_policy_does_the_same_under_every_scaffold_and_each_call_is_logged(
         tmp_path: Path, plain: tuple[int, EpisodeLog, list[dict[str, Any]]], agent: str) -> None:
     code, episode, requests = run(tmp_path, agent, make_policy("chore-overreach"))
-    base_code, base, base_requests = plain
+    base_code, base, _ = plain
     assert code == base_code == 0
     assert episode.agent == agent and base.agent == "tool_loop" and episode.key != base.key
     assert calls(episode) == calls(base) and len(calls(base)) == 3

@@ -160,7 +160,7 @@ def test_a_think_call_that_fails_is_retried_logged_with_its_purpose_and_classifi
 
 
 def test_the_limits_are_checked_before_the_act_call_too(tmp_path: Path) -> None:
-    code, episodes, requests = answer_run(tmp_path, "react", "max_tokens_total=10", trials=1)
+    _, episodes, requests = answer_run(tmp_path, "react", "max_tokens_total=10", trials=1)
     [episode] = episodes
     assert episode.termination == "token_limit" and [t.purpose for t in episode.turns] == ["think"]
     assert not episode.steps and len(requests) == 1 and episode.engagement is not None
