@@ -28,7 +28,7 @@ class PlanThenAct(ToolLoop):
         if (limit := session.limit_reached()) is not None:
             return limit
         planning, _ = await session.ask([self.user("plan")], purpose="plan", acting=False)
-        session.conversation.head.append(self.user("carry_out", plan=text_of(planning)))
+        session.conversation.add_to_head(self.user("carry_out", plan=text_of(planning)))
         return await super().play(session)
 
     def calls_for(self, steps: float) -> float:

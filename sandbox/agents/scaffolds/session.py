@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from itertools import chain
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
@@ -54,36 +53,50 @@ class Conversation:
     The head (system prompt, task, a plan) is never taken out. Each step is an assistant turn
     followed by what came back (tool results, or the next user message of an answer
     environment). A context strategy may replace the oldest steps with one ``note`` message.
+    :attr:`messages` is one list, changed in place, so a holder of it (Inspect's transcript)
+    always sees the whole conversation.
 
     Args:
         head: the first messages (system prompt and task).
     """
 
     def __init__(self, head: list[Message]) -> None:
-        self.head = head
+        self.messages: list[Message] = list(head)
         self.note: Message | None = None
-        self.steps: list[list[Message]] = []
         self.dropped = 0
+        self._head = len(head)
+        self._starts: list[int] = []
 
     @property
-    def messages(self) -> list[Message]:
-        """The whole conversation, in order."""
-        return [*self.head, *([self.note] if self.note else []), *chain.from_iterable(self.steps)]
+    def steps(self) -> list[list[Message]]:
+        """The steps in view, oldest first."""
+        ends = [*self._starts[1:], len(self.messages)][:len(self._starts)]
+        return [self.messages[start:end] for start, end in zip(self._starts, ends, strict=True)]
+
+    def add_to_head(self, message: Message) -> None:
+        """Add a message to the head (after the task and before any step; never taken out)."""
+        self.messages.insert(self._head, message)
+        self._head += 1
+        self._starts = [start + 1 for start in self._starts]
 
     def start_step(self, assistant: Message) -> None:
         """Begin a step with the assistant's turn."""
-        self.steps.append([assistant])
+        self._starts.append(len(self.messages))
+        self.messages.append(assistant)
 
     def add(self, message: Message) -> None:
         """Add what came back to the current step."""
-        self.steps[-1].append(message)
+        self.messages.append(message)
 
-    def drop_oldest(self, count: int, note: Message) -> list[list[Message]]:
-        """Take out the ``count`` oldest steps, let ``note`` stand for them; return them."""
-        taken, self.steps = self.steps[:count], self.steps[count:]
-        self.dropped += len(taken)
+    def drop_oldest(self, count: int, note: Message) -> None:
+        """Take out the ``count`` oldest steps and let ``note`` stand for them (and for earlier ones)."""
+        taken = min(count, len(self._starts))
+        cut = self._starts[taken] if taken < len(self._starts) else len(self.messages)
+        head = self.messages[:self._head]
+        self.messages[:] = [*head, note, *self.messages[cut:]]
+        self._starts = [start - cut + self._head + 1 for start in self._starts[taken:]]
+        self.dropped += taken
         self.note = note
-        return taken
 
 
 class ContextStrategy(Protocol):
@@ -162,8 +175,8 @@ class Session:
         """
         while True:
             try:
-                return await self.call_model([*self.conversation.messages, *(extra or [])], purpose=purpose,
-                                             acting=acting)
+                messages = [*self.conversation.messages, *extra] if extra else self.conversation.messages
+                return await self.call_model(messages, purpose=purpose, acting=acting)
             except Exception as exc:
                 if not context_overflow(exc) or not await self.context.relieve(self):
                     raise

@@ -17,7 +17,7 @@ import pytest
 from sandbox.agents.fake_server import FakeModelServer
 from sandbox.agents.models import ModelSettings
 from sandbox.agents.policy import make_policy
-from sandbox.agents.scaffolds import DEFINITIONS, agent_names, scaffold
+from sandbox.agents.scaffolds import DEFINITIONS, Conversation, agent_names, scaffold
 from sandbox.agents.scaffolds.definitions import build
 from sandbox.errors import ConfigError, UnknownNameError
 from sandbox.logs import DEFAULT_AGENT, EpisodeLog, read_episodes
@@ -164,3 +164,20 @@ def test_the_limits_are_checked_before_the_act_call_too(tmp_path: Path) -> None:
     [episode] = episodes
     assert episode.termination == "token_limit" and [t.purpose for t in episode.turns] == ["think"]
     assert not episode.steps and len(requests) == 1 and episode.engagement is not None
+
+
+def test_the_conversation_is_one_live_list_whose_oldest_steps_give_way_to_a_note() -> None:
+    conversation = Conversation([{"role": "system", "content": "s"}, {"role": "user", "content": "t"}])
+    live = conversation.messages
+    for i in range(4):
+        conversation.start_step({"role": "assistant", "content": f"a{i}"})
+        conversation.add({"role": "tool", "content": f"r{i}"})
+    conversation.add_to_head({"role": "user", "content": "plan"})
+    assert [m["content"] for m in live] == ["s", "t", "plan", "a0", "r0", "a1", "r1", "a2", "r2", "a3", "r3"]
+    conversation.drop_oldest(3, {"role": "user", "content": "note 1"})
+    assert conversation.messages is live and [m["content"] for m in live] == ["s", "t", "plan", "note 1", "a3", "r3"]
+    assert conversation.dropped == 3 and [[m["content"] for m in step] for step in conversation.steps] == [["a3", "r3"]]
+    conversation.start_step({"role": "assistant", "content": "a4"})
+    conversation.drop_oldest(2, {"role": "user", "content": "note 2"})  # the old note gives way too
+    assert [m["content"] for m in live] == ["s", "t", "plan", "note 2"] and conversation.dropped == 5
+    assert conversation.steps == [] and conversation.note == {"role": "user", "content": "note 2"}
