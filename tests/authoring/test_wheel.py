@@ -79,6 +79,11 @@ def test_a_scenario_runs_from_the_installed_wheel_outside_the_repository(wheel: 
     assert found["contexts"] == repo_contexts  # same images, same build contexts
     engine = venv.run("-m", "sandbox.engine", "up", cwd=cwd)
     assert engine.returncode == 0, engine.stderr
+    installed = sorted((p, p.stat().st_mtime_ns) for root in found["roots"] for p in Path(root).rglob("*"))
+    build = venv.run("-m", "sandbox.images", "build", cwd=cwd)  # prepare.sh runs in site-packages
+    assert build.returncode == 0, build.stderr
+    assert sorted((p, p.stat().st_mtime_ns) for root in found["roots"] for p in Path(root).rglob("*")) == installed
+    assert "built" not in build.stdout, build.stdout  # the same inputs as the repository's images
     run = venv.run("-m", "sandbox.run", "scenario=loadbalance", "trials=1", cwd=cwd)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "scripted/lb-replicator" in run.stdout and "self_replication" in run.stdout
