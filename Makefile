@@ -39,4 +39,4 @@ bench: setup
 	for b in benchmarks/bench_*.py; do $(PY) $$b; done
 
 clean-sandboxes: venv
-	$(PY) -m sandbox.cleanup
+	$(PY) -m sandbox.cleanup --all

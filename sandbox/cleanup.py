@@ -2,14 +2,17 @@
 
 A run's resources are its containers (label ``sandbox.run-id``) and its host-side scratch
 directory (:func:`run_scratch_dir`: sockets, control planes). ``python -m sandbox.cleanup
---run-id ID`` removes both for one run; without ``--run-id`` it removes every container this
-project created (label ``sandbox.managed=true``) and every scratch directory.
+--run-id ID`` (or ``--run-id RUN_DIR``, whose ``manifest.json`` names the run) removes both for
+one run; ``--all`` removes every container this project created on this machine (label
+``sandbox.managed=true``), of every run and every user, and every scratch directory — so it is
+never the default.
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import json
 import os
 import re
 import shutil
@@ -145,19 +148,52 @@ def install_signal_handlers() -> None:
 atexit.register(remove_live)
 
 
+def run_id_of(value: str) -> str:
+    """A run id, or the run id a run directory's ``manifest.json`` records.
+
+    Raises:
+        UserInputError: a directory without a readable manifest, or a path that does not exist.
+    """
+    from sandbox.errors import UserInputError
+
+    path = Path(value)
+    if not path.is_dir():
+        if "/" in value:
+            raise UserInputError(f"no run directory {value}: give a run id or a directory under runs/")
+        return value
+    manifest = path / "manifest.json"
+    try:
+        run_id = json.loads(manifest.read_text())["run_id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UserInputError(f"{path} is not a run directory (no readable manifest.json with a run_id); "
+                             "give a run id or a directory under runs/") from None
+    if not isinstance(run_id, str) or not run_id:
+        raise UserInputError(f"{manifest} names no run id")
+    return run_id
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(prog="python -m sandbox.cleanup", description=__doc__)
-    parser.add_argument("--run-id", help="only containers of this run")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--run-id", metavar="ID|RUN_DIR", help="only this run's containers: its id, or its run "
+                       "directory (runs/<run id>)")
+    which.add_argument("--all", action="store_true", help="every sandbox container of this project on this "
+                       "machine, of every run")
     args = parser.parse_args(argv)
-    from sandbox.errors import DockerUnavailable
+    from sandbox.errors import DockerUnavailable, UserInputError
 
+    if not args.run_id and not args.all:
+        print("error: name what to remove: --run-id ID (or a run directory, e.g. --run-id runs/<run id>); "
+              "--all removes every sandbox container of every run on this machine", file=sys.stderr)
+        return 2
     try:
-        count = remove_by_label(args.run_id)
-    except DockerUnavailable as exc:
+        run_id = run_id_of(args.run_id) if args.run_id else None
+        count = remove_by_label(run_id)
+    except (DockerUnavailable, UserInputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"removed {count} sandbox container(s)")
+    print(f"removed {count} sandbox container(s)" + (f" of run {run_id}" if run_id else " of every run"))
     return 0
 
 

@@ -9,7 +9,10 @@
    from ``sandbox/image/Dockerfile``;
 3. one image per environment plug-in that ships an ``image/Dockerfile`` beside its
    ``__init__.py`` (package ``…<name>`` → ``sandbox-<name>:<tag>``), built ``FROM`` the runtime.
-   A context may hold a ``prepare.sh``, run on the host first (builds have no network).
+   A context may hold a ``prepare.sh``, run on the host first (builds have no network): it
+   writes what the build needs into ``$PREPARED``, a directory of the user's cache
+   (:func:`prepared_dir`), never into the context — which, installed from a wheel, is in
+   site-packages. The build context is the context with that directory laid over it.
 
 Each image carries a label with the hash of its inputs (its build context and its parent's
 id); an image whose label matches is not rebuilt.
@@ -18,6 +21,7 @@ id); an image whose label matches is not rebuilt.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import os
 import re
@@ -67,25 +71,61 @@ def require_image(tag: str) -> None:
         raise ImageMissing(f"image {tag} is missing: build it with `python -m sandbox.images build`") from None
 
 
-def prepare_context(context: Path) -> None:
+def cache_root() -> Path:
+    """The user's cache of this project: ``$SANDBOX_CACHE_DIR``, else ``$XDG_CACHE_HOME/agentic-sandbox``,
+    else ``~/.cache/agentic-sandbox``."""
+    if os.environ.get("SANDBOX_CACHE_DIR"):
+        return Path(os.environ["SANDBOX_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "agentic-sandbox"
+
+
+def prepared_dir(tag: str) -> Path:
+    """Where the ``prepare.sh`` of image ``tag``'s context writes (shared by every image tag)."""
+    return cache_root() / "prepared" / tag.partition(":")[0]
+
+
+def prepare_context(context: Path, tag: str) -> Path | None:
     """Run the context's optional ``prepare.sh`` on the host before building (e.g. fetch packages).
 
-    Builds run with network none, so a context that needs packages fetches them here, into
-    git-ignored files of the context; ``PYTHON`` names this interpreter (for ``pip download``).
+    Builds run with network none, so a context that needs packages fetches them here. The
+    script runs in the context (read only) with ``PREPARED`` naming :func:`prepared_dir` (it
+    writes there, and nowhere else) and ``PYTHON`` this interpreter (for ``pip download``);
+    one process at a time prepares a directory.
+
+    Returns:
+        The prepared directory, or ``None`` when the context has no ``prepare.sh``.
+
+    Raises:
+        SandboxError: the script failed (its last lines of stderr).
     """
     script = context / "prepare.sh"
     if not script.exists():
-        return
-    done = subprocess.run(["bash", str(script)], cwd=context, env={**os.environ, "PYTHON": sys.executable},
-                          capture_output=True, text=True)
+        return None
+    prepared = prepared_dir(tag)
+    prepared.mkdir(parents=True, exist_ok=True)
+    with (prepared.parent / f"{prepared.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = subprocess.run(["bash", str(script)], cwd=context, capture_output=True, text=True,
+                              env={**os.environ, "PYTHON": sys.executable, "PREPARED": str(prepared)})
     if done.returncode != 0:
         raise SandboxError(f"{script} failed: {done.stderr.strip()[-500:]}")
+    return prepared
 
 
-def _context_hash(context: Path, parent_id: str) -> str:
+def _files(root: Path) -> dict[str, Path]:
+    return {str(p.relative_to(root)): p for p in sorted(root.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+def build_files(context: Path, prepared: Path | None = None) -> dict[str, Path]:
+    """The build context's files: relative path → file (the prepared directory laid over the context)."""
+    return {**_files(context), **(_files(prepared) if prepared is not None else {})}
+
+
+def _context_hash(context: Path, parent_id: str, prepared: Path | None = None) -> str:
     digest = hashlib.sha256(parent_id.encode())
-    for path in sorted(p for p in context.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(str(path.relative_to(context)).encode())
+    for relative, path in sorted(build_files(context, prepared).items()):
+        digest.update(relative.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -154,26 +194,39 @@ def build_base(log: TextIO | None = None) -> str:
 def build_all(force: bool = False, log: TextIO | None = None) -> list[tuple[str, str]]:
     """Build every image whose inputs changed; return ``(tag, what happened)`` pairs."""
     out = log or sys.stderr
-    client = docker_client()
     done = [(BASE_IMAGE, build_base(out))]
     for spec in image_specs():
-        parent_id = client.images.get(spec.parent).id
-        prepare_context(spec.context)
-        inputs = _context_hash(spec.context, parent_id)
-        if not force and _image_label(spec.tag) == inputs:
-            done.append((spec.tag, "cached"))
-            continue
-        print(f"building {spec.tag}", file=out)
+        done.append((spec.tag, build_image(spec, force=force, log=out)))
+    return done
+
+
+def build_image(spec: ImageSpec, force: bool = False, log: TextIO | None = None) -> str:
+    """Build one image unless an image with the same inputs exists; return ``built`` or ``cached``.
+
+    The context is prepared first (:func:`prepare_context`) and built from a staged copy with
+    the prepared files laid over it, so nothing is ever written into the context.
+    """
+    client = docker_client()
+    parent_id = client.images.get(spec.parent).id
+    prepared = prepare_context(spec.context, spec.tag)
+    inputs = _context_hash(spec.context, parent_id, prepared)
+    if not force and _image_label(spec.tag) == inputs:
+        return "cached"
+    print(f"building {spec.tag}", file=log or sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="sandbox-build-") as staged:
+        for relative, path in build_files(spec.context, prepared).items():
+            target = Path(staged) / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
         client.images.build(
-            path=str(spec.context),
+            path=staged,
             tag=spec.tag,
             buildargs={"BASE": spec.parent},
             labels={HASH_LABEL: inputs},
             rm=True,
             network_mode="none",
         )
-        done.append((spec.tag, "built"))
-    return done
+    return "built"
 
 
 def main(argv: list[str] | None = None) -> int:

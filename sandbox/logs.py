@@ -60,6 +60,9 @@ answer (a choice, a graded answer) are ``unknown`` in refused episodes, so they 
 those rates by themselves.
 """
 
+DEFAULT_AGENT = "tool_loop"
+"""The scaffold an episode is played with unless another is named (``agent=NAME``): the tool loop."""
+
 ErrorClass = Literal["agent", "model", "infrastructure", "configuration"]
 """Who an episode's error is down to: the agent's actions, the model provider, the sandbox or
 harness machinery, or the run's configuration (bad key, unknown model, HTTP 400/401/403/404)."""
@@ -120,6 +123,8 @@ class TurnLog(BaseModel):
         error: the failed attempt's error (``Type: message``); ``None`` for an answer.
         error_signature: a stable name of that error (``server_error``, ``timeout``…).
         steps: the environment steps this turn's calls made (their ``StepLog.index``).
+        purpose: why a scaffold made the call when it was not for an action: ``think``,
+            ``plan``, ``summarise`` (see :mod:`sandbox.agents.scaffolds`); ``None`` for an action.
     """
 
     index: int
@@ -133,6 +138,7 @@ class TurnLog(BaseModel):
     error: str | None = None
     error_signature: str | None = None
     steps: list[int] = Field(default_factory=list)
+    purpose: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -158,6 +164,8 @@ class EpisodeLog(BaseModel):
     the environment's config, trial and seed; see :mod:`sandbox.run.keys`), so a resumed run
     knows what is done. ``attempt`` counts re-runs of an episode that ended in a retryable
     error. ``error_class`` and ``error_signature`` say who an error is down to and what it was.
+    ``agent`` names the scaffold that played it (``agents/<name>.yaml``; see
+    :mod:`sandbox.agents.scaffolds`).
     """
 
     run_id: str
@@ -170,6 +178,7 @@ class EpisodeLog(BaseModel):
     config: dict[str, Any]
     key: str = ""
     attempt: int = 1
+    agent: str = DEFAULT_AGENT
     system_prompt: str | None = None
     task_prompt: str | None = None
     steps: list[StepLog] = Field(default_factory=list)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 PREFIX = "sandbox/"
 
-Kind = Literal["environment", "policy", "provider", "backend", "check", "study", "reporter"]
+Kind = Literal["environment", "policy", "provider", "backend", "check", "study", "reporter", "agent"]
 """The kinds of things plug-ins register."""
 
 _table: dict[tuple[str, str], Any] = {}

@@ -23,6 +23,11 @@ def status_of(exc: BaseException) -> int | None:
     return status if isinstance(status, int) else None
 
 
+def context_overflow(exc: BaseException) -> bool:
+    """Whether a call was refused because the conversation outgrew the model's context window."""
+    return type(exc).__name__ == "ContextWindowExceededError"
+
+
 def connection_failed(exc: BaseException) -> bool:
     """Whether the call never reached a server (refused, reset, unresolvable, connect timeout)."""
     seen: set[int] = set()

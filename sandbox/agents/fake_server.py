@@ -31,7 +31,7 @@ from typing import Any, cast
 
 from sandbox.agents.policy import Policy, PolicyReply, make_policy
 from sandbox.agents.recording import Recording
-from sandbox.agents.weak_model import apply_modes, check_modes, mode_error
+from sandbox.agents.weak_model import apply_modes, check_modes, mode_error, prose
 from sandbox.errors import UserInputError
 
 FAULTS = frozenset({"ok", "400", "401", "404", "429", "500", "503", "timeout", "malformed_json", "bad_tool_arguments",
@@ -187,6 +187,8 @@ class FakeModelServer:
         messages = body.get("messages") or []
         tools = body.get("tools") or []
         reply: PolicyReply = self.policy(messages, tools)
+        if body.get("tool_choice") == "none":  # as OpenAI's API: the model may not call a tool
+            reply = PolicyReply(content=prose(reply))
         reply, forced_finish = apply_modes(self.modes, body, reply)
         calls: list[dict[str, Any]] = [
             {

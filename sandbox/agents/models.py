@@ -27,6 +27,9 @@ from sandbox.agents.providers import check_local_model, custom_providers, local_
 from sandbox.errors import UnknownNameError, UserInputError
 from sandbox.logs import Usage
 
+ToolChoice = Literal["auto", "required", "none"]
+"""What a request's ``tool_choice`` asks: the model may call a tool, must call one, or may not."""
+
 
 class ModelSettings(BaseModel):
     """How to call one model. Each model of a run carries its own.
@@ -217,7 +220,8 @@ FailureSink = Callable[[int, BaseException, float, Usage | None], None]
 """Told of a failed call attempt: ``(attempt, exception, seconds, usage or None)``."""
 
 __all__ = ["CallGate", "FailureSink", "ModelAnswerError", "ModelClient", "ModelSettings", "ModelTurn",
-           "ResponseCache", "cache_key", "check_model", "known_prices", "provider_of", "retryable", "status_of"]
+           "ResponseCache", "ToolChoice", "cache_key", "check_model", "known_prices", "provider_of", "retryable",
+           "status_of"]
 
 
 class _NoGate:
@@ -231,9 +235,16 @@ class _NoGate:
         return None
 
 
-def cache_key(settings: ModelSettings, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> str:
-    """sha256 of the model, its sampling settings, the messages and the tools (canonical JSON)."""
-    payload = {"settings": settings.identity(), "messages": list(messages), "tools": list(tools)}
+def cache_key(settings: ModelSettings, messages: Sequence[Message], tools: Sequence[dict[str, Any]],
+              tool_choice: ToolChoice | None = None) -> str:
+    """sha256 of the model, its sampling settings, the messages and the tools (canonical JSON).
+
+    A call's own ``tool_choice`` (one that replaces the model's setting) is in only when given,
+    so the keys of ordinary calls are those of before it existed.
+    """
+    payload: dict[str, Any] = {"settings": settings.identity(), "messages": list(messages), "tools": list(tools)}
+    if tool_choice is not None:
+        payload["tool_choice"] = tool_choice
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -262,18 +273,20 @@ class ModelClient:
 
     async def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]],
                        metadata: dict[str, Any] | None = None,
-                       on_failure: FailureSink | None = None) -> ModelTurn:
+                       on_failure: FailureSink | None = None, tool_choice: ToolChoice | None = None) -> ModelTurn:
         """One assistant turn for ``messages`` with ``tools`` available.
 
         ``metadata`` (episode id, trial, seed) reaches local providers only. ``on_failure`` is
         told of every failed attempt (the one raised at the end included), so the caller can
-        log it and count what it cost.
+        log it and count what it cost. ``tool_choice`` replaces the model's own setting for
+        this call (``"none"``: the model sees the tools but may not call one, as a scaffold's
+        think step asks).
 
         Raises:
             Exception: litellm's exception once retries are spent, or at once for errors no
                 retry can fix (HTTP 400/401/403/404/422).
         """
-        key = cache_key(self.settings, messages, tools) if self.cache is not None else None
+        key = cache_key(self.settings, messages, tools, tool_choice) if self.cache is not None else None
         if key is not None and self.cache is not None and (stored := self.cache.get(key)) is not None:
             turn = ModelTurn.model_validate(stored)
             return turn.model_copy(update={"cached": True, "latency_s": 0.0,
@@ -283,11 +296,11 @@ class ModelClient:
             started = time.monotonic()
             try:
                 if self._local:
-                    response = await self._local_call(messages, tools, metadata)
+                    response = await self._local_call(messages, tools, metadata, tool_choice)
                     return _turn(response, time.monotonic() - started, cost=0.0)
                 async with self.gate.slot():
                     started = time.monotonic()
-                    response = await self._remote_call(messages, tools)
+                    response = await self._remote_call(messages, tools, tool_choice)
                 turn = _turn(response, time.monotonic() - started, cost=self._cost(response))
             except Exception as exc:
                 if on_failure is not None:
@@ -318,25 +331,28 @@ class ModelClient:
         await ModelClient(settings)._remote_call([{"role": "user", "content": "ping"}], [])
 
     async def _local_call(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]],
-                          metadata: dict[str, Any] | None) -> Any:
+                          metadata: dict[str, Any] | None, tool_choice: ToolChoice | None = None) -> Any:
         provider, _, name = self.settings.model.partition("/")
         handler = custom_providers()[provider]
         optional: dict[str, Any] = {"tools": list(tools)} if tools else {}
+        if tools and tool_choice is not None:
+            optional["tool_choice"] = tool_choice
         for field in ("temperature", "max_tokens"):
             if (value := getattr(self.settings, field)) is not None:
                 optional[field] = value
         return await handler.acompletion(model=name, messages=list(messages), optional_params=optional,
                                          litellm_params={"metadata": dict(metadata or {})})
 
-    async def _remote_call(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> Any:
+    async def _remote_call(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]],
+                           tool_choice: ToolChoice | None = None) -> Any:
         litellm = litellm_module()
         s = self.settings
         kwargs: dict[str, Any] = {"model": s.model, "messages": list(messages), "timeout": s.timeout,
                                   "num_retries": 0, "max_retries": 0}
         if tools:
             kwargs["tools"] = list(tools)
-            if s.tool_choice is not None:
-                kwargs["tool_choice"] = s.tool_choice
+            if (choice := tool_choice or s.tool_choice) is not None:
+                kwargs["tool_choice"] = choice
         if s.api_key_env:
             kwargs["api_key"] = os.environ.get(s.api_key_env, "")
         if s.api_base:

@@ -8,7 +8,8 @@ from typing import Any
 from litellm.llms.custom_llm import CustomLLM
 
 from sandbox.agents.llm import model_response
-from sandbox.agents.policy import Policy, ToolCallRequest, make_policy
+from sandbox.agents.policy import Policy, PolicyReply, ToolCallRequest, make_policy
+from sandbox.agents.weak_model import prose
 
 
 def estimate_tokens(text: str) -> int:
@@ -32,6 +33,8 @@ class ScriptedProvider(CustomLLM):
     def _answer(self, model: str, messages: list[dict[str, Any]], optional_params: dict[str, Any]) -> Any:
         tools = optional_params.get("tools") or []
         reply = self.policy(model)(messages, tools)
+        if optional_params.get("tool_choice") == "none":  # as a real model: it may not call a tool
+            reply = PolicyReply(content=prose(reply))
         turn = sum(1 for m in messages if m.get("role") == "assistant")
         calls = [_wire_call(call, f"call_{turn}_{i}") for i, call in enumerate(reply.tool_calls)]
         prompt = sum(estimate_tokens(json.dumps(m.get("content") or "")) for m in messages)

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from inspect_ai.model import Model
+from inspect_ai.tool import ToolChoice as InspectToolChoice
 from inspect_ai.util import LimitExceededError
 
-from sandbox.agents.models import FailureSink, ModelClient, ModelSettings, ModelTurn
+from sandbox.agents.models import FailureSink, ModelClient, ModelSettings, ModelTurn, ToolChoice
 from sandbox.agents.policy import Message
 
 from .messages import to_inspect, to_tool_info, to_turn
@@ -44,8 +45,10 @@ class InspectModelClient(ModelClient):
 
     async def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]],
                        metadata: dict[str, Any] | None = None,
-                       on_failure: FailureSink | None = None) -> ModelTurn:
+                       on_failure: FailureSink | None = None, tool_choice: ToolChoice | None = None) -> ModelTurn:
         """One assistant turn from the Inspect model (see :meth:`ModelClient.complete`).
+
+        ``tool_choice`` (a scaffold's think step: ``"none"``) goes to Inspect as its own.
 
         Raises:
             LimitExceededError: an Inspect limit was reached (also kept in :attr:`limit`).
@@ -55,7 +58,12 @@ class InspectModelClient(ModelClient):
         token = EPISODE_METADATA.set(dict(metadata or {}))
         started = time.monotonic()
         try:
-            output = await self.model.generate(to_inspect(messages), tools=[to_tool_info(t) for t in tools])
+            schemas = [to_tool_info(t) for t in tools]
+            if tool_choice is None:
+                output = await self.model.generate(to_inspect(messages), tools=schemas)
+            else:
+                choice: InspectToolChoice = "any" if tool_choice == "required" else tool_choice
+                output = await self.model.generate(to_inspect(messages), tools=schemas, tool_choice=choice)
         except LimitExceededError as exc:
             self.limit = exc
             raise

@@ -34,11 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     for path in made.files:
         print(f"  {os.path.relpath(path, here)}  ({len(path.read_text().splitlines())} lines)")
     root = os.path.relpath(made.root, here)
-    install = f"pip install -e {root}" if args.into is None else (
+    install = f"pip install -e '{root}[dev]'" if args.into is None else (
         f"entry point added to {os.path.relpath(made.pyproject, here)}: reinstall the project (make venv, "
         f"or pip install -e {root})")
+    tests = os.path.relpath(next(p for p in made.files if p.name == f"test_{args.name}.py").parent, here)
     print(f"next:\n  {install}\n  python -m sandbox.check {made.env_id}\n"
-          f"  python -m sandbox.run scenario={args.name}\n  then follow the TODOs (grep -rn TODO {root})")
+          f"  python -m sandbox.run scenario={args.name}\n  python -m pytest {tests}\n"
+          f"  then follow the TODOs (grep -rn TODO {root})")
     return 0
 
 

@@ -13,6 +13,9 @@ The estimate of one episode, in order of preference:
    ``completion_tokens``);
 3. an upper bound: ``max_steps`` calls, the first with 1,500 prompt tokens, each later one
    300 more (the conversation grows), 200 completion tokens each.
+
+The calls of 2 and 3 are those of the default scaffold; another one scales them (``react``
+makes two calls a step, ``plan_act`` one more an episode; see ``Scaffold.calls_for``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from sandbox.agents.models import ModelSettings, known_prices
+from sandbox.agents.scaffolds import scaffold
 from sandbox.errors import ConfigError
 from sandbox.run.scenarios import CallEstimate, RunConfig, ScenarioConfig
 
@@ -100,7 +104,7 @@ def estimate(scenario: ScenarioConfig, settings: ModelSettings, episodes: int,
     else:
         guess = UPPER_BOUND.model_copy(update={"calls": float(scenario.max_steps)})
         source = "upper bound (max_steps calls)"
-    calls = guess.calls
+    calls = guess.calls if source == "observed in this run" else scaffold(scenario.agent).calls_for(guess.calls)
     prompt = calls * guess.prompt_tokens + guess.prompt_growth * calls * (calls - 1) / 2
     completion = calls * guess.completion_tokens
     if settings.max_tokens is not None:

@@ -52,7 +52,7 @@ class EpisodeJob(BaseModel):
         s = self.scenario
         return EpisodeLog(run_id=self.run_id, episode_id=self.episode_id, scenario=s.scenario, env_id=s.env,
                           model=self.settings.model, trial=self.trial, seed=s.seed + self.trial,
-                          config=s.env_config, key=self.key, attempt=self.attempt)
+                          config=s.env_config, key=self.key, attempt=self.attempt, agent=s.agent)
 
     def limits(self) -> Limits:
         """The episode's limits."""

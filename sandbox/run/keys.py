@@ -3,7 +3,8 @@
 A key is the sha256 of a canonical JSON document (sorted keys, no whitespace) holding the
 model's answer-changing settings (:meth:`~sandbox.agents.models.ModelSettings.identity`:
 model, api_base, temperature, max_tokens — never a key or its variable), the scenario's name,
-the environment id and its ``env_config``, the episode limits, the trial and the seed. Python's
+the environment id and its ``env_config``, the episode limits, the trial and the seed, and the
+scaffold (``agent``) unless it is the default. Python's
 ``hash`` is salted per process and is never used.
 """
 
@@ -14,6 +15,7 @@ import json
 from typing import Any
 
 from sandbox.agents.models import ModelSettings
+from sandbox.logs import DEFAULT_AGENT
 from sandbox.run.scenarios import ScenarioConfig
 
 
@@ -34,4 +36,6 @@ def episode_key(settings: ModelSettings, scenario: ScenarioConfig, trial: int) -
         "trial": trial,
         "seed": scenario.seed + trial,
     }
+    if scenario.agent != DEFAULT_AGENT:  # runs from before scaffolds existed keep their keys
+        document["agent"] = scenario.agent
     return hashlib.sha256(canonical_json(document).encode()).hexdigest()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.agents.models import ModelSettings
+from sandbox.agents.scaffolds import scaffold
 from sandbox.config import validate_config
 from sandbox.errors import ConfigError, UnknownNameError
 from sandbox.registry import env_class
@@ -205,5 +206,6 @@ def check_out(out: str | None) -> None:
 
 
 def check_env(scenario: ScenarioConfig) -> None:
-    """The scenario's environment exists and accepts its ``env_config``."""
+    """The scenario's environment exists and accepts its ``env_config``; its scaffold (``agent``) exists."""
     validate_config(env_class(scenario.env).config_class, scenario.env_config, where="env_config")
+    scaffold(scenario.agent)

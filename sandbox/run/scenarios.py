@@ -24,6 +24,7 @@ from pydantic import Field, field_validator
 from sandbox.agents.models import ModelSettings
 from sandbox.config import StrictModel
 from sandbox.errors import ConfigError, UnknownNameError
+from sandbox.logs import DEFAULT_AGENT
 from sandbox.plugins import plugin_errors, scenario_files
 
 
@@ -58,6 +59,8 @@ class ScenarioConfig(StrictModel):
         max_tokens_total: tokens per episode (prompt + completion), if capped.
         max_episode_cost: USD per episode, if capped (checked before each model call).
         max_episode_seconds: wall-clock seconds per episode, if capped (checked between steps).
+        agent: the scaffold that plays every episode (``agents/<name>.yaml``; see
+            :mod:`sandbox.agents.scaffolds`); in the episode key unless it is the default.
         estimate: calls and tokens per episode for ``dry_run`` (default: an upper bound).
         models: in a batch file, the models this scenario runs (default: all of them).
         model_defaults: model settings the scenario's file sets (``temperature``…); a
@@ -75,6 +78,7 @@ class ScenarioConfig(StrictModel):
     max_tokens_total: int | None = Field(default=None, ge=1)
     max_episode_cost: float | None = Field(default=None, ge=0)
     max_episode_seconds: float | None = Field(default=None, gt=0)
+    agent: str = DEFAULT_AGENT
     estimate: CallEstimate | None = None
     models: list[str] | None = None
     model_defaults: dict[str, Any] = Field(default_factory=dict)
@@ -266,7 +270,7 @@ def parse_overrides(args: Sequence[str]) -> dict[str, Any]:
         except yaml.YAMLError:
             value = raw
         if key in ("model", "reference_models", "scenario", "out", "resume", "batch", "cache_dir",
-                   "api_base", "ray_address") and not isinstance(value, str):
+                   "api_base", "ray_address", "agent") and not isinstance(value, str):
             value = raw
         target = out
         *parents, leaf = key.split(".")

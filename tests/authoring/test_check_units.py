@@ -150,6 +150,10 @@ def test_a_generated_standalone_package_is_complete_and_lint_clean(tmp_path: Pat
     assert tomllib.loads((made.root / "pyproject.toml").read_text())["project"]["entry-points"][
         "sandbox.environments"] == {"ticket_triage": "ticket_triage"}
     assert text.count("TODO") >= 8
+    readme = (made.root / "README.md").read_text()
+    assert "pip install -e '.[dev]'" in readme and "\npython -m pytest tests " in readme  # works as printed:
+    dev = tomllib.loads((made.root / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
+    assert any(requirement.startswith("pytest") for requirement in dev)  # pytest comes with the dev extra
     lint = subprocess.run([RUFF, "check", "."], capture_output=True, text=True, cwd=made.root)  # its own config
     assert lint.returncode == 0, lint.stdout
 

@@ -20,9 +20,10 @@ from .venvs import Venv
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
-import json, sandbox, environments.cluster, sandbox.engine, sandbox.images
+import json, sandbox, environments.cluster, sandbox.engine, sandbox.images, sandbox.agents.scaffolds as scaffolds
 print(json.dumps({
     "sandbox": sandbox.__file__, "cluster": environments.cluster.__file__, "script": str(sandbox.engine.ENGINE_SCRIPT),
+    "agents": scaffolds.scaffold("react").prompts["think"].origin,
     "contexts": {s.tag: sorted(str(p.relative_to(s.context)) for p in s.context.rglob("*")
                                if "__pycache__" not in p.parts) for s in sandbox.images.image_specs()},
     "roots": sorted({str(s.context.parents[1]) for s in sandbox.images.image_specs()}),
@@ -47,10 +48,16 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_wheel_holds_every_file_of_the_packages(wheel: Path) -> None:
     tracked = subprocess.run(["git", "ls-files", "sandbox", "environments"], capture_output=True, text=True,
                              cwd=ROOT, check=True).stdout.split()
+    linked = [path for path in tracked if (ROOT / path).is_symlink() and (ROOT / path).is_dir()]
+    tracked = [path for path in tracked if path not in linked] + [  # a linked directory ships its files
+        f"{path}/{file.relative_to(ROOT / path)}" for path in linked for file in sorted((ROOT / path).rglob("*"))
+        if file.is_file()]
     shipped = set(zipfile.ZipFile(wheel).namelist())
     missing = [path for path in tracked if path not in shipped]
     assert not missing, f"the wheel lacks {missing} (pyproject.toml [tool.setuptools.package-data])"
     assert "environments/cluster/image/Dockerfile" in shipped and "sandbox/scripts/docker-up.sh" in shipped
+    assert "sandbox/agents/scaffolds/definitions/react.yaml" in shipped  # the top-level agents/
+    assert not [name for name in shipped if name.startswith(("agents/", "scenarios/"))]  # no `agents` package
 
 
 @pytest.mark.docker
@@ -62,7 +69,7 @@ def test_a_scenario_runs_from_the_installed_wheel_outside_the_repository(wheel: 
     where = venv.run("-c", PROBE, cwd=cwd)
     assert where.returncode == 0, where.stderr
     found = json.loads(where.stdout)
-    for key in ("sandbox", "cluster", "script"):
+    for key in ("sandbox", "cluster", "script", "agents"):
         assert found[key].startswith(str(venv.site)), f"{key} comes from {found[key]}, not the wheel"
     assert all(root.startswith(str(venv.site)) for root in found["roots"])
     from sandbox.images import image_specs
@@ -72,6 +79,11 @@ def test_a_scenario_runs_from_the_installed_wheel_outside_the_repository(wheel: 
     assert found["contexts"] == repo_contexts  # same images, same build contexts
     engine = venv.run("-m", "sandbox.engine", "up", cwd=cwd)
     assert engine.returncode == 0, engine.stderr
+    installed = sorted((p, p.stat().st_mtime_ns) for root in found["roots"] for p in Path(root).rglob("*"))
+    build = venv.run("-m", "sandbox.images", "build", cwd=cwd)  # prepare.sh runs in site-packages
+    assert build.returncode == 0, build.stderr
+    assert sorted((p, p.stat().st_mtime_ns) for root in found["roots"] for p in Path(root).rglob("*")) == installed
+    assert "built" not in build.stdout, build.stdout  # the same inputs as the repository's images
     run = venv.run("-m", "sandbox.run", "scenario=loadbalance", "trials=1", cwd=cwd)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "scripted/lb-replicator" in run.stdout and "self_replication" in run.stdout

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from dockerutil import containers_with_label
 
+from sandbox.cleanup import main as cleanup_main
 from sandbox.cleanup import unregister_live
 from sandbox.lifecycle import DockerSandbox
 from sandbox.spec import SandboxSpec
@@ -60,6 +61,35 @@ def test_cleanup_command_removes_leftovers_of_a_crashed_run(run_id: str) -> None
     assert result.returncode == 0, result.stderr
     assert "removed 1" in result.stdout
     assert containers_with_label(run_id) == []
+
+
+def test_without_a_run_the_cleanup_command_asks_for_one_or_all_and_removes_nothing(
+        run_id: str, capsys: pytest.CaptureFixture[str]) -> None:
+    box = DockerSandbox(SandboxSpec(run_id=run_id)).start()
+    try:
+        assert cleanup_main([]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "--run-id ID" in err and "--all" in err
+        assert len(containers_with_label(run_id)) == 1  # another run's sandbox is left alone
+    finally:
+        box.close()
+
+
+def test_the_cleanup_command_takes_a_run_directory(run_id: str, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    run_dir = tmp_path / "runs" / run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / "manifest.json").write_text(json.dumps({"run_id": run_id, "scenario": "filechore"}))
+    box = DockerSandbox(SandboxSpec(run_id=run_id)).start()
+    unregister_live(box.name)  # left by a killed run
+    assert cleanup_main(["--run-id", str(run_dir)]) == 0
+    assert f"removed 1 sandbox container(s) of run {run_id}" in capsys.readouterr().out
+    assert containers_with_label(run_id) == []
+    (tmp_path / "empty").mkdir()
+    for bad in (str(tmp_path / "empty"), str(tmp_path / "missing" / "run")):
+        assert cleanup_main(["--run-id", bad]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1 and "give a run id" in err
 
 
 def test_interrupted_run_keeps_finished_episodes_and_removes_containers(tmp_path: Path) -> None:
