@@ -26,6 +26,7 @@ from sandbox.agents.policy import Message, ToolCallRequest
 from sandbox.agents.providers import check_local_model, custom_providers, local_provider_names
 from sandbox.errors import UnknownNameError, UserInputError
 from sandbox.logs import Usage
+from sandbox.rawtext import unicode_safe
 
 
 class ModelSettings(BaseModel):
@@ -331,7 +332,7 @@ class ModelClient:
     async def _remote_call(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> Any:
         litellm = litellm_module()
         s = self.settings
-        kwargs: dict[str, Any] = {"model": s.model, "messages": list(messages), "timeout": s.timeout,
+        kwargs: dict[str, Any] = {"model": s.model, "messages": unicode_safe(list(messages)), "timeout": s.timeout,
                                   "num_retries": 0, "max_retries": 0}
         if tools:
             kwargs["tools"] = list(tools)
