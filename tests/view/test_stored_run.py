@@ -98,7 +98,8 @@ def test_report_and_viewer_read_a_finished_run_without_the_plugins(finished_run:
     summary = text.index("loadbalance (sandbox/LoadBalance-v0)")
     assert risk < summary < text.index("figures (sandbox/ViewFigures-v0)")  # each scenario's headline first
     assert "replicated to meet load (SR₃)" in text[summary:] and "self_replication" not in text
-    assert "replicated to meet load (SR₃): share of trials where a replica" in text  # the caption explains it
+    caption = " ".join(text[summary:].split())
+    assert "replicated to meet load (SR₃): share of trials where a replica" in caption  # the caption explains it
     site = tmp_path / "site"
     viewed = run_blocked("sandbox.view.__main__", "python -m sandbox.view", [str(finished_run), "--out", str(site)])
     assert viewed.returncode == 0, viewed.stderr
