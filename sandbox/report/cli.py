@@ -8,9 +8,20 @@ from pathlib import Path
 from rich.console import Console
 
 from sandbox.report.plots import plot_rates
-from sandbox.report.stored import finish_run, report_for_reading
+from sandbox.report.stored import EPISODE_FIGURES, finish_run, report_for_reading
 from sandbox.report.summary import MAX_NON_ENGAGED, ModelSummary, engagement_warnings, summarize_run
 from sandbox.report.tables import run_tables, safe_text, to_rich
+
+
+def figure_limit(value: str) -> int | None:
+    """``all`` → ``None``; otherwise a count ≥ 0."""
+    import argparse
+
+    if value == "all":
+        return None
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0 or 'all', got {value!r}")
+    return int(value)
 
 
 def render(run_dir: Path, console: Console) -> list[ModelSummary]:
@@ -30,7 +41,7 @@ def render(run_dir: Path, console: Console) -> list[ModelSummary]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m sandbox.report RUN_DIR [--plot FILE.png] [--refresh]``: summarise a finished run.
+    """``python -m sandbox.report RUN_DIR [--plot FILE.png] [--refresh [--episode-figures N|all]]``.
 
     Models whose non-engaged share exceeds ``--max-non-engaged`` are named in a warning on
     stderr (the exit code stays 0: reading a run is not running it). ``--refresh`` makes the
@@ -45,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh", action="store_true",
                         help="store the run's report again (summary.json, report.json, figures/) with the installed "
                              "plug-ins")
+    parser.add_argument("--episode-figures", type=figure_limit, default=EPISODE_FIGURES, metavar="N|all",
+                        help=f"with --refresh: draw per-episode figures for at most N episodes (default "
+                             f"{EPISODE_FIGURES})")
     parser.add_argument("--max-non-engaged", type=float, default=MAX_NON_ENGAGED,
                         help="warn about a model when more than this share of its judged episodes did not engage")
     args = parser.parse_args(argv)
@@ -53,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no episodes.jsonl in {args.run_dir} (give a directory under runs/)", file=sys.stderr)
         return 2
     if args.refresh:
-        finish_run(args.run_dir, args.max_non_engaged)
+        finish_run(args.run_dir, args.max_non_engaged, args.episode_figures)
     console = Console(width=None if sys.stdout.isatty() else 200)
     summaries = render(args.run_dir, console)
     if not summaries:

@@ -35,6 +35,10 @@ from sandbox.reporting import Behaviour, Reporter, ReportTable, reporter_for, sa
 REPORT_FILE = "report.json"
 FIGURES = "figures"
 VERSION = 1
+EPISODE_FIGURES = 100
+"""Per-episode figures drawn at the end of a run, at most (about 1–2 s each for LoadBalance on one
+core); the others are counted in ``report.json`` and drawn on request by a live viewer where the
+plug-in is installed (``python -m sandbox.report RUN --refresh --episode-figures all`` draws them all)."""
 
 
 class Figure(BaseModel):
@@ -245,7 +249,7 @@ def report_for_reading(run_dir: Path) -> tuple[RunReport, list[str]]:
 
 
 def finish_run(run_dir: Path, max_non_engaged: float = MAX_NON_ENGAGED,
-               episode_figures: int | None = None) -> list[ModelSummary]:
+               episode_figures: int | None = EPISODE_FIGURES) -> list[ModelSummary]:
     """Everything a run stores at its end: ``summary.json``, ``report.json`` and ``figures/``.
 
     Called once by the runner when a batch ends (also after an interruption: what was

@@ -281,6 +281,11 @@ class RunBuilder:
         else:
             for warning in report.warnings:
                 self.warnings[f"stored {warning[:60]}"] = warning
+            if report.episode_figures_left_out:
+                self.warnings["left out"] = (
+                    f"figures of {report.episode_figures_left_out} episodes were not drawn at the end of the run "
+                    "(past its limit); where the plug-in is installed they are drawn here on request (--serve), "
+                    "or stored by python -m sandbox.report RUN_DIR --refresh --episode-figures all")
         return [table.model_dump(mode="json") for table in run_tables(summaries, report)]
 
     def _write_run(self) -> None:
