@@ -19,6 +19,7 @@ Nothing here imports the runner: plug-ins (a layer below it) import this module.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -152,6 +153,9 @@ def reporter_for(env_id: str) -> Reporter:
 
 
 def safe_name(text: str) -> str:
-    """A file or folder name made of ``text`` (letters, digits, ``._-`` kept; the rest ``_``)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")
-    return cleaned[:80] or "_"
+    """A file or folder name for ``text``: letters, digits and ``._-`` kept, the rest ``_``, and a
+    short hash of ``text`` appended when anything was changed (two names never share a folder)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")[:80]
+    if cleaned == text:
+        return text
+    return f"{cleaned}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"

@@ -96,6 +96,9 @@ def error_report_table(summaries: Sequence[ModelSummary]) -> ReportTable | None:
     if not rows:
         return None
     return ReportTable(title="errors (excluded from every rate)",
+                       caption="signature: a stable name of what went wrong (the episode logs hold the message and "
+                               "its class: agent, model, infrastructure or configuration); episodes: how many "
+                               "ended in it (final attempts)",
                        columns=["scenario", "model", "signature", "episodes"], rows=rows)
 
 
