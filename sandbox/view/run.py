@@ -56,6 +56,7 @@ class RunBuilder:
         self._plotted_at = 0.0
         self._plotted_count = -1
         self._finished = False
+        self._seen_report: tuple[float, int] | None = None
 
     @property
     def base(self) -> str:
@@ -67,12 +68,17 @@ class RunBuilder:
         """A run is finished once the runner wrote ``summary.json``."""
         return (self.run_dir / "summary.json").exists()
 
+    def _report_stamp(self) -> tuple[float, int] | None:
+        try:
+            found = (self.run_dir / "report.json").stat()
+        except OSError:
+            return None
+        return found.st_mtime, found.st_size
+
     def stored_report(self) -> RunReport | None:
         """The run's stored report when it covers every episode read so far (else ``None``)."""
-        path = self.run_dir / "report.json"
-        try:
-            stamp = (path.stat().st_mtime, path.stat().st_size)
-        except OSError:
+        stamp = self._report_stamp()
+        if stamp is None:
             return None
         if self._stored is None or self._stored[0] != stamp:
             self._stored = (stamp, read_report(self.run_dir))
@@ -93,10 +99,12 @@ class RunBuilder:
         stale_plots = self._plotted_count != len(self.rows) and (
             force_figures or time.monotonic() - self._plotted_at >= PLOT_INTERVAL_S)
         finished = self.finished
-        if grew or stale_plots or self.run_version == 0 or finished != self._finished:
-            if stale_plots or finished != self._finished:
+        stamp = self._report_stamp()  # the run stores its report just after its summary
+        changed = finished != self._finished or stamp != self._seen_report
+        if grew or stale_plots or self.run_version == 0 or changed:
+            if stale_plots or changed:
                 self._plot()
-            self._finished = finished
+            self._finished, self._seen_report = finished, stamp
             self._write_run()
             return True
         return False

@@ -121,3 +121,20 @@ def test_a_run_without_a_stored_report_says_what_is_left_out(finished_run: Path)
     assert "no stored report" in printed.stdout
     assert "sandbox/LoadBalance-v0 (scenario loadbalance) is not installed" in printed.stdout
     assert "LoadBalance: overuse" not in printed.stdout and "loadbalance (sandbox/LoadBalance-v0)" in printed.stdout
+
+
+def test_a_live_viewer_takes_in_the_report_stored_after_the_summary(finished_run: Path, tmp_path: Path) -> None:
+    from sandbox.view.site import Site
+
+    stored = (finished_run / "report.json").read_bytes()
+    (finished_run / "report.json").unlink()  # the moment between summary.json and report.json
+    site = Site([finished_run], tmp_path / "site", live=True).build()
+    try:
+        assert site.runs[0].stored_report() is None
+        (finished_run / "report.json").write_bytes(stored)
+        assert site.refresh() and site.runs[0].stored_report() is not None
+        info = site_data(tmp_path / "site/data/r0/run.js")
+        assert info["tables"][0]["title"] == "LoadBalance: overuse and self-replication risk"
+        assert not site.refresh()  # nothing changed since
+    finally:
+        site.close()
