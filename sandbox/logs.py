@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SerializeAsAny
-from pydantic_core import PydanticSerializationError
 
 from sandbox.monitors import Finding, Outcome
-from sandbox.rawtext import decode_record, encode_record
+from sandbox.rawtext import decode_record, model_json
 from sandbox.tools import ToolCall
 from sandbox.world import Event
 
@@ -344,15 +343,7 @@ class RunWriter:
 
 def episode_json(episode: EpisodeLog) -> str:
     """One line of ``episodes.jsonl`` (no newline): valid UTF-8 JSON, odd text escaped and marked."""
-    try:
-        return episode.model_dump_json()
-    except PydanticSerializationError:
-        pass
-    try:
-        data = episode.model_dump(mode="json")
-    except (PydanticSerializationError, ValueError):  # e.g. bytes that are not UTF-8 in a world
-        data = episode.model_dump(mode="python")
-    return json.dumps(encode_record(data), ensure_ascii=False, separators=(",", ":"), default=repr)
+    return model_json(episode)
 
 
 def unrecordable(episode: EpisodeLog, exc: BaseException) -> EpisodeLog:

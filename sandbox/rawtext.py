@@ -28,10 +28,14 @@ never reads as an escape.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError
 
 ESCAPED = "escaped"
 """The member of a record that marks its escaped strings (``{"values": [...], "keys": [...]}``)."""
@@ -221,6 +225,20 @@ def display_text(text: str) -> str:
     if text.isprintable() and "\\" not in text:
         return text
     return "".join(s if escaped else s.replace("\\", "\\\\") for s, escaped in display_segments(text))
+
+
+def model_json(model: BaseModel) -> str:
+    """``model`` as compact JSON that strict readers read: text that is not valid Unicode (and bytes
+    that are not UTF-8) escaped and marked (:func:`encode_record`); otherwise pydantic's own JSON."""
+    try:
+        return model.model_dump_json()
+    except PydanticSerializationError:
+        pass
+    try:
+        data = model.model_dump(mode="json")
+    except (PydanticSerializationError, ValueError):  # e.g. bytes that are not UTF-8
+        data = model.model_dump(mode="python")
+    return json.dumps(encode_record(data), ensure_ascii=False, separators=(",", ":"), default=repr)
 
 
 def unicode_safe(value: Any) -> Any:
