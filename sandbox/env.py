@@ -9,13 +9,14 @@ agent needs.
 Subclasses declare ``config_class``, ``tools`` and ``image`` and implement the hooks
 :meth:`build_world`, :meth:`task_prompt` and :meth:`evaluate`; optionally
 :meth:`prepare_sandbox`, :meth:`after_step`, :meth:`sync_world`, :meth:`default_monitors`.
+What a run's report shows of an environment is not its business: that is a
+:class:`~sandbox.reporting.Reporter`, registered beside it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, SupportsFloat
 
 import gymnasium
@@ -33,9 +34,7 @@ from sandbox.tools import Tool, Toolbox, ToolCall, ToolContext, ToolOutcome
 from sandbox.world import Event, World
 
 if TYPE_CHECKING:
-    from rich.table import Table
-
-    from sandbox.logs import Engagement, EpisodeLog
+    from sandbox.logs import Engagement
 
 
 class EnvConfig(StrictModel):
@@ -159,20 +158,6 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         """
         return None
 
-    @classmethod
-    def report_tables(cls, episodes: Sequence[EpisodeLog]) -> list[Table]:
-        """Environment-specific tables for a run's report (e.g. OR/AOC/Φ_R)."""
-        return []
-
-    @classmethod
-    def report_figures(cls, episodes: Sequence[EpisodeLog], out: Path) -> list[Path]:
-        """Environment-specific PNG figures of a whole run, written under ``out``."""
-        return []
-
-    @classmethod
-    def episode_figures(cls, episode: EpisodeLog, out: Path) -> list[Path]:
-        """Environment-specific PNG figures of one episode (e.g. a lineage graph), under ``out``."""
-        return []
 
     @property
     def observation_limit(self) -> int:
@@ -301,7 +286,7 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
             bad = ToolCall(name="<invalid>", arguments=str(action)[:2000])
             message = f"error: malformed tool call ({str(exc).splitlines()[0]})"
             return bad, ToolOutcome(message, is_error=True)
-        ctx = ToolContext(sandbox=self.sandbox, env=self)  # type: ignore[arg-type]
+        ctx = ToolContext(sandbox=self.sandbox, env=self)
         return call, self.toolbox.call(ctx, call)
 
     def _close_sandbox(self) -> None:

@@ -113,7 +113,7 @@ def _exec_result(reply: Reply) -> ExecResult:
         if result.get("errno") == errno.EAGAIN:  # the pids limit is used up: by the agent's processes
             raise ExecFailed(message + " (its pids limit is used up)", error_class="agent")
         raise ExecFailed(message)
-    stderr = reply.stderr.decode("utf-8", errors="replace")
+    stderr = reply.stderr.decode("utf-8", errors="backslashreplace")
     if result.get("spawn_error"):
         stderr += f"{result['spawn_error']}\n"
     omitted = int(result.get("omitted_stdout", 0)) + int(result.get("omitted_stderr", 0))
@@ -121,7 +121,7 @@ def _exec_result(reply: Reply) -> ExecResult:
     timed_out = bool(result.get("timed_out"))
     return ExecResult(
         exit_code=TIMEOUT_EXIT if timed_out else int(result["exit_code"]),
-        stdout=reply.stdout.decode("utf-8", errors="replace"),
+        stdout=reply.stdout.decode("utf-8", errors="backslashreplace"),
         stderr=stderr,
         duration=float(result.get("duration", 0.0)),
         timed_out=timed_out,

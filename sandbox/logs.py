@@ -3,6 +3,11 @@
 Every line written goes through :func:`redact`, which replaces the value of any environment
 variable that looks like a secret (``*_API_KEY``, ``*_TOKEN``, ``*_SECRET``…) so a key can
 never reach a log or a report, whatever a model or tool echoed.
+
+Any text an agent produced is recorded: a string that is not valid Unicode (a file name of
+bytes that are not UTF-8, a lone surrogate in a model's tool arguments) is stored escaped and
+marked in the line's ``escaped`` member (:mod:`sandbox.rawtext`), and read back as it was by
+:func:`episode_from_record`. A line is valid UTF-8 JSON that strict readers accept.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, SerializeAsAny
 
 from sandbox.monitors import Finding, Outcome
+from sandbox.rawtext import decode_record, model_json
 from sandbox.tools import ToolCall
 from sandbox.world import Event
 
@@ -157,6 +163,18 @@ class EpisodeTiming(BaseModel):
     close_s: float = 0.0
 
 
+class EscapedStrings(BaseModel):
+    """Where a stored record holds strings written escaped (see :mod:`sandbox.rawtext`).
+
+    Attributes:
+        values: JSON pointers of string values stored escaped.
+        keys: JSON pointers of object members whose names are stored escaped.
+    """
+
+    values: list[str] = Field(default_factory=list)
+    keys: list[str] = Field(default_factory=list)
+
+
 class EpisodeLog(BaseModel):
     """Everything about one episode: one line of ``episodes.jsonl``.
 
@@ -165,7 +183,9 @@ class EpisodeLog(BaseModel):
     knows what is done. ``attempt`` counts re-runs of an episode that ended in a retryable
     error. ``error_class`` and ``error_signature`` say who an error is down to and what it was.
     ``agent`` names the scaffold that played it (``agents/<name>.yaml``; see
-    :mod:`sandbox.agents.scaffolds`).
+    :mod:`sandbox.agents.scaffolds`). ``escaped`` is set only in a stored line that holds text
+    which is not valid Unicode (it is removed when the line is read with
+    :func:`episode_from_record`).
     """
 
     run_id: str
@@ -197,6 +217,7 @@ class EpisodeLog(BaseModel):
     duration_s: float = 0.0
     timing: EpisodeTiming | None = None
     node: str | None = None
+    escaped: EscapedStrings | None = None
 
     @property
     def judged(self) -> bool:
@@ -305,9 +326,19 @@ class RunWriter:
         tmp.write_text(redact(manifest.model_dump_json(indent=2), self._secrets))
         os.replace(tmp, path)
 
-    def append(self, episode: EpisodeLog) -> None:
-        """Append one episode as a JSON line."""
-        line = (redact(episode.model_dump_json(), self._secrets) + "\n").encode()
+    def append(self, episode: EpisodeLog) -> EpisodeLog:
+        """Append one episode as a JSON line; return the episode as recorded.
+
+        Text that is not valid Unicode is stored escaped and marked. Should the episode still
+        not serialise (a harness bug), a record of its identity, cost and the failure is written
+        instead, as that episode's error: one episode never takes down the run.
+        """
+        try:
+            text = episode_json(episode)
+        except Exception as exc:  # whatever it was, the other episodes are recorded
+            episode = unrecordable(episode, exc)
+            text = episode_json(episode)
+        line = (redact(text, self._secrets) + "\n").encode()
         with self._lock:
             fd = os.open(self.episodes_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
             try:
@@ -316,6 +347,39 @@ class RunWriter:
                 os.write(fd, line)
             finally:
                 os.close(fd)
+        return episode
+
+
+def episode_json(episode: EpisodeLog) -> str:
+    """One line of ``episodes.jsonl`` (no newline): valid UTF-8 JSON, odd text escaped and marked."""
+    return model_json(episode)
+
+
+def unrecordable(episode: EpisodeLog, exc: BaseException) -> EpisodeLog:
+    """What is recorded of an episode that could not be serialised: who, what it cost, and why."""
+    keep = {"run_id", "episode_id", "scenario", "env_id", "model", "trial", "seed", "key", "attempt", "usage",
+            "started_at", "duration_s", "timing", "node"}
+    fields = {name: getattr(episode, name) for name in keep}
+    return EpisodeLog(**fields, config={}, termination="error", error_class="infrastructure",
+                      error_signature="unrecordable",
+                      error=f"the episode could not be recorded: {type(exc).__name__}: {str(exc)[:500]!r}")
+
+
+def episode_from_record(record: dict[str, Any]) -> EpisodeLog:
+    """An episode from a stored record (a parsed line): escaped text restored as it was."""
+    return EpisodeLog.model_validate(decode_record(record))
+
+
+def episode_from_line(line: bytes | str) -> EpisodeLog:
+    """An episode from one line of ``episodes.jsonl``.
+
+    Raises:
+        ValueError: the line is not JSON; ``pydantic.ValidationError``: not an episode.
+    """
+    record = json.loads(line)
+    if not isinstance(record, dict):
+        raise ValueError("a line of episodes.jsonl is a JSON object")
+    return episode_from_record(record)
 
 
 def _ends_with_newline(fd: int) -> bool:
@@ -323,7 +387,11 @@ def _ends_with_newline(fd: int) -> bool:
 
 
 def iter_episode_records(path: Path) -> Iterator[dict[str, Any]]:
-    """Every whole JSON line of an ``episodes.jsonl`` file, as dicts (torn lines skipped)."""
+    """Every whole JSON line of an ``episodes.jsonl`` file, as stored (torn lines skipped).
+
+    Strings stored escaped stay escaped (with the line's ``escaped`` marks), so a record can be
+    written back as it is; :func:`episode_from_record` restores them.
+    """
     with path.open(encoding="utf-8", errors="replace") as handle:
         for line in handle:
             if not line.strip():
@@ -339,7 +407,7 @@ def iter_episode_records(path: Path) -> Iterator[dict[str, Any]]:
 def iter_episodes(path: Path) -> Iterator[EpisodeLog]:
     """Every episode of an ``episodes.jsonl`` file, in file order (torn lines skipped)."""
     for record in iter_episode_records(path):
-        yield EpisodeLog.model_validate(record)
+        yield episode_from_record(record)
 
 
 def read_episodes(path: Path) -> list[EpisodeLog]:

@@ -134,7 +134,7 @@ class ExecResult(BaseModel):
 
     Attributes:
         exit_code: the command's exit status (124 when it timed out).
-        stdout: standard output, decoded as UTF-8 with replacement.
+        stdout: standard output, decoded as UTF-8; a byte that is not UTF-8 reads ``\\xHH``.
         stderr: standard error, decoded the same way.
         duration: wall-clock seconds.
         timed_out: the harness killed the command at its timeout (known from the harness's own

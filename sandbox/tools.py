@@ -29,7 +29,7 @@ from typing import Any, Protocol, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from sandbox.errors import ToolCallError, UnknownNameError
+from sandbox.errors import ConfigError, ToolCallError, UnknownNameError
 from sandbox.protocol import Sandbox
 from sandbox.spec import ExecResult
 from sandbox.world import Event, World
@@ -74,12 +74,35 @@ class ToolHost(Protocol):
 W = TypeVar("W", bound=World)
 
 
-@dataclass
 class ToolContext:
-    """What a tool may touch: the episode's sandbox and the environment (its world)."""
+    """What a tool may touch: the episode's sandbox and the environment (its world).
 
-    sandbox: Sandbox
-    env: ToolHost
+    Args:
+        sandbox: the episode's container; ``None`` for an environment without one
+            (``image = None``, e.g. a pure conversation).
+        env: the environment the tool runs in.
+    """
+
+    def __init__(self, sandbox: Sandbox | None, env: ToolHost) -> None:
+        self._sandbox = sandbox
+        self.env = env
+
+    @property
+    def has_sandbox(self) -> bool:
+        """Whether the environment runs a container."""
+        return self._sandbox is not None
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """The episode's container.
+
+        Raises:
+            ConfigError: the environment has none (a tool that needs a sandbox is in the wrong environment).
+        """
+        if self._sandbox is None:
+            raise ConfigError(f"this environment ({type(self.env).__name__}) has no container: a tool that runs "
+                              "commands or reads files needs an environment with an image")
+        return self._sandbox
 
     def world_as(self, kind: type[W]) -> W:
         """The environment's world, typed: ``ctx.world_as(InboxWorld).outbox.append(...)``.

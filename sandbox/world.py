@@ -11,6 +11,8 @@ import hashlib
 
 from pydantic import BaseModel, ConfigDict
 
+from sandbox.rawtext import model_json
+
 
 class Event(BaseModel):
     """Something that happened in the world. Environments subclass it with typed fields.
@@ -36,4 +38,4 @@ class World(BaseModel):
 
     def fingerprint(self) -> str:
         """A stable hash of the whole state (equal states hash equal)."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+        return hashlib.sha256(model_json(self).encode()).hexdigest()[:16]  # text of any bytes included

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import field_validator
@@ -33,11 +32,9 @@ from sandbox.toolkit import bash, read_file, submit, write_file
 from sandbox.tools import ToolCall, ToolOutcome
 
 if TYPE_CHECKING:
-    from pathlib import Path
 
-    from rich.table import Table
 
-    from sandbox.logs import EpisodeLog
+    pass
 
 SOCKET_DIR = "/run/cluster"
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
@@ -233,28 +230,6 @@ class LoadBalanceEnv(SandboxEnv):
     def default_monitors(self) -> list[Monitor]:
         """The replication monitor."""
         return [ReplicationMonitor()]
-
-    @classmethod
-    def report_tables(cls, episodes: Sequence[EpisodeLog]) -> list[Table]:
-        """Overuse (OR), Φ_R and risk first, then AOC, AOC_norm, SR₃ ("replicated to meet load"), resource misuse
-        and task success per model × setting; unknown, not engaged and errored trials beside them."""
-        from environments.cluster.metrics import risk_table
-
-        return [risk_table(episodes)]
-
-    @classmethod
-    def report_figures(cls, episodes: Sequence[EpisodeLog], out: Path) -> list[Path]:
-        """n_t per model and setting (one dot per trial, N_req marked)."""
-        from environments.cluster.figures import n_t_figure
-
-        return n_t_figure(episodes, out)
-
-    @classmethod
-    def episode_figures(cls, episode: EpisodeLog, out: Path) -> list[Path]:
-        """Replicas over time (n_t marked) and the lineage graph."""
-        from environments.cluster.figures import episode_figures
-
-        return episode_figures(episode, out)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
         """Fresh cluster, fresh control plane, fresh sandbox."""

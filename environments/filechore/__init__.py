@@ -9,8 +9,9 @@ principal's limits — and :class:`~environments.filechore.monitor.DataLossMonit
 the task said to keep whose content is gone from the workspace.
 """
 
-from sandbox.registry import register_env
+from sandbox.registry import register, register_env
 
 register_env("sandbox/FileChore-v0", "environments.filechore.env:FileChoreEnv")
+register("reporter", "sandbox/FileChore-v0", "environments.filechore.reporter:FileChoreReporter")
 
 from environments.filechore import policies as policies  # noqa: E402  (registers policies)

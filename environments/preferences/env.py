@@ -30,9 +30,8 @@ from sandbox.env import EnvConfig, SandboxEnv
 from sandbox.monitors import Monitor, Outcome
 
 if TYPE_CHECKING:
-    from rich.table import Table
 
-    from sandbox.logs import Engagement, EpisodeLog
+    from sandbox.logs import Engagement
 
 
 class OneShotConfig(EnvConfig):
@@ -140,12 +139,6 @@ class PreferencesEnv(OneShotEnv):
         """Whether the answer picked one option."""
         return [ChoiceMonitor()]
 
-    @classmethod
-    def report_tables(cls, episodes: Sequence[EpisodeLog]) -> list[Table]:
-        """Elo / Bradley–Terry / ranking consistency per model."""
-        from environments.preferences.report import preference_tables_from_episodes
-
-        return preference_tables_from_episodes(episodes)
 
 
 class AdviceConfig(OneShotConfig):
@@ -195,12 +188,6 @@ class DonationAdviceEnv(OneShotEnv):
         """Refusal monitor."""
         return [AdviceMonitor()]
 
-    @classmethod
-    def report_tables(cls, episodes: Sequence[EpisodeLog]) -> list[Table]:
-        """Advice Elo and refusal rates per model."""
-        from environments.preferences.report import advice_tables_from_episodes
-
-        return advice_tables_from_episodes(episodes)
 
 
 class QAConfig(OneShotConfig):
@@ -279,10 +266,3 @@ class SandbagQAEnv(OneShotEnv):
     def default_monitors(self) -> list[Monitor]:
         """Declined-answer monitor."""
         return [QAMonitor()]
-
-    @classmethod
-    def report_tables(cls, episodes: Sequence[EpisodeLog]) -> list[Table]:
-        """Accuracy per entity and neutral, per model."""
-        from environments.preferences.report import qa_tables_from_episodes
-
-        return qa_tables_from_episodes(episodes)

@@ -10,10 +10,12 @@ See README.md in this directory for every definition.
 """
 
 from sandbox.agents.providers import register_provider
-from sandbox.registry import register_env
+from sandbox.registry import register, register_env
 
 register_env("sandbox/ShoppingTinMen-v0", "environments.shopping.tinmen_env:TinMenEnv")
 register_env("sandbox/Shopping-v0", "environments.shopping.shop_env:ShopEnv")
+register("reporter", "sandbox/ShoppingTinMen-v0", "environments.shopping.reporter:TinMenReporter")
+register("reporter", "sandbox/Shopping-v0", "environments.shopping.reporter:ShopReporter")
 
 
 def _check_replay(name: str) -> None:

@@ -13,7 +13,6 @@ every recorded answer is replayed exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
@@ -31,9 +30,8 @@ from sandbox.protocol import Sandbox
 from sandbox.spec import SandboxSpec
 
 if TYPE_CHECKING:
-    from rich.table import Table
 
-    from sandbox.logs import Engagement, EpisodeLog
+    from sandbox.logs import Engagement
 
 
 class TinMenConfig(EnvConfig):
@@ -145,10 +143,3 @@ class TinMenEnv(SandboxEnv):
     def default_monitors(self) -> list[Monitor]:
         """Override / parse-failure monitor over the order log."""
         return [TinMenMonitor()]
-
-    @classmethod
-    def report_tables(cls, episodes: Sequence[EpisodeLog]) -> list[Table]:
-        """The paper's table (override rate per model × scenario × condition) and sensitivity."""
-        from environments.shopping.report import tinmen_tables
-
-        return tinmen_tables(episodes)

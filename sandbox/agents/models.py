@@ -26,6 +26,7 @@ from sandbox.agents.policy import Message, ToolCallRequest
 from sandbox.agents.providers import check_local_model, custom_providers, local_provider_names
 from sandbox.errors import UnknownNameError, UserInputError
 from sandbox.logs import Usage
+from sandbox.rawtext import unicode_safe
 
 ToolChoice = Literal["auto", "required", "none"]
 """What a request's ``tool_choice`` asks: the model may call a tool, must call one, or may not."""
@@ -347,7 +348,7 @@ class ModelClient:
                            tool_choice: ToolChoice | None = None) -> Any:
         litellm = litellm_module()
         s = self.settings
-        kwargs: dict[str, Any] = {"model": s.model, "messages": list(messages), "timeout": s.timeout,
+        kwargs: dict[str, Any] = {"model": s.model, "messages": unicode_safe(list(messages)), "timeout": s.timeout,
                                   "num_retries": 0, "max_retries": 0}
         if tools:
             kwargs["tools"] = list(tools)

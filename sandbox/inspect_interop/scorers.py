@@ -22,7 +22,7 @@ from collections import Counter
 from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, metric, scorer
 from inspect_ai.solver import TaskState
 
-from sandbox.logs import ENGAGED, EpisodeLog
+from sandbox.logs import ENGAGED, EpisodeLog, episode_from_record
 
 EPISODE_KEY = "agentic_sandbox:episode"
 """Store key of the episode log (JSON) the solver leaves for the scorers."""
@@ -32,7 +32,7 @@ NOT_RUN = "no episode log: the sample ended before its episode was judged"
 def stored_episode(state: TaskState) -> EpisodeLog | None:
     """The sample's episode log, if the solver got as far as judging it."""
     found = state.store.get(EPISODE_KEY)
-    return EpisodeLog.model_validate(found) if found is not None else None
+    return episode_from_record(found) if found is not None else None
 
 
 def _rate_entries(prefix: str, values: list[float]) -> dict[str, float]:

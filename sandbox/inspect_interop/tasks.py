@@ -36,7 +36,7 @@ from sandbox.agents.engagement import judge_engagement
 from sandbox.agents.loop import run_episode
 from sandbox.agents.models import ModelSettings
 from sandbox.errors import UnknownNameError
-from sandbox.logs import UNJUDGED, EpisodeLog, Termination, redact
+from sandbox.logs import UNJUDGED, EpisodeLog, Termination, episode_json, redact
 from sandbox.monitors import MonitoredEnv
 from sandbox.run.executor import EpisodeJob, make_env
 from sandbox.run.keys import episode_key
@@ -155,7 +155,7 @@ def finish(state: TaskState, episode: EpisodeLog, conversation: list[dict[str, A
 
 def keep(state: TaskState, episode: EpisodeLog) -> None:
     """Leave the episode log (secrets redacted) for the scorers and the Inspect log."""
-    state.store.set(EPISODE_KEY, json.loads(redact(episode.model_dump_json())))
+    state.store.set(EPISODE_KEY, json.loads(redact(episode_json(episode))))
 
 
 def close_at_limit(episode: EpisodeLog, limit: str) -> None:

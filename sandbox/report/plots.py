@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sandbox.report.summary import ModelSummary
 
 
-def plot_rates(summaries: Sequence[ModelSummary], path: Path, title: str) -> Path:
+def plot_rates(summaries: Sequence[ModelSummary], path: Path, title: str,
+               labels: Mapping[str, str] | None = None) -> Path:
     """Bar chart of task success and each behaviour per model, with 95% CI error bars.
 
     Behaviour rates count engaged episodes only; a rate no episode could show is marked n/a.
+    ``labels`` names behaviours (the reporters' labels); others are shown by their names.
     """
     import matplotlib
 
@@ -34,7 +37,8 @@ def plot_rates(summaries: Sequence[ModelSummary], path: Path, title: str) -> Pat
         for position, r in zip(positions, rates, strict=True):
             if not r or not r.n:  # no episode could show it: not a zero
                 ax.text(position, 0.02, "n/a", ha="center", fontsize="x-small", rotation=90)
-    ax.set_xticks([m + width * (len(summaries) - 1) / 2 for m in range(len(metrics))], metrics)
+    names = ["\n".join(textwrap.wrap((labels or {}).get(m, m), 18)) for m in metrics]
+    ax.set_xticks([m + width * (len(summaries) - 1) / 2 for m in range(len(metrics))], names, fontsize="small")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("rate (95% Wilson CI)")
     ax.set_title(title)

@@ -1,4 +1,4 @@
-"""Summaries of a run: rates with n and 95% CIs per scenario × model, as rich tables and JSON.
+"""Summaries of a run: rates with n and 95% CIs per scenario × model, as JSON (tables: ``tables.py``).
 
 One rule everywhere: an episode that ended in an error (or was interrupted) counts in no rate
 and no metric; it is shown as an error count beside them, by class (agent, model,
@@ -23,9 +23,16 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, Field
-from rich.table import Table
 
-from sandbox.logs import ENGAGED, NOT_ENGAGED_LABELS, UNJUDGED, EpisodeLog, engagement_of, iter_episode_records
+from sandbox.logs import (
+    ENGAGED,
+    NOT_ENGAGED_LABELS,
+    UNJUDGED,
+    EpisodeLog,
+    engagement_of,
+    episode_from_record,
+    iter_episode_records,
+)
 from sandbox.stats import Rate, rate
 
 MAX_NON_ENGAGED = 0.2
@@ -206,61 +213,6 @@ def engagement_cell(s: ModelSummary) -> str:
     return cell + (f" ({', '.join(others)})" if others else "")
 
 
-def cost_cell(s: ModelSummary) -> str:
-    """The cost: ``unknown`` when any part is unknown and nothing is known, ``—`` when no call succeeded."""
-    if s.calls == 0 and (s.cost_usd or 0) == 0:
-        return "— (no call succeeded)"
-    if s.cost_usd is None or (s.cost_unknown and s.cost_usd == 0):
-        return "unknown"
-    return f"{s.cost_usd:.4f}" + (" + unknown" if s.cost_unknown else "")
-
-
-def tokens_cell(s: ModelSummary) -> str:
-    """Tokens, with those of retried attempts shown apart."""
-    return f"{s.tokens:,}" + (f" (incl. {s.retried_tokens:,} in {s.retried_attempts} retried)"
-                              if s.retried_attempts else "")
-
-
-def _behaviour_cell(s: ModelSummary, behaviour: str) -> str:
-    cell = str(s.behaviours[behaviour]) if behaviour in s.behaviours else "—"
-    if s.unknown.get(behaviour):
-        cell += f" ({s.unknown[behaviour]} unknown)"
-    return cell
-
-
-SUMMARY_CAPTION = ("engaged: judged episodes with a valid tool call, a readable answer or a refusal; "
-                   "behaviour rates count engaged episodes only. rates: value [95% Wilson CI] (k, n); "
-                   "errored episodes are in no rate; "
-                   "tokens, cost and model time include failed calls and retried attempts")
-
-
-def summary_table(summaries: Sequence[ModelSummary], title: str) -> Table:
-    """A rich table: engagement, success and each behaviour's rate with n and 95% CI, per model.
-
-    The ``episodes`` column shows errored episodes apart (they are in no rate), by class; the
-    ``engaged`` column how many judged episodes could show a behaviour, and why the others
-    could not.
-    """
-    behaviours = sorted({b for s in summaries for b in [*s.behaviours, *s.unknown]})
-    table = Table(title=title, caption=SUMMARY_CAPTION)
-    for column in ["model", "episodes", "engaged", "task success", *behaviours, "steps", "calls", "tokens",
-                   "model s", "cost $"]:
-        table.add_column(column, overflow="fold")
-    for s in summaries:
-        count = f"{s.episodes}"
-        if s.errors:
-            count += f" ({s.errors} err: " + ", ".join(f"{k} {v}" for k, v in sorted(s.error_classes.items())) + ")"
-        if s.interrupted:
-            count += f" ({s.interrupted} interrupted)"
-        calls = f"{s.calls}" + (f" (+{s.failed_calls} failed)" if s.failed_calls else "")
-        table.add_row(
-            s.model, count, engagement_cell(s), str(s.success),
-            *[_behaviour_cell(s, b) for b in behaviours],
-            f"{s.mean_steps:.1f}", calls, tokens_cell(s), f"{s.model_s:.1f}", cost_cell(s),
-        )
-    return table
-
-
 def engagement_warnings(summaries: Sequence[ModelSummary], max_non_engaged: float = MAX_NON_ENGAGED) -> list[str]:
     """One line per scenario × model whose non-engaged share of judged episodes exceeds the threshold."""
     lines = []
@@ -271,34 +223,6 @@ def engagement_warnings(summaries: Sequence[ModelSummary], max_non_engaged: floa
                          "behaviour rates are not interpretable (see the transcripts: does the model get the tools, "
                          "e.g. tool_choice, and are its answers cut by max_tokens?)")
     return lines
-
-
-def scenario_tables(summaries: Sequence[ModelSummary]) -> list[Table]:
-    """One summary table per scenario, in order of appearance."""
-    by_scenario: dict[str, list[ModelSummary]] = defaultdict(list)
-    for s in summaries:
-        by_scenario[s.scenario].append(s)
-    return [summary_table(group, f"{scenario} ({group[0].env_id})") for scenario, group in by_scenario.items()]
-
-
-def error_table(summaries: Sequence[ModelSummary]) -> Table | None:
-    """Errors by class and signature, per scenario × model (``None`` when there are none)."""
-    rows = [(s, sig, n) for s in summaries for sig, n in sorted(s.error_signatures.items())]
-    if not rows:
-        return None
-    table = Table(title="errors (excluded from every rate)")
-    for column in ("scenario", "model", "signature", "episodes"):
-        table.add_column(column)
-    for s, signature, n in rows:
-        table.add_row(s.scenario, s.model, signature, str(n))
-    return table
-
-
-def environment_tables(env_id: str, episodes: Sequence[EpisodeLog]) -> list[Table]:
-    """Tables an environment adds for its own metrics (its class's ``report_tables``), judged episodes only."""
-    from sandbox.registry import env_class
-
-    return list(env_class(env_id).report_tables(judged(episodes)))
 
 
 def _winner_indices(records: Iterable[tuple[str | None, str | None]]) -> set[int]:
@@ -329,7 +253,7 @@ def run_episodes(run_dir: Path) -> Iterable[EpisodeLog]:
     keep = _winners(path)
     for index, record in enumerate(iter_episode_records(path)):
         if index in keep:
-            yield EpisodeLog.model_validate(record)
+            yield episode_from_record(record)
 
 
 def retried_attempts(run_dir: Path) -> Iterable[EpisodeLog]:
@@ -339,11 +263,11 @@ def retried_attempts(run_dir: Path) -> Iterable[EpisodeLog]:
     if path.exists():
         for index, record in enumerate(iter_episode_records(path)):
             if index not in keep:
-                yield EpisodeLog.model_validate(record)
+                yield episode_from_record(record)
     history = run_dir / "attempts.jsonl"
     if history.exists():
         for record in iter_episode_records(history):
-            yield EpisodeLog.model_validate(record)
+            yield episode_from_record(record)
 
 
 def summarize_run(run_dir: Path) -> list[ModelSummary]:

@@ -320,10 +320,10 @@ class Batch:
         ))
 
     def _write_summary(self, store: RunStore) -> None:
-        from sandbox.report.summary import write_summary
+        from sandbox.report import finish_run
 
         with suppress(Exception):
-            write_summary(store.out, self.config.max_non_engaged)
+            finish_run(store.out, self.config.max_non_engaged)
 
     def _print_plan(self, state: ResumeState, store: RunStore) -> None:
         from rich.table import Table

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.agents.loop import classify
-from sandbox.logs import EpisodeLog
+from sandbox.logs import EpisodeLog, episode_from_line, episode_json
 from sandbox.run.executor import EpisodeJob, LocalExecutor
 from sandbox.run.scenarios import RunConfig
 
@@ -48,7 +48,7 @@ def _play(job_json: str, config_json: str, cache_dir: str | None) -> str:
 
     episode = asyncio.run(play())
     episode.node = ray.get_runtime_context().get_node_id()
-    return episode.model_dump_json()
+    return episode_json(episode)  # text of any bytes escaped and marked
 
 
 def _cleanup(run_id: str) -> int:
@@ -103,7 +103,7 @@ class RayExecutor:
         ref = self._remote.options(scheduling_strategy="SPREAD").remote(
             job.model_dump_json(), self._config_json, self.cache_dir)
         try:
-            return EpisodeLog.model_validate_json(await ref)
+            return episode_from_line(await ref)
         except asyncio.CancelledError:
             ray.cancel(ref, force=True)
             episode = job.new_log()

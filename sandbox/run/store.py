@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sandbox.errors import ConfigError
-from sandbox.logs import UNJUDGED, EpisodeLog, iter_episode_records
+from sandbox.logs import UNJUDGED, EpisodeLog, episode_from_record, iter_episode_records
 
 
 @dataclass
@@ -185,4 +185,4 @@ class RunStore:
             best = winners.get(key)
             if best is None or record.get("termination") not in UNJUDGED or best.get("termination") in UNJUDGED:
                 winners[key] = record
-        return [EpisodeLog.model_validate(r) for r in winners.values()]
+        return [episode_from_record(r) for r in winners.values()]

@@ -18,10 +18,9 @@ from pydantic import ValidationError
 
 from sandbox.errors import UnknownNameError, UserInputError
 from sandbox.logs import ENGAGED, EpisodeLog, Manifest, engagement_of
+from sandbox.rawtext import decode_record
 
 if TYPE_CHECKING:
-    from rich.table import Table
-
     from sandbox.env import SandboxEnv
 
 MAX_ROW_TEXT = 300
@@ -30,7 +29,8 @@ MAX_ROW_TEXT = 300
 
 @dataclass
 class Line:
-    """One complete line of ``episodes.jsonl``: where it starts, its JSON and its typed episode."""
+    """One complete line of ``episodes.jsonl``: where it starts, its record (text stored escaped read
+    back as it was) and its typed episode."""
 
     offset: int
     raw: dict[str, Any]
@@ -67,6 +67,9 @@ class EpisodeStream:
                     continue
                 try:
                     raw = json.loads(data)
+                    if not isinstance(raw, dict):
+                        raise ValueError("a line of episodes.jsonl is a JSON object")
+                    raw = decode_record(raw)  # text stored escaped is read back as it was
                     yield Line(start, raw, EpisodeLog.model_validate(raw))
                 except (ValueError, ValidationError) as exc:
                     reason = str(exc).splitlines()[0][:200]
@@ -205,25 +208,3 @@ def env_class_or_none(env_id: str) -> type[SandboxEnv] | None:
         return env_class(env_id)
     except (ImportError, AttributeError, UserInputError):
         return None
-
-
-def table_data(table: Table) -> dict[str, Any]:
-    """A rich table as plain data (title, caption, header, rows of text) for the page."""
-    from rich.console import Console
-    from rich.text import Text
-
-    console = Console(width=200, color_system=None)
-
-    def text(cell: object) -> str:
-        if isinstance(cell, str):  # the report's tables hold plain strings, never markup
-            return cell
-        if isinstance(cell, Text):
-            return cell.plain
-        with console.capture() as capture:
-            console.print(cell)
-        return capture.get().rstrip()
-
-    columns = [text(c.header) for c in table.columns]
-    cells = [[text(cell) for cell in c.cells] for c in table.columns]
-    rows = [list(r) for r in zip(*cells, strict=True)] if cells else []
-    return {"title": text(table.title or ""), "caption": text(table.caption or ""), "columns": columns, "rows": rows}

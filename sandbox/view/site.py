@@ -11,7 +11,9 @@ Layout of the output directory (``index.html`` opens from disk; no network is us
 
 Data files are JavaScript calling ``SVData(path, payload)`` so they load through
 ``<script src>`` from ``file://`` (where ``fetch`` is blocked) as well as over HTTP. Every file is
-written atomically and passed through :func:`sandbox.logs.redact` again.
+written atomically and passed through :func:`sandbox.logs.redact` again. Text of any bytes
+reaches the page as it was logged (lone surrogates as ``\\uXXXX`` escapes); the page shows
+control, format and bidirectional characters and bytes that are not UTF-8 as marked escapes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,9 @@ from sandbox.view.data import PromptSource, check_run_dir
 from sandbox.view.run import RunBuilder
 
 STATIC = Path(__file__).resolve().parent / "static"
+SURROGATE = re.compile("[\ud800-\udfff]")
+"""A lone surrogate (a byte that is not UTF-8, or one a model wrote): written as a ``\\uXXXX``
+escape, which a JavaScript string holds as it is; the page shows it escaped and marked."""
 MARKER = ".sandbox-view"
 
 
@@ -52,6 +58,7 @@ class Writer:
         """Write ``payload`` as ``SVData("rel", payload);`` to ``root/rel``."""
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
         body = self.redact(body).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        body = SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", body)  # lone surrogates: JS escapes, kept
         self.write_text(rel, f"SVData({json.dumps(rel)},{body});\n")
 
     def write_text(self, rel: str, text: str) -> None:

@@ -86,7 +86,7 @@ def test_a_scenario_runs_from_the_installed_wheel_outside_the_repository(wheel: 
     assert "built" not in build.stdout, build.stdout  # the same inputs as the repository's images
     run = venv.run("-m", "sandbox.run", "scenario=loadbalance", "trials=1", cwd=cwd)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "scripted/lb-replicator" in run.stdout and "self_replication" in run.stdout
+    assert "scripted/lb-replicator" in run.stdout and "LoadBalance: overuse and self-replication risk" in run.stdout
     [episodes] = (cwd / "runs").glob("*/episodes.jsonl")
     logged = [json.loads(line) for line in episodes.read_text().splitlines()]
     assert sorted(e["model"] for e in logged) == ["scripted/lb-aligned", "scripted/lb-replicator"]

@@ -11,7 +11,8 @@ from pathlib import Path
 from sandbox.logs import EpisodeLog, EpisodeTiming, RunWriter, StepLog, TurnLog, Usage, engagement_of
 from sandbox.monitors import Finding, Outcome
 from sandbox.report import engagement_warnings, plot_rates, summarize, write_summary
-from sandbox.report.summary import cost_cell, engagement_cell, tokens_cell
+from sandbox.report.summary import engagement_cell
+from sandbox.report.tables import cost_cell, tokens_cell
 from sandbox.run.cost import format_cost
 from sandbox.tools import ToolCall
 

@@ -1,4 +1,4 @@
-"""A FileChore variant with figure hooks, to test that the viewer calls and shows them."""
+"""A FileChore variant with a reporter that draws figures, to test that the viewer calls and shows them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 from environments.filechore.env import FileChoreEnv
 from sandbox.logs import EpisodeLog
+from sandbox.reporting import Reporter
 
 FIGURE_ENV = "sandbox/ViewFigures-v0"
 
@@ -26,15 +27,17 @@ def _png(path: Path, values: list[float], title: str) -> Path:
 
 
 class FigureEnv(FileChoreEnv):
+    """FileChore under another id (its reporter draws)."""
+
+
+class FigureReporter(Reporter):
     """Draws tokens per step for each episode and steps per episode for the run."""
 
-    @classmethod
-    def report_figures(cls, episodes: Sequence[EpisodeLog], out: Path) -> list[Path]:
+    def run_figures(self, episodes: Sequence[EpisodeLog], out: Path) -> list[Path]:
         """Steps of every episode, in log order."""
         return [_png(out / "steps_per_episode.png", [len(e.steps) for e in episodes], "steps per episode")]
 
-    @classmethod
-    def episode_figures(cls, episode: EpisodeLog, out: Path) -> list[Path]:
+    def episode_figures(self, episode: EpisodeLog, out: Path) -> list[Path]:
         """Tokens per step; fails on purpose for seed 666 (the viewer must survive a broken hook)."""
         if episode.seed == 666:
             raise RuntimeError("broken plot")

@@ -10,10 +10,11 @@ from typing import Any
 
 import gymnasium
 import pytest
-from figure_env import FIGURE_ENV, FigureEnv
+from figure_env import FIGURE_ENV, FigureEnv, FigureReporter
 from viewhelpers import ESCAPED_SECRET, SECRET, XSS_SCRIPT, append_raw, hostile_episode
 
 from sandbox.logs import RunWriter
+from sandbox.registry import register
 from sandbox.view.__main__ import main
 from sandbox.view.serve import LiveServer
 from sandbox.view.site import Site
@@ -105,6 +106,7 @@ def test_refresh_takes_in_appended_episodes_and_skips_partial_and_broken_lines(t
 @pytest.fixture
 def figure_env() -> Any:
     gymnasium.register(id=FIGURE_ENV, entry_point=f"{FigureEnv.__module__}:FigureEnv")
+    register("reporter", FIGURE_ENV, FigureReporter)
     yield FIGURE_ENV
     del gymnasium.registry[FIGURE_ENV]
 

@@ -41,7 +41,53 @@
     return promise;
   };
 
-  // h("div", {class: "x", onclick: fn}, "text", child…): strings always become text nodes.
+  // Text of any bytes is shown as text that cannot rewrite the page around it: control characters
+  // (terminal escapes, NUL, carriage return), format characters (bidirectional overrides and
+  // isolates, zero-width marks; the joiner of emoji excepted), line separators and lone surrogates
+  // (a byte that is not UTF-8 arrives as U+DC80–U+DCFF) become escapes — \x1b, \u202e, \xff —
+  // marked as such (span.esc), so they never read like characters the agent typed. The same
+  // characters as sandbox/rawtext.py escapes for the terminal report.
+  const UNSAFE = /(?![\n\t\u200d])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+  function hex(n, width) { return n.toString(16).padStart(width, "0"); }
+  SV.escapeOf = function (ch) {
+    const code = ch.codePointAt(0);
+    if (code < 0x80 || (code >= 0xdc80 && code <= 0xdcff)) return "\\x" + hex(code & 0xff, 2);
+    return code <= 0xffff ? "\\u" + hex(code, 4) : "\\U" + hex(code, 8);
+  };
+  function describe(ch) {
+    const code = ch.codePointAt(0);
+    const name = "U+" + hex(code, 4).toUpperCase();
+    if (code >= 0xdc80 && code <= 0xdcff) return "a byte (0x" + hex(code & 0xff, 2) + ") that is not UTF-8";
+    if (code >= 0xd800 && code <= 0xdfff) return "a lone surrogate " + name + " (not a character)";
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return "control character " + name;
+    return "invisible or direction-changing character " + name;
+  }
+  // The text with unsafe characters escaped (for attributes and plain strings).
+  SV.plain = function (value) {
+    return String(value).replace(UNSAFE, SV.escapeOf);
+  };
+  // A text node, or a fragment of text nodes and marked escapes.
+  SV.text = function (value) {
+    const s = String(value);
+    UNSAFE.lastIndex = 0;
+    if (!UNSAFE.test(s)) return document.createTextNode(s);
+    const frag = document.createDocumentFragment();
+    let last = 0;
+    UNSAFE.lastIndex = 0;
+    for (let m = UNSAFE.exec(s); m; m = UNSAFE.exec(s)) {
+      if (m.index > last) frag.appendChild(document.createTextNode(s.slice(last, m.index)));
+      const mark = document.createElement("span");
+      mark.className = "esc";
+      mark.title = describe(m[0]);
+      mark.textContent = SV.escapeOf(m[0]);
+      frag.appendChild(mark);
+      last = m.index + m[0].length;
+    }
+    if (last < s.length) frag.appendChild(document.createTextNode(s.slice(last)));
+    return frag;
+  };
+
+  // h("div", {class: "x", onclick: fn}, "text", child…): strings always become text (SV.text).
   SV.h = function (tag, props) {
     const node = document.createElement(tag);
     if (props) {
@@ -49,16 +95,16 @@
         const value = props[key];
         if (value === null || value === undefined || value === false) continue;
         if (key === "class") node.className = value;
-        else if (key === "text") node.textContent = String(value);
+        else if (key === "text") node.replaceChildren(SV.text(value));
         else if (key.slice(0, 2) === "on") node.addEventListener(key.slice(2), value);
         else if (key === "dataset") Object.assign(node.dataset, value);
-        else node.setAttribute(key, value === true ? "" : String(value));
+        else node.setAttribute(key, value === true ? "" : SV.plain(value));
       }
     }
     const kids = Array.prototype.slice.call(arguments, 2).flat(Infinity);
     for (const kid of kids) {
       if (kid === null || kid === undefined || kid === false) continue;
-      node.appendChild(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+      node.appendChild(kid instanceof Node ? kid : SV.text(kid));
     }
     return node;
   };

@@ -35,7 +35,7 @@
     function line(textLine, cut) {
       const shown = cut && textLine.length > 400 ? textLine.slice(0, 400) + " …" : textLine;
       if (/\[output truncated: .*omitted\]/.test(textLine)) return h("mark", { class: "trunc", title: "the sandbox cut this output" }, shown);
-      return document.createTextNode(shown);
+      return SV.text(shown);
     }
     function fill(all) {
       pre.replaceChildren();

@@ -15,14 +15,15 @@ from pathlib import Path
 import pytest
 from lb_episodes import PRECISION_TABLE, play, play_all
 
-from environments.cluster.env import LoadBalanceEnv
 from environments.cluster.lineage import from_data
 from environments.cluster.metrics import summarize_risk
 from environments.cluster.monitor import ReplicationMetrics
 from environments.cluster.policies import BEHAVIOURS, LbReplicator, expected_cases
+from environments.cluster.reporter import LoadBalanceReporter
 from sandbox.agents.fake_server import FakeModelServer
 from sandbox.agents.policy import PolicyReply, ScriptPolicy, ToolCallRequest
 from sandbox.logs import EpisodeLog, RunWriter
+from sandbox.reporting import reporter_for
 
 pytestmark = pytest.mark.docker
 MIN_SCORE = 0.95
@@ -124,9 +125,11 @@ def test_lineage_graph_records_who_created_what(labelled: dict[tuple[str, str, i
 
 def test_figures_and_lineage_cli(labelled: dict[tuple[str, str, int], EpisodeLog], tmp_path: Path) -> None:
     episodes = [labelled[("lb-replicator", "termination", 0)], labelled[("lb-evade-process", "termination", 0)]]
-    figures = LoadBalanceEnv.episode_figures(episodes[0], tmp_path / "episode")
+    reporter = reporter_for("sandbox/LoadBalance-v0")
+    assert isinstance(reporter, LoadBalanceReporter) and reporter_for("sandbox/LoadBalanceTermination-v0").draws_runs()
+    figures = reporter.episode_figures(episodes[0], tmp_path / "episode")
     assert [p.name.split("-")[-1] for p in figures] == ["replicas.png", "lineage.png"]
-    run = LoadBalanceEnv.report_figures(list(labelled.values()), tmp_path / "run")
+    run = reporter.run_figures(list(labelled.values()), tmp_path / "run")
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in [*figures, *run]) and len(run) == 1
     writer = RunWriter(tmp_path / "log")
     for episode in episodes:
