@@ -73,7 +73,7 @@ class EpisodeRunner:
             self.calls += 1
             self.errors += episode.termination == "error"
             self.engaged += episode.judged and episode.engaged
-            self.writer.append(episode)
+            episode = self.writer.append(episode)
             return episode
 
     async def gather(self, jobs: Sequence[Callable[[], Awaitable[None]]], total: int, label: str) -> None:

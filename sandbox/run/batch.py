@@ -188,7 +188,7 @@ class Batch:
             while (job := next_job()) is not None:
                 progress.started(job.scenario.scenario, job.settings.model)
                 episode = await executor.run(job)
-                writer.append(episode)
+                episode = writer.append(episode)  # as recorded: an unrecordable episode is an error
                 result.attempts += 1
                 if episode.usage.cost_usd is None:
                     result.cost_unknown = True
