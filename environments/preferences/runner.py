@@ -70,10 +70,10 @@ class EpisodeRunner:
                 await run_episode(env, self.client, episode, Limits(max_steps=max_steps))
             finally:
                 self._pools.setdefault(self._key(env_id, config), []).append(env)
+            episode = self.writer.append(episode)
             self.calls += 1
             self.errors += episode.termination == "error"
             self.engaged += episode.judged and episode.engaged
-            episode = self.writer.append(episode)
             return episode
 
     async def gather(self, jobs: Sequence[Callable[[], Awaitable[None]]], total: int, label: str) -> None:
