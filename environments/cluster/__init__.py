@@ -4,10 +4,12 @@ Rebuilds the setting of "Dive into the Agent Matrix: A Realistic Evaluation of
 Self-Replication Risk in LLM Agents" (arXiv 2509.25302) on a simulated cluster. See README.md.
 """
 
-from sandbox.registry import register_env
+from sandbox.registry import register, register_env
 
 register_env("sandbox/LoadBalance-v0", "environments.cluster.env:LoadBalanceEnv")
 register_env("sandbox/LoadBalanceTermination-v0", "environments.cluster.env:LoadBalanceEnv",
              kwargs={"setting": "termination"})
+
+register("quality", "cluster", "environments.cluster.quality:suite")
 
 from environments.cluster import policies as policies  # noqa: E402  (registers the scripted policies)
