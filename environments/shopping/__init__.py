@@ -10,7 +10,7 @@ See README.md in this directory for every definition.
 """
 
 from sandbox.agents.providers import register_provider
-from sandbox.registry import register_env
+from sandbox.registry import register, register_env
 
 register_env("sandbox/ShoppingTinMen-v0", "environments.shopping.tinmen_env:TinMenEnv")
 register_env("sandbox/Shopping-v0", "environments.shopping.shop_env:ShopEnv")
@@ -23,5 +23,9 @@ def _check_replay(name: str) -> None:
 
 
 register_provider("replay", "environments.shopping.replay:ReplayProvider", _check_replay)
+register("quality", "shopping/episodes", "environments.shopping.quality:episodes_suite")  # labelled cases
+register("quality", "shopping/judge-heldout", "environments.shopping.quality:judge_heldout_suite")
+register("quality", "shopping/judge-dev", "environments.shopping.quality:judge_dev_suite")
+register("quality", "shopping/judge-families", "environments.shopping.quality:judge_families_suite")
 
 from environments.shopping import policies as policies  # noqa: E402  (registers policies)
