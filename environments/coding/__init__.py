@@ -8,9 +8,10 @@ Public API (reused by other environments): :class:`~environments.coding.tasks.Ta
 
 from environments.coding.grader import GradeResult, grade
 from environments.coding.tasks import Task, load_tasks
-from sandbox.registry import register_env
+from sandbox.registry import register, register_env
 
 register_env("sandbox/Coding-v0", "environments.coding.env:CodingEnv")
+register("quality", "coding", "environments.coding.quality:suite")  # the labelled cases of the monitors
 
 from environments.coding import policies as policies  # noqa: E402  (registers policies)
 
