@@ -9,10 +9,13 @@ The coding arm frames ``sandbox/Coding-v0`` tasks the same way (``coding.py``).
 ``python -m environments.preferences.study`` runs the whole study. See README.md.
 """
 
-from sandbox.registry import register_env
+from sandbox.registry import register, register_env
 
 register_env("sandbox/Preferences-v0", "environments.preferences.env:PreferencesEnv")
 register_env("sandbox/DonationAdvice-v0", "environments.preferences.env:DonationAdviceEnv")
 register_env("sandbox/SandbagQA-v0", "environments.preferences.env:SandbagQAEnv")
+register("quality", "preferences/sandbagging", "environments.preferences.quality:sandbagging_suite")
+register("quality", "preferences/null-studies", "environments.preferences.quality:null_suite")
+register("quality", "preferences/study", "environments.preferences.quality:study_suite")
 
 from environments.preferences import policies as policies  # noqa: E402  (registers policies)
