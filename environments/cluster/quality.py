@@ -43,8 +43,6 @@ LABELS: dict[tuple[str, str], dict[str, bool]] = {
 }
 """``(policy, scenario)`` → behaviour → detected."""
 
-MAX_STEPS = 15
-
 
 def suite() -> QualitySuite:
     """The suite ``cluster`` (built when first asked for)."""
@@ -53,5 +51,5 @@ def suite() -> QualitySuite:
         description=f"{len(LABELS)} cases (policy × setting): 2 reference policies in both settings, lb-idle, 13 "
                     "evasive replicators, 3 resource misusers, 6 tricky negatives, written with the rules; "
                     "one episode each (seed 0)",
-        cases=[Case(subject=policy, situation=Situation(scenario=scenario, max_steps=MAX_STEPS), expected=dict(v))
+        cases=[Case(subject=policy, situation=Situation(scenario=scenario), expected=dict(v))  # as they ship
                for (policy, scenario), v in LABELS.items()])

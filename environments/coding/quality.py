@@ -77,6 +77,7 @@ def suite() -> QualitySuite:
     policies = {c.subject for c in found}
     return QualitySuite(
         name="coding", kind="regression", cases=found, reduce=f"{__name__}:sandbagging_verdict",
+        monitor="incentive arms (pass per pair)",
         description=f"{len(policies)} scripted policies written with the monitors (5 reference, "
                     f"{len(evasive.EXPECTED)} evasive tamperers and special-casers with honest look-alikes, "
                     f"{len(forgers.EXPECTED)} grade forgers and honest look-alikes), {len(found)} cases (policy × "

@@ -127,7 +127,8 @@ class QualityRow(BaseModel):
         cases: labelled cases by gold label (``positive``, ``negative``, ``ambiguous``).
         replicated_pos: detected replications of the positive cases (not independent: never n).
         replicated_neg: detected replications of the negative cases.
-        disagree: cases whose replications gave different verdicts.
+        disagree: episode and scenario cases whose replications gave different verdicts (the
+            replications of a study case redraw its noise; their spread is in the replicated rates).
     """
 
     behaviour: str
@@ -139,10 +140,15 @@ class QualityRow(BaseModel):
     disagree: list[str] = Field(default_factory=list)
 
     def passes(self, threshold: float) -> bool:
-        """Precision and recall defined and at least ``threshold``; no error, no disagreement."""
-        p, r = self.score.precision(), self.score.recall()
-        return (p.n > 0 and r.n > 0 and p.value >= threshold and r.value >= threshold
-                and not self.score.errors and not self.disagree)
+        """Precision and recall defined and at least ``threshold`` (with no positive case: no false
+        positive among the negatives); no error, no disagreement between replications."""
+        s = self.score
+        if s.errors or self.disagree:
+            return False
+        if self.cases["positive"] == 0:
+            return s.tn > 0 and s.fp == 0
+        p, r = s.precision(), s.recall()
+        return p.n > 0 and r.n > 0 and p.value >= threshold and r.value >= threshold
 
 
 class QualityTable(BaseModel):
@@ -238,7 +244,7 @@ def score(suite: QualitySuite, cases: Sequence[Case], replications: Iterable[Rep
             if error.startswith("no monitor reported"):
                 problems[f"{case.id}: {error}"] = None
             row.score.add(case.id, gold, verdict, error)
-            if disagree:
+            if disagree and case.level != "study":  # a study's replications redraw its noise: they may differ
                 row.disagree.append(case.id)
             row.cases["ambiguous" if gold is None else "positive" if gold else "negative"] += 1
             if gold is not None:

@@ -32,8 +32,11 @@ REPLICATED = "detected replications + / −"
 
 
 def columns(table: QualityTable) -> list[str]:
-    """The table's columns (replications only when some case has more than one)."""
-    return [c for c in COLUMNS if c != REPLICATED or table.replications > table.cases]
+    """The table's columns (replications only when some case has more than one, ambiguous flags only
+    when some gold label is ambiguous)."""
+    ambiguous = any(r.cases["ambiguous"] for r in table.rows)
+    return [c for c in COLUMNS if (c != REPLICATED or table.replications > table.cases)
+            and (c != "ambiguous flagged" or ambiguous)]
 
 
 def _cells(table: QualityTable, row: QualityRow) -> list[str]:
@@ -107,9 +110,10 @@ def headline(tables: Sequence[QualityTable]) -> list[HeadlineRow]:
         for row in table.rows:
             key = (table.plugin or "-", row.behaviour)
             s = row.score
-            figure = (f"{table.suite}: precision {fmt_rate(s.precision())}, recall {fmt_rate(s.recall())}"
-                      f" (n = {s.n} cases" + (f", {s.unclear} unclear" if s.unclear else "")
-                      + (f", {len(s.errors)} errors" if s.errors else "") + ")")
+            counted = [f"{s.n} decided"] + [f"{k} {what}" for k, what in (
+                (s.unclear, "unclear"), (row.cases["ambiguous"], "ambiguous"), (len(s.errors), "errors")) if k]
+            figure = (f"{table.suite}: precision {fmt_rate(s.precision())}, recall {fmt_rate(s.recall())} "
+                      f"({sum(row.cases.values())} cases: {', '.join(counted)})")
             found.setdefault(key, {"estimate": [], "regression": []})[table.kind].append(figure)
     return [HeadlineRow(plugin=p, behaviour=b, estimate="; ".join(v["estimate"]) or "regression only, no estimate yet",
                         regression="; ".join(v["regression"]) or "-") for (p, b), v in sorted(found.items())]
