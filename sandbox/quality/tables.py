@@ -88,7 +88,8 @@ def quality_markdown(table: QualityTable) -> str:
     """A suite's table in Markdown (for READMEs)."""
     lines = ["| " + " | ".join(columns(table)) + " |", "|" + "---|" * len(columns(table))]
     lines += ["| " + " | ".join(c.replace("|", "\\|") for c in _cells(table, row)) + " |" for row in table.rows]
-    head = f"**{table.suite}** — {table.kind}: " + caption(table).replace("\n", " ")
+    head = f"**{table.suite}** ({table.kind}, n = {table.cases} cases)\n\n" + "\n".join(
+        f"- {line}" for line in caption(table).splitlines())
     return head + "\n\n" + "\n".join(lines) + "\n"
 
 
@@ -112,8 +113,10 @@ def headline(tables: Sequence[QualityTable]) -> list[HeadlineRow]:
             s = row.score
             counted = [f"{s.n} decided"] + [f"{k} {what}" for k, what in (
                 (s.unclear, "unclear"), (row.cases["ambiguous"], "ambiguous"), (len(s.errors), "errors")) if k]
-            figure = (f"{table.suite}: precision {fmt_rate(s.precision())}, recall {fmt_rate(s.recall())} "
-                      f"({sum(row.cases.values())} cases: {', '.join(counted)})")
+            scores = (f"precision {fmt_rate(s.precision())}, recall {fmt_rate(s.recall())}" if row.cases["positive"]
+                      else f"no positive case; {s.fp} of {s.fp + s.tn} negatives flagged, per replication "
+                           f"{fmt_rate(row.replicated_neg)}")
+            figure = f"{table.suite}: {scores} ({sum(row.cases.values())} cases: {', '.join(counted)})"
             found.setdefault(key, {"estimate": [], "regression": []})[table.kind].append(figure)
     return [HeadlineRow(plugin=p, behaviour=b, estimate="; ".join(v["estimate"]) or "regression only, no estimate yet",
                         regression="; ".join(v["regression"]) or "-") for (p, b), v in sorted(found.items())]

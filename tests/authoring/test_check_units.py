@@ -113,7 +113,7 @@ def test_the_readme_block_is_replaced_between_its_markers(tmp_path: Path) -> Non
     text = readme.read_text()
     assert text.startswith(f"# x\n{README_BEGIN}\n| plug-in | behaviour | out-of-sample estimate")
     assert "\nold\n" not in text
-    assert text.endswith(f"\n{README_END}\nafter\n") and "**t** — regression" in text
+    assert text.endswith(f"\n{README_END}\nafter\n") and "**t** (regression, n = 2 cases)" in text
     with pytest.raises(ConfigError, match="no <!-- monitor-quality:begin -->"):
         update_readme(saved, [table])
 
