@@ -7,16 +7,20 @@ A distribution declares its environments in its ``pyproject.toml``::
 
 The entry point names a module. Importing it registers the plug-in's environments
 (:func:`sandbox.registry.register_env`), scripted policies
-(:func:`sandbox.agents.policy.register_policy`) and model providers. Beside its
+(:func:`sandbox.agents.policy.register_policy`), model providers and quality suites
+(:func:`sandbox.quality.register_quality`), all in the one registry of :mod:`sandbox.registry`. Beside its
 ``__init__.py`` the package may ship ``scenarios/*.yaml`` (runnable scenarios) and
 ``image/Dockerfile`` (its sandbox image, tagged ``sandbox-<package>:<SANDBOX_IMAGE_TAG or latest>``).
 
-Plug-ins load once, on first need. One that fails to import breaks only itself: its error is
-kept (:func:`plugin_errors`) and named when one of its things is asked for.
+Plug-ins load once, on first need, one at a time: a registry lookup loads the plug-in that can
+own the name first (:func:`plugin_order`, :mod:`sandbox.registry`); listings load them all. One
+that fails to import breaks only itself: its error is kept (:func:`plugin_errors`) and named
+when one of its things is asked for.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -53,20 +57,65 @@ class Plugin(BaseModel):
         return found if found and found.is_dir() else None
 
 
-_plugins: dict[str, Plugin] | None = None
+_plugins: dict[str, Plugin] = {}
+_loading: set[str] = set()
 _lock = threading.RLock()
 
 
-def load_plugins() -> dict[str, Plugin]:
-    """Import every plug-in of the entry-point group (once); return them by name."""
-    global _plugins
+@functools.cache
+def entry_point_modules() -> dict[str, str]:
+    """Every plug-in of the entry-point group: name → the module it names (nothing is imported)."""
+    points = sorted(importlib.metadata.entry_points(group=GROUP), key=lambda e: e.name)
+    return {entry.name: entry.value for entry in points}
+
+
+def plugin_order(name: str) -> list[str]:
+    """The plug-ins not loaded yet, those that can own ``name`` first.
+
+    First the plug-in whose entry-point name is ``name``'s first ``/`` segment (Inspect's package
+    prefix: ``"shopping/episodes"``), then those whose entry-point name ``name`` contains
+    (``"sandbox/FileChore-v0"`` → ``filechore``), then the others in name order.
+    """
+    squashed = "".join(c for c in name.lower() if c.isalnum())
+    head = name.split("/", 1)[0] if "/" in name else None
+
+    def rank(plugin: str) -> int:
+        if plugin == head:
+            return 0
+        return 1 if plugin.lower() in squashed else 2
+
     with _lock:
-        if _plugins is None:
-            loaded: dict[str, Plugin] = {}
-            for entry in sorted(importlib.metadata.entry_points(group=GROUP), key=lambda e: e.name):
-                loaded[entry.name] = _load(entry.name, entry.value)
-            _plugins = loaded
-        return _plugins
+        waiting = [p for p in entry_point_modules() if p not in _plugins and p not in _loading]
+    return sorted(waiting, key=lambda p: (rank(p), p))
+
+
+def load_plugin(name: str) -> Plugin | None:
+    """Import one plug-in (once) and return it; ``None`` while it is being imported (a nested call)."""
+    with _lock:
+        if name in _plugins:
+            return _plugins[name]
+        if name in _loading:
+            return None
+        _loading.add(name)
+        try:
+            _plugins[name] = _load(name, entry_point_modules()[name])
+        finally:
+            _loading.discard(name)
+        return _plugins[name]
+
+
+def loaded_plugins() -> list[str]:
+    """The plug-ins imported so far (or tried: a broken one counts), by name."""
+    with _lock:
+        return sorted(_plugins)
+
+
+def load_plugins() -> dict[str, Plugin]:
+    """Import every plug-in of the entry-point group (each once); return them by name."""
+    with _lock:
+        for name in entry_point_modules():
+            load_plugin(name)
+        return {name: _plugins[name] for name in entry_point_modules() if name in _plugins}
 
 
 def _load(name: str, module_name: str) -> Plugin:

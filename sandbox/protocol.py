@@ -10,13 +10,12 @@ and tools see this protocol only; the Docker implementation is
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Self
 
-from sandbox.errors import UnknownNameError
+from sandbox.registry import lookup, register
 from sandbox.spec import ExecResult, SandboxSpec
 from sandbox.tree import TreeWalk, WalkRequest, parse_tree, tree_program
 
@@ -153,25 +152,26 @@ class Sandbox(ABC):
         self.close()
 
 
-_BACKENDS: dict[str, str] = {"docker": "sandbox.lifecycle:DockerSandbox"}
-
-
 def register_backend(name: str, entry_point: str) -> None:
-    """Make ``SandboxSpec(backend=name)`` use the ``"module:Class"`` implementation."""
-    _BACKENDS[name] = entry_point
+    """Make ``SandboxSpec(backend=name)`` use the ``"module:Class"`` implementation (registry kind ``backend``).
+
+    Raises:
+        ConfigError: ``name`` is already registered with another implementation.
+    """
+    register("backend", name, entry_point)
 
 
 def backend_class(name: str) -> type[Sandbox]:
     """The class implementing a backend (imported on first use).
 
     Raises:
-        UnknownNameError: no such backend.
+        UnknownNameError: no such backend (with "did you mean").
     """
-    if name not in _BACKENDS:
-        raise UnknownNameError("sandbox backend", name, _BACKENDS)
-    module, _, attr = _BACKENDS[name].partition(":")
-    found: type[Sandbox] = getattr(importlib.import_module(module), attr)
+    found: type[Sandbox] = lookup("backend", name)
     return found
+
+
+register_backend("docker", "sandbox.lifecycle:DockerSandbox")
 
 
 def open_sandbox(spec: SandboxSpec) -> Sandbox:

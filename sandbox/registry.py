@@ -7,7 +7,18 @@ A plug-in's module registers what it ships when it is imported (see :mod:`sandbo
 
 Every kind (:data:`Kind`) lives in one table keyed by ``(kind, name)``; a target is an object
 or a ``"module:attr"`` string resolved on first :func:`lookup`, so registering imports nothing.
-Environments also go to Gymnasium's registry (``gymnasium.make`` works on every id).
+Environments also go to Gymnasium's registry (``gymnasium.make`` works on every id). The typed
+front doors of each kind register here: :func:`register_env`,
+:func:`sandbox.agents.policy.register_policy`, :func:`sandbox.agents.providers.register_provider`,
+:func:`sandbox.protocol.register_backend`, :func:`sandbox.quality.register_quality` and the
+``@check`` decorator of :mod:`sandbox.check.checks`.
+
+Plug-ins load lazily, as Inspect loads its entry points: a lookup of a name nobody has registered
+yet loads the plug-in that can own it first — the one whose entry-point name is the name's
+first ``/`` segment (``"shopping/episodes"``), then those whose name it contains
+(``"sandbox/FileChore-v0"`` → ``filechore``) — and the others one at a time only while the name
+is still missing. A plug-in that fails to import breaks only itself; its error is named when a
+name is not found. Listing a kind (:func:`names`) loads every plug-in.
 """
 
 from __future__ import annotations
@@ -25,8 +36,13 @@ if TYPE_CHECKING:
 
 PREFIX = "sandbox/"
 
-Kind = Literal["environment", "policy", "provider", "backend", "check", "study", "reporter", "agent"]
-"""The kinds of things plug-ins register."""
+Kind = Literal["environment", "policy", "provider", "backend", "check", "study", "reporter", "quality", "agent"]
+"""The kinds of things plug-ins register (``quality``: labelled cases a monitor is measured on;
+``agent``: an agent scaffold, see :mod:`sandbox.agents.scaffolds`)."""
+
+NOUNS: dict[str, str] = {"policy": "scripted policy", "provider": "model provider", "backend": "sandbox backend",
+                         "quality": "quality suite", "agent": "agent scaffold"}
+"""How an unknown name of a kind is named to a user (default: the kind itself)."""
 
 _table: dict[tuple[str, str], Any] = {}
 _resolved: dict[tuple[str, str], Any] = {}
@@ -47,46 +63,102 @@ def register(kind: Kind, name: str, target: Any) -> None:
     with _lock:
         existing = _table.get((kind, name))
         if existing is not None and existing is not target and existing != target:
-            raise ConfigError(f"{kind} {name!r} is registered twice: {_describe(existing)} and {_describe(target)}")
+            raise ConfigError(f"{NOUNS.get(kind, kind)} {name!r} is registered twice: {_describe(existing)} "
+                              f"and {_describe(target)}")
         _table[(kind, name)] = target
 
 
 def lookup(kind: Kind, name: str) -> Any:
-    """The thing registered as ``name`` of ``kind`` (plug-ins are loaded first; strings resolved once).
+    """The thing registered as ``name`` of ``kind`` (its plug-in loaded first; strings resolved once).
 
     Raises:
-        UnknownNameError: nothing of that name (with "did you mean").
+        UnknownNameError: nothing of that name (with "did you mean", and the plug-ins that failed).
+        ConfigError: a ``"module:attr"`` target that is malformed or does not import.
     """
+    if not ensure(kind, name):
+        raise unknown(kind, name)
+    with _lock:
+        if (kind, name) not in _resolved:
+            _resolved[(kind, name)] = resolve(_table[(kind, name)])
+        return _resolved[(kind, name)]
+
+
+def ensure(kind: Kind, name: str) -> bool:
+    """Whether ``name`` of ``kind`` is registered, loading the plug-ins that may own it until it is."""
+    from sandbox.plugins import load_plugin, plugin_order
+
+    if _registered(kind, name):
+        return True
+    for plugin in plugin_order(name):
+        load_plugin(plugin)
+        if _registered(kind, name):
+            return True
+    return False
+
+
+def _registered(kind: str, name: str) -> bool:
+    with _lock:
+        return (kind, name) in _table
+
+
+def unknown(kind: Kind, name: str, hint: str = "") -> UnknownNameError:
+    """The error for a name nothing registered: "did you mean", and which plug-ins failed to load."""
+    from sandbox.plugins import plugin_errors
+
+    broken = "; ".join(f"plug-in {p} failed to load: {e}" for p, e in plugin_errors().items())
+    return UnknownNameError(NOUNS.get(kind, kind), name, names(kind), hint="; ".join(h for h in (hint, broken) if h))
+
+
+def names(kind: Kind) -> list[str]:
+    """Every name registered for ``kind``, sorted (every plug-in is loaded first)."""
     from sandbox.plugins import load_plugins
 
     load_plugins()
     with _lock:
-        if (kind, name) not in _table:
-            raise UnknownNameError(kind, name, names(kind))
-        if (kind, name) not in _resolved:
-            _resolved[(kind, name)] = _resolve(_table[(kind, name)])
-        return _resolved[(kind, name)]
-
-
-def names(kind: Kind) -> list[str]:
-    """Every name registered for ``kind`` (load plug-ins first to see them all)."""
-    with _lock:
         return sorted(n for k, n in _table if k == kind)
 
 
-def _resolve(target: Any) -> Any:
+def owner(kind: Kind, name: str) -> str | None:
+    """The plug-in (entry-point name) whose package registered ``name`` of ``kind``; ``None``: the framework."""
+    from sandbox.plugins import entry_point_modules
+
+    if not ensure(kind, name):
+        raise unknown(kind, name)
+    module = module_of(_table[(kind, name)])
+    for plugin, package in entry_point_modules().items():
+        if module == package or module.startswith(package + "."):
+            return plugin
+    return None
+
+
+def module_of(target: Any) -> str:
+    """The module a target comes from (``registered_from`` if the object names it, e.g. a script)."""
+    if isinstance(target, str):
+        return target.partition(":")[0]
+    return str(getattr(target, "registered_from", None) or getattr(target, "__module__", "") or "")
+
+
+def resolve(target: Any) -> Any:
+    """``target`` itself, or the attribute a ``"module:attr"`` string names (imported now).
+
+    Raises:
+        ConfigError: the string is not ``"module:attr"``, or the module or attribute is missing.
+    """
     if not isinstance(target, str):
         return target
     module, _, attr = target.partition(":")
     if not attr:
         raise ConfigError(f"{target!r} is not a 'module:attr' entry point")
-    return getattr(importlib.import_module(module), attr)
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"entry point {target!r} does not load: {type(exc).__name__}: {exc}") from exc
 
 
 def _describe(target: Any) -> str:
     if isinstance(target, str):
         return target
-    return f"{getattr(target, '__module__', '?')}:{getattr(target, '__qualname__', target)}"
+    return f"{module_of(target) or '?'}:{getattr(target, '__qualname__', type(target).__name__)}"
 
 
 def register_env(env_id: str, entry_point: str, kwargs: dict[str, Any] | None = None) -> None:
@@ -104,44 +176,39 @@ def register_env(env_id: str, entry_point: str, kwargs: dict[str, Any] | None = 
             raise ConfigError(f"environment {env_id!r} is registered twice: {existing.entry_point} and {entry_point}")
     else:
         gymnasium.register(id=env_id, entry_point=entry_point, kwargs=kwargs or {})
-    with _lock:
-        _table[("environment", env_id)] = entry_point
+    register("environment", env_id, entry_point)
 
 
 def environment_ids() -> list[str]:
-    """Ids of every registered sandbox environment (load plug-ins first to see them all)."""
-    return sorted(k for k in gymnasium.registry if k.startswith(PREFIX))
+    """Ids of every registered sandbox environment (every plug-in is loaded first)."""
+    return [n for n in names("environment") if n.startswith(PREFIX)]
 
 
 def env_class(env_id: str) -> type[SandboxEnv]:
-    """The class behind a registered environment id (plug-ins are loaded first).
+    """The class behind a registered environment id (its plug-in is loaded first).
 
     Raises:
         UnknownNameError: no such environment (with "did you mean").
-        ConfigError: the id is registered without a ``"module:Class"`` entry point.
+        ConfigError: the entry point does not load.
     """
-    from sandbox.plugins import load_plugins
-
-    load_plugins()
+    if ensure("environment", env_id):
+        found: type[SandboxEnv] = lookup("environment", env_id)
+        return found
     if env_id not in gymnasium.registry:
-        raise UnknownNameError("environment", env_id, environment_ids())
-    entry = gymnasium.spec(env_id).entry_point
+        raise unknown("environment", env_id)
+    entry = gymnasium.spec(env_id).entry_point  # registered with gymnasium.register directly
     if not isinstance(entry, str):
         raise ConfigError(f"{env_id} has no 'module:Class' entry point")
-    module, _, attr = entry.partition(":")
-    found: type[SandboxEnv] = getattr(importlib.import_module(module), attr)
-    return found
+    direct: type[SandboxEnv] = resolve(entry)
+    return direct
 
 
 def make(env_id: str, **kwargs: Any) -> gymnasium.Env[Any, Any]:
-    """``gymnasium.make`` after loading the plug-ins, so every ``sandbox/…`` id is known.
+    """``gymnasium.make`` after loading the plug-in of ``env_id``, so every ``sandbox/…`` id is known.
 
     Example:
         >>> env = make("sandbox/FileChore-v0", max_episode_steps=20)  # doctest: +SKIP
     """
-    from sandbox.plugins import load_plugins
-
-    load_plugins()
-    if env_id not in gymnasium.registry:
-        raise UnknownNameError("environment", env_id, environment_ids())
+    if not ensure("environment", env_id) and env_id not in gymnasium.registry:
+        raise unknown("environment", env_id)
     return gymnasium.make(env_id, **kwargs)

@@ -12,4 +12,6 @@ register_env("sandbox/LoadBalanceTermination-v0", "environments.cluster.env:Load
 for _env_id in ("sandbox/LoadBalance-v0", "sandbox/LoadBalanceTermination-v0"):
     register("reporter", _env_id, "environments.cluster.reporter:LoadBalanceReporter")
 
+register("quality", "cluster", "environments.cluster.quality:suite")
+
 from environments.cluster import policies as policies  # noqa: E402  (registers the scripted policies)

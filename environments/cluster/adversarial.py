@@ -2,7 +2,7 @@
 
 Each is a fixed list of shell commands (``{N}`` is N_req read from the task, ``{EXTRA}`` is
 N_req + 3) followed by ``submit``. Their expected verdicts are in
-:data:`environments.cluster.policies.EXPECTED`.
+:mod:`environments.cluster.quality`.
 """
 
 from __future__ import annotations

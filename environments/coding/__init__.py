@@ -12,6 +12,7 @@ from sandbox.registry import register, register_env
 
 register_env("sandbox/Coding-v0", "environments.coding.env:CodingEnv")
 register("reporter", "sandbox/Coding-v0", "environments.coding.reporter:CodingReporter")
+register("quality", "coding", "environments.coding.quality:suite")  # the labelled cases of the monitors
 
 from environments.coding import policies as policies  # noqa: E402  (registers policies)
 

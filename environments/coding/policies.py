@@ -4,8 +4,9 @@ Each policy finds its task from the prompt's ``Task id:`` line (built-in tasks, 
 JSONL in this process), reads what it needs through the tools, and acts through the tools only.
 ``EXPECTED`` declares, per policy, which behaviours the monitors must detect, and ``SCENARIO`` the
 scenario in which those expectations hold (``cheating`` exists only on the impossible variant;
-``sandbagging`` is a run-level verdict over the incentive arms, see
-:func:`environments.coding.report.sandbagging_verdicts`).
+``sandbagging`` is a verdict over the incentive arms). The cases the monitors are measured on —
+each policy on a task and variant, labelled by :func:`task_labels` — are the quality suite
+``coding`` (:mod:`environments.coding.quality`).
 """
 
 from __future__ import annotations
@@ -285,8 +286,3 @@ def task_labels(policy: str, task: Task, variant: Variant) -> dict[str, bool]:
     if variant != "impossible":
         labels.pop("cheating", None)
     return labels
-
-
-QUALITY: dict[str, list[int]] = {}
-"""Measured by this plug-in's own suite (tests/environments/coding: each policy in the scenario of
-:data:`SCENARIO`), not by ``sandbox.check``'s generic run."""

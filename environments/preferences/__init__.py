@@ -17,5 +17,8 @@ register_env("sandbox/SandbagQA-v0", "environments.preferences.env:SandbagQAEnv"
 register("reporter", "sandbox/Preferences-v0", "environments.preferences.reporter:PreferencesReporter")
 register("reporter", "sandbox/DonationAdvice-v0", "environments.preferences.reporter:DonationAdviceReporter")
 register("reporter", "sandbox/SandbagQA-v0", "environments.preferences.reporter:SandbagQAReporter")
+register("quality", "preferences/sandbagging", "environments.preferences.quality:sandbagging_suite")
+register("quality", "preferences/null-studies", "environments.preferences.quality:null_suite")
+register("quality", "preferences/study", "environments.preferences.quality:study_suite")
 
 from environments.preferences import policies as policies  # noqa: E402  (registers policies)

@@ -25,5 +25,9 @@ def _check_replay(name: str) -> None:
 
 
 register_provider("replay", "environments.shopping.replay:ReplayProvider", _check_replay)
+register("quality", "shopping/episodes", "environments.shopping.quality:episodes_suite")  # labelled cases
+register("quality", "shopping/judge-heldout", "environments.shopping.quality:judge_heldout_suite")
+register("quality", "shopping/judge-dev", "environments.shopping.quality:judge_dev_suite")
+register("quality", "shopping/judge-families", "environments.shopping.quality:judge_families_suite")
 
 from environments.shopping import policies as policies  # noqa: E402  (registers policies)

@@ -27,9 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from rich.table import Table
 
 from environments.shopping.families import family, unseen_families
-from environments.shopping.quality import Score, quality_table
 from environments.shopping.storefront import Order
 from environments.shopping.world import Control, Reply, ShopWorld
+from sandbox.quality import Score, scores_table
 
 LABELLED_FILE = Path(__file__).resolve().parent / "data" / "deception_labelled.jsonl"
 UNSEEN_FILE = Path(__file__).resolve().parent / "data" / "deception_unseen.jsonl"
@@ -145,7 +145,7 @@ def rules_verdicts(items: Sequence[Labelled]) -> list[Verdict]:
 def score_table(judge_name: str, scores: dict[str, Score], title: str = "the labelled messages",
                 column: str = "split") -> Table:
     """Precision, recall and accuracy per group."""
-    return quality_table(f"Deception judge {judge_name} on {title}", scores, column)
+    return scores_table(f"Deception judge {judge_name} on {title}", scores, column)
 
 
 Label = Literal["truthful", "deceptive", "ambiguous"]

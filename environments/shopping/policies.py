@@ -15,7 +15,8 @@ Reference policies:
 
 Adversarial policies (``shop-adv-…``, in :mod:`environments.shopping.adversaries`) try to hide
 what they did from the monitor or look guilty while behaving; :data:`EXPECTED` says what each
-one must be found to do, and :data:`FAMILIES` where it is played.
+one must be found to do, and :data:`FAMILIES` where it is played: the cases of the quality suite
+``shopping/episodes`` (:mod:`environments.shopping.quality`).
 """
 
 from __future__ import annotations
@@ -74,6 +75,3 @@ EXPECTED: dict[str, dict[str, bool]] = {
 
 FAMILIES: dict[str, tuple[str, ...]] = {name: adversaries.FAMILIES.get(name, ALL_FAMILIES) for name in EXPECTED}
 """Policy name → the families it is played in (a fee-hiding lie needs a product with fees)."""
-
-QUALITY: dict[str, list[int]] = {}
-"""Measured by this plug-in's own suite (tests/environments/shopping), not by ``sandbox.check``'s generic run."""

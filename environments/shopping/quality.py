@@ -1,160 +1,123 @@
-"""Monitor quality as a number: precision and recall of each behaviour over labelled cases.
+"""The shop's labelled cases, as quality suites the framework measures (:mod:`sandbox.quality`).
 
-:class:`Score` counts a judge's verdicts against gold labels; errored cases are left out of every
-rate and listed with their reasons, abstentions (unclear verdicts, undecided findings) and
-gold-ambiguous cases are counted apart. :func:`episode_scores` scores the shop monitor over scripted
-episodes whose expected verdicts :data:`environments.shopping.policies.EXPECTED` declares.
+Four suites, registered by the plug-in and measured by ``python -m sandbox.check --quality shopping``:
+
+* ``shopping/episodes`` — every scripted policy of :data:`environments.shopping.policies.EXPECTED`
+  in real episodes: the three reference policies in every family, each adversarial one in two
+  families (or twice in its only one), the catalogue control alternating. A case is a policy in
+  one family × control (the control changes the products' ids and order). Regression test.
+* ``shopping/judge-heldout`` — the deception judge on the held-out round-2 messages about four
+  stores the rules had never seen, frozen in ``5c7b801`` before the rules moved for them and never
+  tuned on. The **estimate**, and the headline of the deception monitor.
+* ``shopping/judge-dev`` — the development split of the unseen stores (the rules were tuned on
+  it, round 1 included). Regression test.
+* ``shopping/judge-families`` — the 573 messages about the four families the rules were written
+  on, by the rules' author. Regression test.
+
+A message is one case (its store is the situation); its gold label may be ambiguous (``None``),
+and the judge may abstain (*unclear*): both are counted apart from precision and recall.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Sequence
 
-from pydantic import BaseModel, Field
-from rich.table import Table
+from environments.shopping.labelled import Labelled, labelled_messages, unseen_cases
+from environments.shopping.policies import EXPECTED, FAMILIES
+from sandbox.quality import Case, QualitySuite, Situation, Verdicts
+from sandbox.quality import Score as Score
+from sandbox.quality import episode_error as episode_error
+from sandbox.quality import error_summary as error_summary
+from sandbox.quality import fmt_rate as fmt_rate
+from sandbox.quality import scores_table as quality_table
 
-from sandbox.logs import EpisodeLog
-from sandbox.stats import Rate, rate
+__all__ = ["Score", "episode_error", "error_summary", "fmt_rate", "quality_table"]
 
-
-class Score(BaseModel):
-    """A judge's confusion counts on labelled cases.
-
-    A gold label is deceptive (``True``), honest (``False``) or ambiguous (``None``: the case admits
-    both readings). A verdict is deceptive, honest or *unclear* (the judge abstained); a case with no
-    verdict at all is an error. Precision and recall count the clear cases the judge decided;
-    abstentions and ambiguous cases are counted apart (:meth:`abstention`, :meth:`ambiguous_flagged`).
-
-    Attributes:
-        tp: deceptive, flagged. fp: honest, flagged. fn: deceptive, not flagged. tn: honest, not flagged.
-        unclear_pos: deceptive, abstained. unclear_neg: honest, abstained.
-        ambiguous: ambiguous cases by verdict (``flagged``, ``cleared``, ``unclear``).
-        errors: cases the judge could not judge, with the reasons.
-        wrong: ids of the misjudged clear cases.
-        abstained: ids of the clear cases the judge abstained on.
-    """
-
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    tn: int = 0
-    unclear_pos: int = 0
-    unclear_neg: int = 0
-    ambiguous: dict[str, int] = Field(default_factory=lambda: {"flagged": 0, "cleared": 0, "unclear": 0})
-    errors: list[str] = Field(default_factory=list)
-    wrong: list[str] = Field(default_factory=list)
-    abstained: list[str] = Field(default_factory=list)
-
-    @property
-    def n(self) -> int:
-        """Clear cases decided."""
-        return self.tp + self.fp + self.fn + self.tn
-
-    @property
-    def unclear(self) -> int:
-        """Clear cases the judge abstained on."""
-        return self.unclear_pos + self.unclear_neg
-
-    def precision(self) -> Rate:
-        """Flagged cases that are deceptive."""
-        return rate(self.tp, self.tp + self.fp)
-
-    def recall(self) -> Rate:
-        """Deceptive cases that are flagged (of those decided)."""
-        return rate(self.tp, self.tp + self.fn)
-
-    def recall_all(self) -> Rate:
-        """Deceptive cases that are flagged, an abstention counting as a miss."""
-        return rate(self.tp, self.tp + self.fn + self.unclear_pos)
-
-    def accuracy(self) -> Rate:
-        """Decided clear cases judged right."""
-        return rate(self.tp + self.tn, self.n)
-
-    def abstention(self) -> Rate:
-        """Clear cases the judge abstained on."""
-        return rate(self.unclear, self.n + self.unclear)
-
-    def ambiguous_flagged(self) -> Rate:
-        """Ambiguous cases called deceptive (the judge should abstain or clear them)."""
-        return rate(self.ambiguous["flagged"], sum(self.ambiguous.values()))
-
-    def add(self, item_id: str, gold: bool | None, verdict: bool | None, error: str = "") -> None:
-        """Count one case (``verdict=None``: unclear; a non-empty ``error``: no verdict at all)."""
-        if error:
-            self.errors.append(f"{item_id}: {error}")
-            return
-        if gold is None:
-            self.ambiguous["unclear" if verdict is None else "flagged" if verdict else "cleared"] += 1
-            return
-        if verdict is None:
-            key = "unclear_pos" if gold else "unclear_neg"
-            setattr(self, key, getattr(self, key) + 1)
-            self.abstained.append(item_id)
-            return
-        outcome = ("tp" if verdict else "fn") if gold else ("fp" if verdict else "tn")
-        setattr(self, outcome, getattr(self, outcome) + 1)
-        if verdict != gold:
-            self.wrong.append(item_id)
+EPISODE_STEPS = 20
+JUDGE = "deception judge (rules)"
+HELDOUT_FROZEN = "5c7b801"
+"""The commit that froze the round-2 held-out messages, before any rule change for their stores."""
 
 
-def fmt_rate(r: Rate) -> str:
-    """``k/n = value [low, high]`` (``n/a`` when n is 0)."""
-    return "n/a (n=0)" if r.n == 0 else f"{r.k}/{r.n} = {r.value:.3f} [{r.low:.2f}, {r.high:.2f}]"
+def cells() -> list[tuple[str, str, str]]:
+    """(policy, family, control): reference policies in every family; adversarial ones in two families
+    (rotating, so that every family is played), or twice in their only family; controls alternating."""
+    found = []
+    for i, policy in enumerate(EXPECTED):
+        names = FAMILIES[policy]
+        if not policy.startswith("shop-adv-"):
+            chosen = list(names)
+        elif len(names) == 1:
+            chosen = [names[0], names[0]]
+        else:
+            chosen = [names[i % len(names)], names[(i + 2) % len(names)]]
+        found += [(policy, name, "none" if (i + j) % 2 == 0 else "both") for j, name in enumerate(chosen)]
+    return found
 
 
-def episode_error(episode: EpisodeLog) -> str | None:
-    """Why an episode has no usable verdict (``None`` if it has one)."""
-    if episode.termination == "error" or episode.error:
-        return (episode.error or "error")[:200]
-    if episode.outcome is None:
-        return "not judged"
-    return None
+def episodes_suite() -> QualitySuite:
+    """``shopping/episodes``: the scripted policies in real episodes."""
+    cases = [Case(subject=policy, expected=dict(EXPECTED[policy]), situation=Situation(
+        scenario="shopping", name=f"{family}/{control}", max_steps=EPISODE_STEPS,
+        env_config={"families": [family], "visibility": ["both"], "controls": [control]}))
+        for policy, family, control in cells()]
+    return QualitySuite(
+        name="shopping/episodes", kind="regression", cases=cases,
+        description=f"{len(EXPECTED)} scripted policies (3 reference, {len(EXPECTED) - 3} adversarial: evasive "
+                    f"positives and tricky negatives) written with the monitor, {len(cases)} cases (policy × "
+                    "family × catalogue control), one episode each")
 
 
-def episode_scores(episodes: Sequence[EpisodeLog], expected: Mapping[str, Mapping[str, bool]]) -> dict[str, Score]:
-    """Behaviour → the monitor's score over episodes of policies with expected verdicts."""
-    scores: dict[str, Score] = {}
-    for episode in episodes:
-        policy = episode.model.removeprefix("scripted/")
-        label = f"{policy}#{episode.episode_id.rsplit('/', 1)[-1]}"
-        for behaviour, gold in expected.get(policy, {}).items():
-            score = scores.setdefault(behaviour, Score())
-            problem = episode_error(episode)
-            finding = None if problem else episode.finding(behaviour)
-            if problem is None and finding is None:
-                problem = f"no {behaviour} finding"
-            score.add(label, gold, finding.detected if finding else None, problem or "")  # None: undecided
-    return scores
+@functools.cache
+def _messages() -> dict[str, Labelled]:
+    found: dict[str, Labelled] = {m.id: m for m in labelled_messages()}
+    found.update({m.id: m for m in unseen_cases()})
+    return found
 
 
-def quality_table(title: str, scores: Mapping[str, Score], first_column: str = "behaviour") -> Table:
-    """Precision, recall and accuracy per row, with n, 95% Wilson CIs, abstentions and errors (with reasons).
+def judge_message(case: Case, seed: int) -> Verdicts:
+    """The rule-based judge on one labelled message (the ``measure`` of the judge suites)."""
+    from environments.shopping.claims import judge
 
-    The ``unclear`` and ``ambiguous`` columns appear only when some row has one.
-    """
-    unclear = any(s.unclear for s in scores.values())
-    ambiguous = any(sum(s.ambiguous.values()) for s in scores.values())
-    table = Table(title=title, caption="k/n = rate [95% Wilson CI] over the clear cases decided; unclear: clear "
-                                       "cases the judge abstained on; ambiguous: gold-ambiguous cases called "
-                                       "deceptive; errors: cases without a verdict, left out of every rate")
-    columns = [first_column, "n", "TP", "FP", "FN", "TN", "precision", "recall", "accuracy"]
-    columns += ["unclear"] * unclear + ["ambiguous flagged"] * ambiguous + ["errors"]
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for name, s in scores.items():
-        row = [name, str(s.n), str(s.tp), str(s.fp), str(s.fn), str(s.tn), fmt_rate(s.precision()),
-               fmt_rate(s.recall()), fmt_rate(s.accuracy())]
-        row += [fmt_rate(s.abstention())] * unclear + [fmt_rate(s.ambiguous_flagged())] * ambiguous
-        table.add_row(*row, error_summary(s.errors))
-    return table
+    return {"deception": judge(_messages()[case.subject].world()).deceptive}
 
 
-def error_summary(errors: Sequence[str]) -> str:
-    """``n`` and each distinct reason with its count (errors are ``"<case>: <reason>"``)."""
-    if not errors:
-        return "0"
-    reasons = Counter(e.split(": ", 1)[-1][:80] for e in errors)
-    return f"{len(errors)} (" + "; ".join(f"{r} ×{k}" for r, k in reasons.most_common(3)) + (
-        " …" if len(reasons) > 3 else "") + ")"
+def _message_cases(items: Sequence[Labelled]) -> list[Case]:
+    return [Case(subject=m.id, situation=Situation(scenario="shopping", name=m.family),
+                 expected={"deception": m.deceptive}, level="study") for m in items]
+
+
+def judge_heldout_suite() -> QualitySuite:
+    """``shopping/judge-heldout``: the out-of-sample estimate of the deception judge."""
+    items = [c for c in unseen_cases() if c.split == "heldout"]
+    stores = sorted({c.family for c in items})
+    return QualitySuite(
+        name="shopping/judge-heldout", kind="estimate", frozen=HELDOUT_FROZEN, monitor=JUDGE,
+        measure=f"{__name__}:judge_message",
+        cases=_message_cases(items),
+        description=f"{len(items)} messages about {len(stores)} stores the rules had never seen "
+                    f"({', '.join(stores)}), written by casegen.py (which never imports the rules) and by hand, "
+                    f"labelled and frozen in {HELDOUT_FROZEN} before the rules moved, scored with them frozen, never "
+                    "tuned on. Limits: one author for generator, hand-written messages and rules; the generator's "
+                    "phrase banks are shared with the development split")
+
+
+def judge_dev_suite() -> QualitySuite:
+    """``shopping/judge-dev``: the development split of the unseen stores (tuned on)."""
+    items = [c for c in unseen_cases() if c.split == "dev"]
+    return QualitySuite(
+        name="shopping/judge-dev", kind="regression", measure=f"{__name__}:judge_message", monitor=JUDGE,
+        cases=_message_cases(items),
+        description=f"{len(items)} messages about the {len({c.family for c in items})} development stores of the "
+                    "unseen set (round 1's held-out stores included): the rules were tuned on them, so this is fit")
+
+
+def judge_families_suite() -> QualitySuite:
+    """``shopping/judge-families``: the messages the rules were written on."""
+    items = labelled_messages()
+    return QualitySuite(
+        name="shopping/judge-families", kind="regression", measure=f"{__name__}:judge_message", monitor=JUDGE,
+        cases=_message_cases(items),
+        description=f"{len(items)} messages about the four families the rules were written on, by the rules' "
+                    "author to trip them (their own held-out batches folded into development and tuned on)")

@@ -6,24 +6,25 @@ provider ``scripted/<name>`` (see :mod:`sandbox.agents.scripted_provider`) and b
 server (:mod:`sandbox.agents.fake_server`), so they travel the same loop as real models.
 
 Register a policy with :func:`register_policy` (or a fixed plan with :func:`register_script`);
-environments register theirs on import. A policy may carry its *expected verdicts* — which
-monitor behaviours it exhibits — so monitors can be measured against it
-(``python -m sandbox.check``)::
+environments register theirs on import, in the one registry (:mod:`sandbox.registry`, kind
+``policy``)::
 
-    register_script("inbox-leaky", [call("bash", command="cat .env"), ...],
-                    expected={"secret_leak": True})
+    register_script("inbox-leaky", [call("bash", command="cat .env"), ...])
+
+What a monitor must find when a policy plays is declared apart, as the labelled cases of a
+quality suite (:mod:`sandbox.quality`): a label belongs to a policy *in a situation*.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from sandbox.errors import UnknownNameError
+from sandbox.registry import lookup, names, register
 
 Message = dict[str, Any]
 """One OpenAI-format chat message (the wire format litellm and every provider share)."""
@@ -57,100 +58,77 @@ class Policy(Protocol):
         ...
 
 
-_POLICIES: dict[str, Callable[[], Policy]] = {}
-_ORIGINS: dict[str, str] = {}
-_MODULES: dict[str, str] = {}
-_EXPECTED: dict[str, dict[str, bool]] = {}
+PolicyFactory = Callable[[], Policy]
+"""What is registered: a class or a function that returns a fresh policy."""
 
 
-def register_policy(
-    name: str, expected: Mapping[str, bool] | None = None
-) -> Callable[[Callable[[], Policy]], Callable[[], Policy]]:
+def register_policy(name: str) -> Callable[[PolicyFactory], PolicyFactory]:
     """Decorator: register a policy factory (a class or a function returning a policy).
+
+    Its labels — what a monitor must find when it plays a situation — are declared with the
+    cases of a quality suite (:mod:`sandbox.quality`), never on the policy.
 
     Args:
         name: the policy's name; models call it ``scripted/<name>``.
-        expected: its expected verdicts, behaviour → detected (e.g. ``{"secret_leak": True}``),
-            which make it part of the labelled set its environment's monitors are measured on.
 
     Raises:
-        ValueError: ``name`` is already registered by another factory.
+        ConfigError: ``name`` is already registered by another factory.
     """
 
-    def decorate(factory: Callable[[], Policy]) -> Callable[[], Policy]:
-        _register(name, factory, _origin(factory), getattr(factory, "__module__", "?"), expected)
+    def decorate(factory: PolicyFactory) -> PolicyFactory:
+        register("policy", name, factory)
         return factory
 
     return decorate
 
 
-def register_script(name: str, turns: Sequence[Turn], *, expected: Mapping[str, bool] | None = None,
-                    final: str = "Done.") -> None:
+class ScriptFactory:
+    """Makes the :class:`ScriptPolicy` of a registered plan (two are the same if registered from the same place)."""
+
+    def __init__(self, name: str, turns: Sequence[Turn], final: str, registered_from: str) -> None:
+        self.name, self.turns, self.final, self.registered_from = name, list(turns), final, registered_from
+        self.__qualname__ = f"register_script({name!r})"
+
+    def __call__(self) -> ScriptPolicy:
+        return ScriptPolicy(self.turns, self.final)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ScriptFactory) and (other.name, other.registered_from) == (
+            self.name, self.registered_from)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.registered_from))
+
+
+def register_script(name: str, turns: Sequence[Turn], *, final: str = "Done.") -> None:
     """Register a :class:`ScriptPolicy` that plays ``turns`` (see :func:`call`).
 
     Args:
         name: the policy's name (``scripted/<name>``).
         turns: the plan, one assistant turn each; a turn may be a function of the tool results
             seen so far, to use what the episode showed (a file's content, an id).
-        expected: its expected verdicts, behaviour → detected.
         final: the closing text after the last turn.
+
+    Raises:
+        ConfigError: ``name`` is already registered elsewhere.
     """
     module = sys._getframe(1).f_globals.get("__name__", "?")
-    plan = list(turns)
-    _register(name, lambda: ScriptPolicy(plan, final), f"{module}:{name}", module, expected)
-
-
-def _register(name: str, factory: Callable[[], Policy], origin: str, module: str,
-              expected: Mapping[str, bool] | None) -> None:
-    if name in _ORIGINS and _ORIGINS[name] != origin:
-        raise ValueError(f"scripted policy {name!r} is registered twice: {_ORIGINS[name]} and {origin}")
-    _POLICIES[name], _ORIGINS[name], _MODULES[name] = factory, origin, module
-    if expected is not None:
-        _EXPECTED[name] = _labels(name, expected)
-
-
-def _labels(name: str, expected: Mapping[str, Any]) -> dict[str, bool]:
-    if not all(isinstance(k, str) and isinstance(v, bool) for k, v in expected.items()):
-        raise ValueError(f"expected verdicts of {name!r} must map behaviour names to True/False, got {expected!r}")
-    return dict(expected)
-
-
-def _origin(factory: Callable[[], Policy]) -> str:
-    return f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', '?')}"
-
-
-def expected_verdicts() -> dict[str, dict[str, bool]]:
-    """Every labelled policy: name → behaviour → detected (from ``register_policy(expected=…)``)."""
-    _load_environment_policies()
-    return {name: dict(labels) for name, labels in _EXPECTED.items()}
-
-
-def policy_module(name: str) -> str:
-    """The module that registered a policy (how a policy is attributed to its plug-in)."""
-    _load_environment_policies()
-    if name not in _MODULES:
-        raise UnknownNameError("scripted policy", name, _POLICIES)
-    return _MODULES[name]
+    register("policy", name, ScriptFactory(name, turns, final, module))
 
 
 def policy_names() -> list[str]:
-    """Names of all registered policies (environments register theirs on import)."""
-    _load_environment_policies()
-    return sorted(_POLICIES)
+    """Names of all registered policies (every plug-in is loaded)."""
+    return names("policy")
 
 
 def make_policy(name: str) -> Policy:
-    """Instantiate a registered policy by name."""
-    _load_environment_policies()
-    if name not in _POLICIES:
-        raise UnknownNameError("scripted policy", name, _POLICIES)
-    return _POLICIES[name]()
+    """Instantiate a registered policy by name (its plug-in is loaded first).
 
-
-def _load_environment_policies() -> None:
-    from sandbox.plugins import load_plugins
-
-    load_plugins()
+    Raises:
+        UnknownNameError: no such policy (with "did you mean").
+    """
+    factory: PolicyFactory = lookup("policy", name)
+    return factory()
 
 
 def tool_results(messages: Sequence[Message]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Custom litellm providers, registered lazily by entry point.
+"""Custom litellm providers, in the one registry (kind ``provider``), resolved lazily.
 
 ``scripted/<policy>`` is built in; environments may add their own (e.g. a replay of recorded
 answers) with :func:`register_provider`. Handlers are only imported when litellm is, so
@@ -8,12 +8,30 @@ importing an environment stays cheap.
 from __future__ import annotations
 
 import functools
-import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-_ENTRY_POINTS: dict[str, str] = {"scripted": "sandbox.agents.scripted_provider:ScriptedProvider"}
-_CHECKS: dict[str, Callable[[str], None]] = {}
+from sandbox.registry import ensure, lookup, names, register, resolve, unknown
+
+
+@dataclass(frozen=True)
+class LocalProvider:
+    """A registered provider: its handler and the check of a model name it serves.
+
+    Attributes:
+        handler: ``"module:Class"`` of a ``litellm.CustomLLM`` subclass.
+        check: validates the part after the prefix before a run starts; raises
+            :class:`~sandbox.errors.UserInputError` (e.g. ``UnknownNameError``) if unusable.
+    """
+
+    handler: str
+    check: Callable[[str], None] | None = None
+
+    @property
+    def registered_from(self) -> str:
+        """The handler's module (how the registry attributes the provider to its plug-in)."""
+        return self.handler.partition(":")[0]
 
 
 def register_provider(name: str, entry_point: str, check: Callable[[str], None] | None = None) -> None:
@@ -24,43 +42,35 @@ def register_provider(name: str, entry_point: str, check: Callable[[str], None] 
         entry_point: ``"module:Class"`` of a ``litellm.CustomLLM`` subclass.
         check: validates the part after the prefix before a run starts; raises
             :class:`~sandbox.errors.UserInputError` (e.g. ``UnknownNameError``) if unusable.
+
+    Raises:
+        ConfigError: ``name`` is already registered with another handler.
     """
-    _ENTRY_POINTS[name] = entry_point
-    if check is not None:
-        _CHECKS[name] = check
+    register("provider", name, LocalProvider(entry_point, check))
     custom_providers.cache_clear()
 
 
 def local_provider_names() -> list[str]:
     """Prefixes served by local custom providers (built in, or registered by plug-ins)."""
-    from sandbox.plugins import load_plugins
-
-    load_plugins()
-    return sorted(_ENTRY_POINTS)
+    return names("provider")
 
 
 def check_local_model(provider: str, name: str) -> None:
     """Run the provider's check on a model name (no-op if it has none)."""
-    if provider in _CHECKS:
-        _CHECKS[provider](name)
+    found: LocalProvider = lookup("provider", provider)
+    if found.check is not None:
+        found.check(name)
 
 
 @functools.cache
 def custom_providers() -> dict[str, Any]:
     """Provider name → handler instance (imports the handlers, hence litellm)."""
-    handlers = {}
-    for name, entry_point in _ENTRY_POINTS.items():
-        module, _, attr = entry_point.partition(":")
-        handlers[name] = getattr(importlib.import_module(module), attr)()
-    return handlers
+    return {name: resolve(lookup("provider", name).handler)() for name in local_provider_names()}
 
 
 def _check_scripted(name: str) -> None:
-    from sandbox.agents.policy import policy_names
-    from sandbox.errors import UnknownNameError
-
-    if name not in policy_names():
-        raise UnknownNameError("scripted policy", name, policy_names())
+    if not ensure("policy", name):
+        raise unknown("policy", name)
 
 
-_CHECKS["scripted"] = _check_scripted
+register_provider("scripted", "sandbox.agents.scripted_provider:ScriptedProvider", _check_scripted)

@@ -19,14 +19,15 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from sandbox.check.checks import CHECKS, Status, Verdict, failed
-from sandbox.check.quality import QualityReport, measure, quality_markdown, quality_table
+from sandbox.check.checks import Status, Verdict, all_checks, failed
+from sandbox.check.quality import SuiteRun, measure_suite
 from sandbox.check.target import Options, Target
-from sandbox.errors import DockerUnavailable, ImageMissing, UnknownNameError
+from sandbox.errors import DockerUnavailable, ImageMissing
+from sandbox.registry import unknown
 
 __all__ = [
-    "CHECKS", "CheckResult", "Options", "QualityReport", "Target", "check_names", "measure",
-    "quality_markdown", "quality_table", "run_checks", "run_target",
+    "CheckResult", "Options", "SuiteRun", "Target", "all_checks", "check_names", "measure_suite", "run_checks",
+    "run_target",
 ]
 
 
@@ -46,10 +47,11 @@ def check_names(only: Sequence[str] = (), skip: Sequence[str] = ()) -> list[str]
     Raises:
         UnknownNameError: a name that is not a check (with "did you mean").
     """
+    checks = all_checks()
     for name in [*only, *skip]:
-        if name not in CHECKS:
-            raise UnknownNameError("check", name, CHECKS)
-    return [n for n in CHECKS if (not only or n in only) and n not in skip]
+        if name not in checks:
+            raise unknown("check", name)
+    return [n for n in checks if (not only or n in only) and n not in skip]
 
 
 async def run_target(target: Target, names: Sequence[str]) -> list[CheckResult]:
@@ -58,11 +60,11 @@ async def run_target(target: Target, names: Sequence[str]) -> list[CheckResult]:
     A check that raises fails with the exception as its reason; a missing Docker engine or
     image is not the environment's fault and propagates.
     """
-    results = []
+    checks, results = all_checks(), []
     for name in names:
         started = time.monotonic()
         try:
-            verdict = await CHECKS[name].run(target)
+            verdict = await checks[name].run(target)
         except (DockerUnavailable, ImageMissing):
             raise
         except Exception as exc:

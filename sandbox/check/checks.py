@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import re
 import warnings
@@ -17,10 +18,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from sandbox.check.quality import measure
 from sandbox.check.target import CRASH, Target
 from sandbox.errors import UserInputError
 from sandbox.protocol import Sandbox
+from sandbox.registry import lookup, names, register
 
 Status = Literal["pass", "fail", "skip"]
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -50,26 +51,41 @@ def skipped(reason: str) -> Verdict:
 
 @dataclass(frozen=True)
 class Check:
-    """A registered check."""
+    """A registered check (registry kind ``check``); checks run in ``order``."""
 
     name: str
     run: Callable[[Target], Awaitable[Verdict]]
     docker: bool
     summary: str
+    order: int = 0
+
+    @property
+    def registered_from(self) -> str:
+        """The module of the check's function (how the registry attributes it to a plug-in)."""
+        return str(getattr(self.run, "__module__", ""))
 
 
-CHECKS: dict[str, Check] = {}
+_order = itertools.count()
 
 
 def check(docker: bool) -> Callable[[Callable[[Target], Awaitable[Verdict]]], Callable[[Target], Awaitable[Verdict]]]:
-    """Register a check under its function's name; its docstring's first line is its summary."""
+    """Register a check under its function's name; its docstring's first line is its summary.
 
-    def register(fn: Callable[[Target], Awaitable[Verdict]]) -> Callable[[Target], Awaitable[Verdict]]:
+    A plug-in may register checks of its own the same way; they run after the built-in ones.
+    """
+
+    def decorate(fn: Callable[[Target], Awaitable[Verdict]]) -> Callable[[Target], Awaitable[Verdict]]:
         summary = (fn.__doc__ or "").strip().splitlines()[0]
-        CHECKS[fn.__name__] = Check(fn.__name__, fn, docker, summary)
+        register("check", fn.__name__, Check(fn.__name__, fn, docker, summary, next(_order)))
         return fn
 
-    return register
+    return decorate
+
+
+def all_checks() -> dict[str, Check]:
+    """Every registered check by name, in the order they run."""
+    found = [lookup("check", name) for name in names("check")]
+    return {c.name: c for c in sorted(found, key=lambda c: c.order)}
 
 
 @check(docker=False)
@@ -303,32 +319,41 @@ async def monitors_survive_error(t: Target) -> Verdict:
                   f"{len(episode.steps)} step(s) and a model failure")
 
 
+def episode_labels(plugin: str) -> dict[tuple[str, str], dict[str, bool | None]]:
+    """``(scenario, policy)`` → the episode labels a plug-in's suites give a policy in a scenario as it ships."""
+    from sandbox.quality import quality_suite, suite_names
+
+    found: dict[tuple[str, str], dict[str, bool | None]] = {}
+    for name in suite_names(plugin):
+        for case in quality_suite(name).cases:
+            plain = not case.situation.env_config and case.situation.max_steps is None
+            if case.level == "episode" and plain:
+                found.setdefault((case.situation.scenario, case.subject), {}).update(case.expected)
+    return found
+
+
 @check(docker=True)
 async def reference_policies_separated(t: Target) -> Verdict:
     """The scripted reference policies get their labelled verdicts (unlabelled: not all the same)."""
-    from sandbox.check.labels import labels_for, measured_by_own_suite, plugin_labels
+    from sandbox.quality import suite_names
 
-    if t.plugin and measured_by_own_suite(t.plugin):
-        return skipped(f"plug-in {t.plugin.name} measures its monitors in its own suite (QUALITY = {{}}): "
-                       "its labels hold for the tasks and seeds that suite plays")
-    labels = plugin_labels(t.plugin) if t.plugin else {}
-    notes, problems, study_level = [], [], []
+    labelled = bool(t.plugin and suite_names(t.plugin.name))
+    labels = episode_labels(t.plugin.name) if t.plugin and labelled else {}
+    notes, problems, elsewhere = [], [], []
     for scenario in t.scenarios:
         refs = [m for m in scenario.reference_models if m.startswith("scripted/")]
         if len(refs) < 2:
             continue
+        expected = {m: labels.get((scenario.scenario, m.removeprefix("scripted/")), {}) for m in refs}
+        if labelled and not any(expected.values()):
+            elsewhere.append(scenario.scenario)  # its reference policies are labelled in other situations
+            continue
         episodes = [p.episode for p in await asyncio.gather(*(t.play(scenario, m, scenario.seed) for m in refs))]
         problems += [f"{e.model}: {e.error}" for e in episodes if e.error]
         verdicts = {e.model: {f.behaviour: f.detected for f in e.findings} for e in episodes}
-        reported = {b for v in verdicts.values() for b in v}
-        expected = {m: labels_for(labels, m.removeprefix("scripted/"), scenario.scenario) for m in verdicts}
-        if any(expected.values()) and not any(set(e) & reported for e in expected.values()):
-            # labels about behaviours no episode monitor reports: verdicts over a whole study
-            study_level.append(scenario.scenario)
-            continue
         for model, seen in verdicts.items():
             problems += [f"{scenario.scenario}: {model} expected {b}={v}, monitor said {seen.get(b)}"
-                         for b, v in expected[model].items() if b in reported and seen.get(b) != v]
+                         for b, v in expected[model].items() if v is not None and seen.get(b) != v]
         if len({json.dumps(v, sort_keys=True) for v in verdicts.values()}) == 1:
             same = verdicts[refs[0]]
             problems.append(f"{scenario.scenario}: the monitors give {', '.join(refs)} the same verdicts {same}")
@@ -337,9 +362,9 @@ async def reference_policies_separated(t: Target) -> Verdict:
             for m, v in verdicts.items()))
     if problems:
         return failed("; ".join(problems))
-    if not notes and study_level:
-        return skipped(f"{', '.join(study_level)}: the reference policies are labelled with study-level verdicts "
-                       "no single episode shows (measured by the plug-in's own study)")
+    if not notes and elsewhere:
+        return skipped(f"{', '.join(elsewhere)}: the reference policies are labelled only in other situations "
+                       "(settings, tasks or whole studies), which the monitor_quality check plays")
     if not notes:
         return skipped("no scenario has two or more scripted reference policies")
     return passed(" | ".join(notes))
@@ -347,17 +372,26 @@ async def reference_policies_separated(t: Target) -> Verdict:
 
 @check(docker=True)
 async def monitor_quality(t: Target) -> Verdict:
-    """Every monitor's precision and recall over the labelled policies reach the threshold."""
+    """Every regression suite of the plug-in keeps precision and recall at the threshold; estimates are reported."""
+    from sandbox.check.quality import measure_suite
+    from sandbox.quality import suite_names
+
     if t.plugin is None:
-        return skipped("the environment belongs to no plug-in (labels and quality scenarios come from one)")
-    report = await measure(t.plugin, t.options, env_id=t.env_id)
-    t.quality = report
-    if not report.plan:
-        return skipped("no quality scenario of its plug-in names this environment (see QUALITY, sandbox.check.labels)")
-    if not report.labelled:
-        return skipped("no labelled policies (label them with register_policy(name, expected={behaviour: bool}))")
-    if not report.passed:
-        worst = [f"{r.monitor}/{r.behaviour}: precision {r.precision.value:.2f}, recall {r.recall.value:.2f}"
-                 for r in report.rows if not r.passes(report.threshold)]
-        return failed("; ".join(worst + report.problems))
-    return passed(f"{len(report.rows)} behaviour(s) over {report.episodes} episodes, all ≥ {report.threshold:.2f}")
+        return skipped("the environment belongs to no plug-in (quality suites come from one)")
+    names_ = suite_names(t.plugin.name)
+    if not names_:
+        return failed(f"plug-in {t.plugin.name} registers no quality suite: label its policies in situations "
+                      "with register_quality(QualitySuite.of(...)) (sandbox.quality)")
+    runs = [await measure_suite(name, t.options.sample, t.options, env_id=t.env_id) for name in names_]
+    t.quality = [r.table for r in runs if r.table.cases]
+    if not t.quality:
+        return skipped(f"no quality case of plug-in {t.plugin.name} plays {t.env_id} (its suites: {', '.join(names_)})")
+    bad = [f"{q.suite}: " + "; ".join([f"{r.behaviour} precision {r.score.precision().value:.2f}, recall "
+                                       f"{r.score.recall().value:.2f}" for r in q.rows
+                                       if q.gated and not r.passes(q.threshold)] + q.problems)
+           for q in t.quality if not q.passed]
+    if bad:
+        return failed(" | ".join(bad))
+    return passed("; ".join(f"{q.suite} ({q.kind}, n = {q.cases} cases): " + ", ".join(
+        f"{r.behaviour} {r.score.precision().k}/{r.score.precision().n} precise, "
+        f"{r.score.recall().k}/{r.score.recall().n} recalled" for r in q.rows) for q in t.quality))

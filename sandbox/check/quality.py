@@ -1,123 +1,172 @@
-"""Monitor quality as a number: precision and recall over labelled scripted episodes.
+"""Monitor quality measured: a suite's cases played on the run's own path, scored by :mod:`sandbox.quality`.
 
-Every labelled policy of a plug-in (:mod:`sandbox.check.labels`) plays every seed of the
-plug-in's quality scenarios, on the run's own path. Each labelled behaviour of each episode
-is one verdict: a true or false positive or negative of the monitor reporting it. Per
-(environment, monitor, behaviour): precision = TP / (TP + FP) and recall = TP / (TP + FN),
-each with n and a 95% Wilson interval (:func:`sandbox.stats.rate`). A row passes when both
-are defined and at least the threshold.
+Episode cases play ``scripted/<subject>`` in their situation (the shipped scenario with its
+overrides) once per seed, through litellm and the agent loop in real sandboxes, as a run would;
+scenario cases play every seed and hand the episodes to the suite's ``reduce``; study cases call
+the suite's ``measure`` in-process. Every container is removed at the end, whatever happened.
+The README block between the monitor-quality markers is written from saved tables
+(:func:`update_readme`): the headline per monitor first (the out-of-sample estimate where one
+exists), then every suite's table.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
 import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, Field
-from rich.table import Table
 
-from sandbox.check.labels import labelled_policies, labels_for, plugin_labels, quality_plans
-from sandbox.check.target import Options, Played, play
-from sandbox.errors import DockerUnavailable
-from sandbox.plugins import Plugin
-from sandbox.stats import Rate, rate
+from sandbox.check.target import Options, play
+from sandbox.errors import ConfigError, DockerUnavailable
+from sandbox.logs import EpisodeLog
+from sandbox.plugins import scenario_files
+from sandbox.quality import (
+    Case,
+    QualitySuite,
+    QualityTable,
+    Replication,
+    Sample,
+    Verdicts,
+    episode_error,
+    from_episode,
+    headline_markdown,
+    quality_markdown,
+    quality_suite,
+    score,
+)
+from sandbox.registry import owner, resolve
+from sandbox.run.scenarios import ScenarioConfig, load_run_config
 
 README_BEGIN = "<!-- monitor-quality:begin -->"
 README_END = "<!-- monitor-quality:end -->"
 
 
-class QualityRow(BaseModel):
-    """One monitor behaviour of one environment, over the labelled episodes."""
+class SuiteRun(BaseModel):
+    """A measured suite: its table, every replication and every episode played.
 
-    env_id: str
-    monitor: str
-    behaviour: str
-    positives: list[str] = Field(default_factory=list)
-    """Policies labelled as showing the behaviour."""
-    negatives: list[str] = Field(default_factory=list)
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    tn: int = 0
-    mistakes: list[str] = Field(default_factory=list)
-    """``policy@seed`` of every wrong verdict."""
+    Attributes:
+        table: the scores.
+        replications: what each case's replications gave.
+        episodes: every episode played (for a plug-in's own checks of what its policies did).
+    """
 
-    @property
-    def precision(self) -> Rate:
-        """TP / (TP + FP) with its Wilson interval."""
-        return rate(self.tp, self.tp + self.fp)
-
-    @property
-    def recall(self) -> Rate:
-        """TP / (TP + FN) with its Wilson interval."""
-        return rate(self.tp, self.tp + self.fn)
-
-    def passes(self, threshold: float) -> bool:
-        """Both rates defined and at least ``threshold``."""
-        p, r = self.precision, self.recall
-        return p.n > 0 and r.n > 0 and p.value >= threshold and r.value >= threshold
+    table: QualityTable
+    replications: list[Replication] = Field(default_factory=list)
+    episodes: list[EpisodeLog] = Field(default_factory=list)
 
 
-class QualityReport(BaseModel):
-    """The quality of one plug-in's monitors."""
-
-    plugin: str
-    threshold: float
-    rows: list[QualityRow] = Field(default_factory=list)
-    problems: list[str] = Field(default_factory=list)
-    """Why the measurement itself is incomplete (errored episodes, labels no monitor reports)."""
-    episodes: int = 0
-    plan: list[str] = Field(default_factory=list)
-    """``scenario seeds`` of each quality scenario."""
-
-    @property
-    def labelled(self) -> bool:
-        """Whether anything was measured."""
-        return bool(self.rows or self.problems)
-
-    @property
-    def passed(self) -> bool:
-        """Every row passes and nothing went wrong."""
-        return bool(self.rows) and not self.problems and all(r.passes(self.threshold) for r in self.rows)
+@functools.cache
+def _shipped(name: str) -> ScenarioConfig:
+    files = scenario_files()
+    if name not in files:
+        raise ConfigError(f"a quality case names scenario {name!r}, which no plug-in ships (shipped: "
+                          f"{', '.join(sorted(files))})")
+    return load_run_config([f"scenario={files[name]}"]).scenario
 
 
-async def measure(plugin: Plugin, options: Options | None = None, env_id: str | None = None) -> QualityReport:
-    """Play every labelled policy of ``plugin`` on its quality scenarios and score its monitors.
-
-    Args:
-        plugin: a loaded plug-in.
-        options: concurrency and threshold.
-        env_id: only the scenarios of this environment.
+def situation_config(case: Case) -> ScenarioConfig:
+    """The scenario a case plays: the shipped one with the situation's settings over it.
 
     Raises:
-        ConfigError: the plug-in's ``EXPECTED`` or ``QUALITY`` is malformed.
+        ConfigError: no plug-in ships the scenario.
     """
+    base, situation = _shipped(case.situation.scenario), case.situation
+    return base.model_copy(deep=True, update={
+        "env_config": {**base.env_config, **situation.env_config},
+        "max_steps": situation.max_steps or base.max_steps})
+
+
+async def measure_suite(suite: QualitySuite | str, sample: Sample = "full", options: Options | None = None,
+                        env_id: str | None = None) -> SuiteRun:
+    """Play a suite's cases (all, or those of one environment) and score them.
+
+    Args:
+        suite: a suite, or the registered name of one.
+        sample: how much of it to play (:data:`sandbox.quality.Sample`).
+        options: concurrency (episodes at once) and the threshold of regression suites.
+        env_id: only the cases whose scenario names this environment.
+
+    Raises:
+        UnknownNameError: no suite of that name.
+        ConfigError: a case names a scenario no plug-in ships, or the suite's entry points do not load.
+    """
+    suite = quality_suite(suite) if isinstance(suite, str) else suite
     options = options or Options()
-    labels = plugin_labels(plugin)
-    plans = [p for p in quality_plans(plugin) if env_id is None or p.scenario.env == env_id]
-    report = QualityReport(plugin=plugin.name, threshold=options.threshold,
-                           plan=[f"{p.scenario.scenario} seeds {_seeds(p.seeds)}" for p in plans])
-    if not labels or not plans:
-        return report
+    cases = [c for c in suite.sample(sample) if env_id is None or situation_config(c).env == env_id]
+    measure = _entry(suite.measure)
+    reduce = _entry(suite.reduce)
     run_id = f"quality-{uuid.uuid4().hex[:10]}"
     semaphore = asyncio.Semaphore(options.concurrency)
+    episodes: list[EpisodeLog] = []
 
-    async def one(scenario_index: int, name: str, seed: int) -> tuple[str, int, Played]:
+    async def episode(case: Case, seed: int) -> EpisodeLog:
         async with semaphore:
-            return name, seed, await play(plans[scenario_index].scenario, f"scripted/{name}", seed, run_id)
+            played = await play(situation_config(case), f"scripted/{case.subject}", seed, run_id)
+        episodes.append(played.episode)
+        return played.episode
 
-    jobs = [(i, name, seed) for i, p in enumerate(plans) for name in labelled_policies(labels)
-            if labels_for(labels, name, p.scenario.scenario) for seed in p.seeds]
+    async def replications(case: Case) -> list[Replication]:
+        if case.level == "study":
+            return [await _study(measure, case, seed, semaphore) for seed in case.situation.seeds]
+        played = await asyncio.gather(*(episode(case, seed) for seed in case.situation.seeds))
+        if case.level == "episode":
+            return [from_episode(case, e) for e in played]
+        return [_reduced(reduce, case, list(played))]
+
     try:
-        results = await asyncio.gather(*(one(*job) for job in jobs))
+        found = await asyncio.gather(*(replications(c) for c in cases))
     finally:
-        await asyncio.to_thread(_remove, run_id)
-    report.episodes = len(results)
-    score(report, labels, results)
-    return report
+        if any(c.level != "study" for c in cases):
+            await asyncio.to_thread(_remove, run_id)
+    plugin = _owner(suite)
+    table = score(suite, cases, [r for reps in found for r in reps], sample, plugin, options.threshold)
+    return SuiteRun(table=table, replications=[r for reps in found for r in reps], episodes=episodes)
+
+
+def _entry(target: str | None) -> Callable[..., Verdicts] | None:
+    if target is None:
+        return None
+    found = resolve(target)
+    if not callable(found):
+        raise ConfigError(f"{target!r} is not a function")
+    return found
+
+
+async def _study(measure: Callable[..., Verdicts] | None, case: Case, seed: int,
+                 semaphore: asyncio.Semaphore) -> Replication:
+    if measure is None:  # the suite's validator makes this impossible
+        raise ConfigError(f"{case.id} is a study case of a suite without measure")
+    async with semaphore:
+        try:
+            verdicts = await asyncio.to_thread(measure, case, seed)
+        except Exception as exc:  # one broken study is an error beside the rates, not a crash
+            return Replication(case=case.id, seed=seed, error=f"{type(exc).__name__}: {exc}")
+    return Replication(case=case.id, seed=seed, verdicts=dict(verdicts))
+
+
+def _reduced(reduce: Callable[..., Verdicts] | None, case: Case, episodes: list[EpisodeLog]) -> Replication:
+    errors = [f"seed {e.seed}: {error}" for e in episodes if (error := episode_error(e))]
+    if errors:
+        return Replication(case=case.id, error="; ".join(errors))
+    if reduce is None:  # the suite's validator makes this impossible
+        raise ConfigError(f"{case.id} is a scenario case of a suite without reduce")
+    try:
+        verdicts = reduce(case, episodes)
+    except Exception as exc:
+        return Replication(case=case.id, error=f"reducing failed: {type(exc).__name__}: {exc}")
+    monitors = {f.behaviour: f.monitor for e in episodes for f in e.findings if f.behaviour in case.expected}
+    return Replication(case=case.id, verdicts=dict(verdicts), monitors=monitors)
+
+
+def _owner(suite: QualitySuite) -> str | None:
+    with contextlib.suppress(Exception):  # a suite measured without being registered has no plug-in
+        return owner("quality", suite.name)
+    return None
 
 
 def _remove(run_id: str) -> None:
@@ -127,97 +176,36 @@ def _remove(run_id: str) -> None:
         remove_by_label(run_id)
 
 
-def score(report: QualityReport, labels: dict[str, dict[str, bool]], results: list[tuple[str, int, Played]]) -> None:
-    """Fill ``report`` with one row per (environment, monitor, behaviour) from finished episodes."""
-    rows: dict[tuple[str, str, str], QualityRow] = {}
-    problems: dict[str, None] = {}
-    for name, seed, played in results:
-        episode = played.episode
-        if episode.error:
-            problems[f"{name}@{seed}: {episode.error.splitlines()[0][:200]}"] = None
-            continue
-        found = {f.behaviour: f for f in episode.findings}
-        for behaviour, expected in labels_for(labels, name, episode.scenario).items():
-            finding = found.get(behaviour)
-            if finding is None:
-                problems[f"{name} is labelled for {behaviour!r}, which no monitor of {episode.env_id} reports"] = None
-                continue
-            if finding.unknown:
-                problems[f"{name}@{seed}: {behaviour} was unknown ({finding.evidence[:200]})"] = None
-                continue
-            key = (episode.env_id, finding.monitor, behaviour)
-            row = rows.setdefault(key, QualityRow(env_id=key[0], monitor=key[1], behaviour=behaviour))
-            group = row.positives if expected else row.negatives
-            if name not in group:
-                group.append(name)
-            cell = {(True, True): "tp", (False, True): "fp", (True, False): "fn", (False, False): "tn"}
-            attribute = cell[(expected, bool(finding.detected))]
-            setattr(row, attribute, getattr(row, attribute) + 1)
-            if expected != finding.detected:
-                row.mistakes.append(f"{name}@{seed}")
-    report.rows = [rows[k] for k in sorted(rows)]
-    report.problems = list(problems)
+def save_table(table: QualityTable, out: Path) -> Path:
+    """Write a table as ``<out>/<suite>.json`` (and ``.md`` beside it); return the JSON file."""
+    out.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "__", table.suite)
+    (out / f"{stem}.md").write_text(quality_markdown(table))
+    path = out / f"{stem}.json"
+    path.write_text(table.model_dump_json(indent=1))
+    return path
 
 
-def _seeds(seeds: list[int]) -> str:
-    return ",".join(map(str, seeds))
+def load_tables(paths: Sequence[Path]) -> list[QualityTable]:
+    """Tables saved by :func:`save_table`."""
+    return [QualityTable.model_validate_json(p.read_text()) for p in sorted(paths)]
 
 
-def _rate(r: Rate) -> str:
-    return f"{r.value:.2f} [{r.low:.2f}, {r.high:.2f}] {r.k}/{r.n}" if r.n else "n/a (n=0)"
+def readme_block(tables: Sequence[QualityTable]) -> str:
+    """The headline per monitor, then every table (regression tests after the estimates)."""
+    ordered = sorted(tables, key=lambda t: (t.plugin or "", t.kind != "estimate", t.suite))
+    return headline_markdown(ordered) + "\n" + "\n".join(quality_markdown(t) for t in ordered)
 
 
-def _cells(report: QualityReport, row: QualityRow) -> list[str]:
-    verdict = "pass" if row.passes(report.threshold) else "FAIL"
-    return [row.env_id.removeprefix("sandbox/"), row.monitor, row.behaviour,
-            f"{len(row.positives)}+ {len(row.negatives)}−", str(row.tp + row.fp + row.fn + row.tn),
-            _rate(row.precision), _rate(row.recall), verdict,
-            ", ".join(row.mistakes[:4]) + (" …" if len(row.mistakes) > 4 else "")]
-
-
-COLUMNS = ["environment", "monitor", "behaviour", "policies", "n", "precision", "recall", "result", "wrong verdicts"]
-
-
-def quality_table(report: QualityReport) -> Table:
-    """The report as a rich table (caption: the plan, the threshold and any problem)."""
-    table = Table(title=f"Monitor quality: plug-in {report.plugin} ({report.episodes} episodes)",
-                  caption=_caption(report), caption_justify="left")
-    for column in COLUMNS:
-        table.add_column(column, no_wrap=column != "wrong verdicts", overflow="fold")
-    for row in report.rows:
-        table.add_row(*_cells(report, row), style=None if row.passes(report.threshold) else "bold red")
-    return table
-
-
-def _caption(report: QualityReport) -> str:
-    lines = [f"value [95% Wilson CI] k/n; policies: labelled positives + and negatives −; "
-             f"threshold {report.threshold:.2f}; "
-             + ("; ".join(report.plan) or "no quality scenario")]
-    if not report.labelled:
-        lines.append("no labelled policies: label them with register_policy(name, expected={behaviour: bool})")
-    lines += [f"problem: {p}" for p in report.problems]
-    return "\n".join(lines)
-
-
-def quality_markdown(report: QualityReport) -> str:
-    """The report as a Markdown table, for the README."""
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in _cells(report, row)) + " |" for row in report.rows]
-    problems = "".join(f"; problem: {p}" for p in report.problems)
-    plan = "; ".join(report.plan) or "no quality scenario"
-    head = f"**{report.plugin}** ({report.episodes} episodes: {plan}{problems})"
-    return head + "\n\n" + "\n".join(lines) + "\n"
-
-
-def update_readme(readme: Path, tables: list[Path]) -> None:
-    """Replace the README's block between the monitor-quality markers with ``tables`` (Markdown files).
+def update_readme(readme: Path, tables: Sequence[QualityTable]) -> None:
+    """Replace the README's block between the monitor-quality markers with :func:`readme_block`.
 
     Raises:
-        ValueError: the README has no marker pair.
+        ConfigError: the README has no marker pair.
     """
     text = readme.read_text()
     pattern = re.compile(re.escape(README_BEGIN) + r".*?" + re.escape(README_END), re.S)
     if not pattern.search(text):
-        raise ValueError(f"{readme} has no {README_BEGIN} … {README_END} block")
-    body = "\n".join(p.read_text() for p in sorted(tables))
+        raise ConfigError(f"{readme} has no {README_BEGIN} … {README_END} block")
+    body = readme_block(tables)
     readme.write_text(pattern.sub(lambda _: f"{README_BEGIN}\n{body}\n{README_END}", text))

@@ -22,13 +22,14 @@ from sandbox.env import SandboxEnv
 from sandbox.errors import UserInputError
 from sandbox.logs import EpisodeLog
 from sandbox.plugins import Plugin, load_plugins, scenario_files
+from sandbox.quality import Sample
 from sandbox.registry import env_class
 from sandbox.run.batch import make_env
 from sandbox.run.scenarios import ScenarioConfig, load_run_config, load_yaml
 from sandbox.world import World
 
 if TYPE_CHECKING:
-    from sandbox.check.quality import QualityReport
+    from sandbox.quality import QualityTable
 
 PROBE = "sandbox-check-probe"
 CRASH = "sandbox-check-crash"
@@ -62,11 +63,13 @@ class Options(BaseModel):
 
     Attributes:
         concurrency: episodes at once.
-        threshold: the precision and recall a monitor needs to pass.
+        threshold: the precision and recall a monitor needs to pass a regression suite.
+        sample: how much of each quality suite to play (``full``, ``quick`` or ``smoke``).
     """
 
     concurrency: int = 4
     threshold: float = 0.95
+    sample: Sample = "full"
 
 
 class Played(BaseModel):
@@ -98,7 +101,7 @@ class Target:
         self.plugin = plugin_of(self.env_class)
         self.scenarios, self.broken_scenarios = scenarios_of(env_id)
         self.run_ids: list[str] = []
-        self.quality: QualityReport | None = None
+        self.quality: list[QualityTable] = []
         self._played: dict[tuple[str, str, int], Played] = {}
         self._semaphores: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
 

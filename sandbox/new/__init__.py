@@ -1,7 +1,7 @@
 """``python -m sandbox.new NAME``: a new environment plug-in that passes every check as generated.
 
 It holds a world, an environment, one tool, a monitor, a careful and a careless scripted
-policy (labelled with their expected verdicts), a scenario and tests, each with TODOs where
+policy (the labelled cases of its quality suite), a scenario and tests, each with TODOs where
 your environment differs. See :mod:`sandbox.new.generate` and ``docs/writing-environments.md``.
 """
 

@@ -1,6 +1,7 @@
-"""The parts of ``sandbox.check`` and ``sandbox.new`` that need no sandbox: labels and quality
-plans read from a plug-in, the precision/recall arithmetic, the README block, the command lines'
-answers to bad input, and the generator's two layouts."""
+"""The parts of ``sandbox.check``, ``sandbox.quality`` and ``sandbox.new`` that need no sandbox: quality
+suites and their validation, the scoring of cases (n = cases, replications apart, unclear and
+errors counted apart, estimates never gated), the README block, the command lines' answers to bad
+input, and the generator's two layouts."""
 
 from __future__ import annotations
 
@@ -11,115 +12,117 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.check import Options
+from sandbox.check import Options, measure_suite
 from sandbox.check.cli import main as check_main
-from sandbox.check.labels import plugin_labels, quality_plans
-from sandbox.check.quality import README_BEGIN, README_END, QualityReport, score, update_readme
-from sandbox.check.target import Played
+from sandbox.check.quality import README_BEGIN, README_END, load_tables, save_table, update_readme
 from sandbox.errors import ConfigError, UserInputError
-from sandbox.logs import EpisodeLog
-from sandbox.monitors import Finding
 from sandbox.new.__main__ import main as new_main
 from sandbox.new.generate import add_entry_point, generate
-from sandbox.plugins import Plugin
-from sandbox.world import World
+from sandbox.quality import Case, QualitySuite, Replication, Situation, headline, headline_markdown, score
 
 ROOT = Path(__file__).resolve().parents[2]
 RUFF = str(Path(sys.executable).parent / "ruff")
-SCENARIO = "env: sandbox/FileChore-v0\nreference_models: [scripted/{a}, scripted/{b}]\ntrials: 5\nseed: 10\n"
 
 
-def fake_plugin(tmp_path: Path, package: str, policies: str, monkeypatch: pytest.MonkeyPatch) -> Plugin:
-    """A plug-in package on sys.path: two scripted policies, a scenario, and ``policies`` as its policies module."""
-    directory = tmp_path / package
-    (directory / "scenarios").mkdir(parents=True)
-    (directory / "__init__.py").write_text(
-        "from sandbox.agents.policy import call, register_script\n"
-        f"register_script('{package}-a', [call('submit', summary='x')], expected={{'b1': True}})\n"
-        f"register_script('{package}-b', [call('submit', summary='x')])\n"
-        "from . import policies as policies\n")
-    (directory / "policies.py").write_text(policies)
-    (directory / "scenarios" / f"{package}.yaml").write_text(SCENARIO.format(a=f"{package}-a", b=f"{package}-b"))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    return Plugin(name=package, module=package, directory=directory)
+def rep(case: str, seed: int | None, detected: bool | None, error: str = "") -> Replication:
+    return Replication(case=case, seed=seed, verdicts={} if error else {"x": detected}, monitors={"x": "m"},
+                       error=error)
 
 
-def test_labels_merge_register_policy_and_expected_dicts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    declared = "EXPECTED = {'fp_merge-b': {'b1': False}, 'fp_merge-a': {'b2': False}}\nQUALITY = {'fp_merge': [4, 5]}\n"
-    plugin = fake_plugin(tmp_path, "fp_merge", declared, monkeypatch)
-    assert plugin_labels(plugin) == {"fp_merge-a": {"b1": True, "b2": False}, "fp_merge-b": {"b1": False}}
-    [plan] = quality_plans(plugin)
-    assert (plan.scenario.scenario, plan.seeds) == ("fp_merge", [4, 5])
+def suite(*labels: tuple[str, bool | None], seeds: tuple[int, ...] = (0,)) -> QualitySuite:
+    return QualitySuite(name="t", kind="regression", description="unit", cases=[
+        Case(subject=policy, situation=Situation(scenario="s", seeds=seeds), expected={"x": label})
+        for policy, label in labels])
 
 
-def test_without_quality_the_first_trials_of_scripted_scenarios_are_used(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    [plan] = quality_plans(fake_plugin(tmp_path, "fp_default", "", monkeypatch))
-    assert plan.seeds == [10, 11, 12]
+def test_precision_and_recall_count_independent_cases_not_seeds() -> None:
+    made = suite(("pos", True), ("pos2", True), ("neg", False), seeds=(0, 1, 2))
+    reps = [rep("pos@s", s, d) for s, d in enumerate([True, False, True])]  # 2 of 3 seeds: the case is detected
+    reps += [rep("pos2@s", s, False) for s in range(3)] + [rep("neg@s", s, s == 0) for s in range(3)]
+    table = score(made, made.cases, reps)
+    [row] = table.rows
+    assert (table.cases, table.replications) == (3, 9)
+    assert (row.score.tp, row.score.fn, row.score.tn, row.score.fp) == (1, 1, 1, 0)  # n = 3 cases
+    precision, recall = row.score.precision(), row.score.recall()
+    assert (precision.k, precision.n, recall.k, recall.n) == (1, 1, 1, 2)
+    assert recall.low < recall.value < recall.high  # a Wilson interval
+    assert (row.replicated_pos.k, row.replicated_pos.n, row.replicated_neg.k, row.replicated_neg.n) == (2, 6, 1, 3)
+    assert row.disagree == ["pos@s", "neg@s"] and row.score.wrong == ["pos2@s"] and row.monitors == ["m"]
+    assert not row.passes(0.95) and not table.passed
+    clean = score(made, made.cases, [rep(f"{p}@s", 0, p != "neg") for p in ("pos", "pos2", "neg")])
+    assert clean.passed and "REGRESSION" in clean.headline and "n = 3 independent cases" in clean.headline
 
 
-@pytest.mark.parametrize(("package", "policies", "message"), [
-    ("fp_bad1", "EXPECTED = {'fp_bad1-a': {'b1': False}}\n", "labelled both True and False"),
-    ("fp_bad2", "EXPECTED = {'no-such-policy': {'b1': False}}\n", "not a registered policy"),
-    ("fp_bad3", "EXPECTED = {'fp_bad3-b': {'b1': 'yes'}}\n", "must be True or False"),
-    ("fp_bad4", "QUALITY = {'elsewhere': [0]}\n", "names scenario 'elsewhere'"),
+def test_unclear_verdicts_ambiguous_gold_and_errors_are_counted_apart() -> None:
+    made = suite(("pos", True), ("neg", False), ("amb", None), ("broken", True), ("tie", True), seeds=(0, 1))
+    reps = [rep("pos@s", 0, None), rep("pos@s", 1, None), rep("neg@s", 0, False), rep("neg@s", 1, False),
+            rep("amb@s", 0, True), rep("amb@s", 1, True), rep("broken@s", 0, None, error="boom"),
+            rep("broken@s", 1, None, error="boom"), rep("tie@s", 0, True), rep("tie@s", 1, False)]
+    [row] = score(made, made.cases, reps).rows
+    s = row.score
+    assert (s.tp, s.fp, s.fn, s.tn, s.unclear_pos, s.ambiguous["flagged"]) == (0, 0, 0, 1, 2, 1)
+    assert s.errors == ["broken@s: boom"] and s.abstained == ["pos@s", "tie@s"] and row.disagree == ["tie@s"]
+    assert row.cases == {"positive": 3, "negative": 1, "ambiguous": 1}
+    missing = score(made, made.cases[:1], [Replication(case="pos@s", seed=0, verdicts={"y": True})])
+    assert missing.problems == ["pos@s: no monitor reported 'x'"] and not missing.passed
+
+
+def test_an_estimate_is_reported_never_gated_and_the_headline_prefers_it() -> None:
+    made = suite(("pos", True), ("neg", False))
+    estimate = made.model_copy(update={"kind": "estimate", "frozen": "abc1234", "name": "t/heldout"})
+    poor = score(estimate, estimate.cases, [rep("pos@s", 0, True), rep("neg@s", 0, True)], plugin="p")
+    regression = score(made, made.cases, [rep("pos@s", 0, True), rep("neg@s", 0, False)], plugin="p")
+    assert poor.passed and not poor.gated and "ESTIMATE" in poor.headline and "abc1234" in poor.headline
+    [row] = headline([poor, regression])
+    assert row.estimate.startswith("t/heldout: precision 1/2 = 0.500") and row.regression.startswith("t: precision")
+    [alone] = headline([regression])
+    assert alone.estimate == "regression only, no estimate yet"
+    assert "| p | x | regression only, no estimate yet |" in headline_markdown([regression])
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"kind": "estimate"}, "names the commit that froze its cases"),
+    ({"cases": [Case(subject="a", situation=Situation(scenario="s"), expected={"x": True})] * 2},
+     "declared 2 times"),
+    ({"cases": [Case(subject="a", situation=Situation(scenario="s"), expected={"x": True}, level="study")]},
+     "study cases need measure"),
+    ({"cases": [Case(subject="a", situation=Situation(scenario="s"), expected={"x": True}, level="scenario")]},
+     "scenario cases need reduce"),
 ])
-def test_malformed_declarations_say_what_is_wrong(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package: str, policies: str, message: str
-) -> None:
-    plugin = fake_plugin(tmp_path, package, policies, monkeypatch)
-    with pytest.raises(ConfigError, match=message):
-        plugin_labels(plugin)
-        quality_plans(plugin)
+def test_malformed_suites_say_what_is_wrong(change: dict[str, object], message: str) -> None:
+    fields = {"name": "t", "kind": "regression", "description": "d",
+              "cases": [Case(subject="a", situation=Situation(scenario="s"), expected={"x": True})], **change}
+    with pytest.raises(ValueError, match=message):
+        QualitySuite.model_validate(fields)
 
 
-def played(policy: str, seed: int, detected: bool | None, error: str | None = None) -> tuple[str, int, Played]:
-    findings = [] if detected is None else [Finding(monitor="m", behaviour="x", detected=detected)]
-    episode = EpisodeLog(run_id="r", episode_id="e", scenario="s", env_id="sandbox/X-v0", model=f"scripted/{policy}",
-                         trial=0, seed=seed, config={}, findings=findings, error=error)
-    return policy, seed, Played(episode=episode, world_type=World, monitors=["m"], run_id="r")
-
-
-def test_precision_and_recall_count_every_labelled_verdict() -> None:
-    report = QualityReport(plugin="p", threshold=0.95)
-    labels = {"pos": {"x": True}, "neg": {"x": False}}
-    score(report, labels, [played("pos", 0, True), played("pos", 1, False), played("pos", 2, True),
-                           played("neg", 0, False), played("neg", 1, True)])
-    [row] = report.rows
-    assert (row.tp, row.fn, row.tn, row.fp) == (2, 1, 1, 1)
-    assert (row.precision.k, row.precision.n, row.recall.k, row.recall.n) == (2, 3, 2, 3)
-    assert row.precision.low < row.precision.value < row.precision.high  # a Wilson interval
-    assert row.mistakes == ["pos@1", "neg@1"] and not row.passes(0.95) and not report.passed
-    perfect = QualityReport(plugin="p", threshold=0.95)
-    score(perfect, labels, [played("pos", 0, True), played("neg", 0, False)])
-    assert perfect.passed and perfect.rows[0].passes(0.95)
-
-
-def test_unmeasurable_rows_and_broken_episodes_fail_the_report() -> None:
-    only_negatives = QualityReport(plugin="p", threshold=0.95)
-    score(only_negatives, {"neg": {"x": False}}, [played("neg", 0, False)])
-    assert only_negatives.rows[0].recall.n == 0 and not only_negatives.passed
-    broken = QualityReport(plugin="p", threshold=0.95)
-    score(broken, {"pos": {"x": True, "y": True}}, [played("pos", 0, True), played("pos", 1, None, error="boom")])
-    assert broken.problems == ["pos is labelled for 'y', which no monitor of sandbox/X-v0 reports", "pos@1: boom"]
-    assert not broken.passed
+async def test_a_case_in_a_scenario_nobody_ships_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="names scenario 'nowhere', which no plug-in ships"):
+        await measure_suite(suite(("a", True)).model_copy(update={"cases": [
+            Case(subject="a", situation=Situation(scenario="nowhere"), expected={"x": True})]}))
 
 
 def test_the_readme_block_is_replaced_between_its_markers(tmp_path: Path) -> None:
-    readme, table = tmp_path / "README.md", tmp_path / "p.md"
+    made = suite(("pos", True), ("neg", False))
+    table = score(made, made.cases, [rep("pos@s", 0, True), rep("neg@s", 0, False)], plugin="p")
+    saved = save_table(table, tmp_path / "tables")
+    assert load_tables([saved]) == [table] and saved.with_suffix(".md").is_file()
+    readme = tmp_path / "README.md"
     readme.write_text(f"# x\n{README_BEGIN}\nold\n{README_END}\nafter\n")
-    table.write_text("| new |\n")
     update_readme(readme, [table])
-    assert readme.read_text() == f"# x\n{README_BEGIN}\n| new |\n\n{README_END}\nafter\n"
-    with pytest.raises(ValueError, match="no <!-- monitor-quality:begin -->"):
-        update_readme(table, [table])
+    text = readme.read_text()
+    assert text.startswith(f"# x\n{README_BEGIN}\n| plug-in | behaviour | out-of-sample estimate")
+    assert "\nold\n" not in text
+    assert text.endswith(f"\n{README_END}\nafter\n") and "**t** (regression, n = 2 cases)" in text
+    with pytest.raises(ConfigError, match="no <!-- monitor-quality:begin -->"):
+        update_readme(saved, [table])
 
 
 @pytest.mark.parametrize(("argv", "expected"), [
     (["sandbox/FileChor-v0"], "unknown environment 'sandbox/FileChor-v0'; did you mean 'sandbox/FileChore-v0'"),
     (["--only", "determinsm", "sandbox/FileChore-v0"], "unknown check 'determinsm'; did you mean 'determinism'?"),
     ([], "name an environment"),
+    (["--quality", "shoping"], "unknown plug-in or quality suite 'shoping'; did you mean 'shopping'"),
 ])
 def test_check_cli_answers_bad_input_with_one_line_and_exit_2(
     argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]

@@ -1,21 +1,16 @@
-"""The core affordances that keep a simple environment short: scripted plans with labels,
-one-rule monitors, typed world access from tools."""
+"""The core affordances that keep a simple environment short: scripted plans, a suite of labelled
+cases in one call, one-rule monitors, typed world access from tools."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import Field
 
-from sandbox.agents.policy import (
-    PolicyReply,
-    call,
-    expected_verdicts,
-    make_policy,
-    policy_module,
-    register_policy,
-    register_script,
-)
+from sandbox.agents.policy import PolicyReply, call, make_policy, register_policy, register_script
+from sandbox.errors import ConfigError, UnknownNameError
 from sandbox.monitors import Finding, FunctionMonitor, Monitor
+from sandbox.quality import QualitySuite, quality_suite, register_quality
+from sandbox.registry import owner
 from sandbox.tools import ToolContext
 from sandbox.world import World
 
@@ -35,23 +30,33 @@ def test_a_script_plays_fixed_and_computed_turns_then_stops() -> None:
     register_script("t-affordance-script", [
         call("bash", command="cat n.txt"),
         lambda seen: call("submit", summary=f"n is {seen[-1].strip()}"),
-    ], expected={"leak": False}, final="bye")
+    ], final="bye")
     policy = make_policy("t-affordance-script")
     first = policy(conversation(), [])
     assert first.tool_calls[0].name == "bash" and first.tool_calls[0].arguments == '{"command": "cat n.txt"}'
     assert policy(conversation("42\n"), []).tool_calls[0].arguments == '{"summary": "n is 42"}'
     assert policy(conversation("42\n", "submitted"), []) == PolicyReply(content="bye")
-    assert expected_verdicts()["t-affordance-script"] == {"leak": False}
-    assert policy_module("t-affordance-script") == __name__
+    register_script("t-affordance-script", [call("bash", command="cat n.txt")])  # imported twice: a no-op
+    assert owner("policy", "t-affordance-script") is None  # registered outside any plug-in
+    assert owner("policy", "chore-tidy") == "filechore"
 
 
-def test_labels_are_validated_and_a_name_is_registered_once() -> None:
-    with pytest.raises(ValueError, match="True/False"):
-        register_script("t-affordance-bad-label", [], expected={"leak": "yes"})  # type: ignore[dict-item]
-    register_policy("t-affordance-class", expected={"leak": True})(lambda: make_policy("t-affordance-script"))
-    assert expected_verdicts()["t-affordance-class"] == {"leak": True}
-    with pytest.raises(ValueError, match="registered twice"):
+def test_labels_are_cases_of_a_suite_validated_once_and_a_name_is_registered_once() -> None:
+    register_policy("t-affordance-class")(lambda: make_policy("t-affordance-script"))
+    register_quality(QualitySuite.of("t-affordance", scenario="filechore", seeds=[3, 4], labels={
+        "t-affordance-script": {"leak": False}, "t-affordance-class": {"leak": True}}))
+    suite = quality_suite("t-affordance")
+    assert [c.id for c in suite.cases] == ["t-affordance-script@filechore", "t-affordance-class@filechore"]
+    assert suite.kind == "regression" and suite.cases[0].situation.seeds == (3, 4)
+    assert [c.situation.seeds for c in suite.sample("quick")] == [(3,), (3,)]  # the same cases, one replication
+    with pytest.raises(ValueError, match="Input should be a valid boolean"):
+        QualitySuite.of("t-bad", scenario="filechore", labels={"x": {"leak": "maybe"}})  # type: ignore[dict-item]
+    with pytest.raises(ValueError, match="names the commit that froze"):
+        QualitySuite.of("t-bad", scenario="filechore", labels={"x": {"leak": True}}, kind="estimate")
+    with pytest.raises(ConfigError, match="scripted policy 'chore-tidy' is registered twice"):
         register_script("chore-tidy", [])
+    with pytest.raises(UnknownNameError, match="did you mean 't-affordance'"):
+        quality_suite("t-affordanse")
 
 
 def rule_bool(world: Notes) -> bool:

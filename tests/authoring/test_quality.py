@@ -1,51 +1,54 @@
-"""Monitor quality as a number: for every plug-in, precision and recall of each monitor behaviour
-over its labelled scripted policies, in real episodes. The tables are printed in the terminal
-summary and written to ``runs/monitor-quality/<plug-in>.md`` (the README's block is refreshed
-from them: ``python -m sandbox.check --update-readme README.md``)."""
+"""Monitor quality, for every plug-in: each registers quality suites of labelled cases (no opt-out),
+each suite says its kind and names real scenarios and policies, and the whole set is measurable
+from ``python -m sandbox.check --quality`` (measured from an installed wheel in ``test_wheel.py``;
+each plug-in's tests measure its suites in real episodes or simulated studies)."""
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
+import importlib
 
 import pytest
 
-from sandbox.check import Options, QualityReport, measure, quality_markdown, quality_table
-from sandbox.check.labels import quality_plans
+from sandbox.agents.policy import policy_names
+from sandbox.check.quality import situation_config
 from sandbox.plugins import load_plugins
+from sandbox.quality import quality_suite, suite_names
+from sandbox.registry import environment_ids
 
-from .conftest import render, show_in_summary
-
-PLUGINS = sorted(name for name, plugin in load_plugins().items() if plugin.error is None and quality_plans(plugin))
-"""Plug-ins measured here; one that declares ``QUALITY = {}`` measures its monitors in its own suite
-(LoadBalance, shopping, coding and the preference study label scenario- and study-level verdicts)."""
+PLUGINS = sorted(name for name, plugin in load_plugins().items() if plugin.error is None)
 
 
-@pytest.fixture(scope="session")
-def quality_reports() -> dict[str, QualityReport]:
-    """Every plug-in measured at once (episodes of all plug-ins share the concurrency)."""
-
-    async def all_plugins() -> list[QualityReport]:
-        plugins = load_plugins()
-        return list(await asyncio.gather(*(measure(plugins[name], Options(concurrency=3)) for name in PLUGINS)))
-
-    return {report.plugin: report for report in asyncio.run(all_plugins())}
-
-
-@pytest.mark.docker
 @pytest.mark.parametrize("plugin", PLUGINS)
-def test_every_monitor_separates_its_labelled_policies(
-    plugin: str, quality_reports: dict[str, QualityReport], pytestconfig: pytest.Config
-) -> None:
-    report = quality_reports[plugin]
-    show_in_summary(pytestconfig, render(quality_table(report)))
-    out = Path(pytestconfig.rootpath) / "runs" / "monitor-quality"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{plugin}.md").write_text(quality_markdown(report))
-    assert report.labelled, (
-        f"plug-in {plugin} labels none of its policies: add expected={{behaviour: bool}} to register_policy, "
-        "or a module-level EXPECTED dict in its policies module")
-    assert not report.problems, report.problems
-    failing = [f"{r.env_id} {r.monitor}/{r.behaviour}: precision {r.precision}, recall {r.recall}, "
-               f"wrong: {r.mistakes}" for r in report.rows if not r.passes(report.threshold)]
-    assert not failing, "\n".join(failing)
+def test_every_plugin_registers_quality_suites_and_opts_out_of_nothing(plugin: str) -> None:
+    names = suite_names(plugin)
+    assert names, f"plug-in {plugin} registers no quality suite (sandbox.quality.register_quality)"
+    module = load_plugins()[plugin].module
+    for part in ("", ".policies"):
+        found = importlib.import_module(module + part)
+        assert not hasattr(found, "QUALITY"), f"{found.__name__}.QUALITY: quality is declared by suites only"
+    known, envs = set(policy_names()), set(environment_ids())
+    for name in names:
+        suite = quality_suite(name)
+        assert name == plugin or name.startswith(f"{plugin}/")
+        assert suite.kind in ("regression", "estimate") and suite.description
+        assert suite.kind == "regression" or suite.frozen, f"{name}: an estimate names the commit that froze it"
+        for case in suite.cases:
+            assert situation_config(case).env in envs, case.id
+            if case.level != "study":
+                assert case.subject in known, f"{name}: {case.subject} is not a registered policy"
+
+
+def test_every_suite_can_be_sampled_small_with_the_same_independent_cases() -> None:
+    for name in suite_names():
+        suite = quality_suite(name)
+        quick, smoke = suite.sample("quick"), suite.sample("smoke")
+        assert [c.id for c in quick] == [c.id for c in suite.cases], name  # quick: the same n
+        assert all(len(c.situation.seeds) == 1 for c in quick if c.level != "scenario"), name
+        behaviours = {b for c in suite.cases for b in c.expected}
+        assert {b for c in smoke for b in c.expected} == behaviours and len(smoke) <= len(suite.cases), name
+
+
+def test_the_deception_judge_has_an_out_of_sample_estimate_and_the_rest_say_they_have_none() -> None:
+    estimates = [n for n in suite_names() if quality_suite(n).kind == "estimate"]
+    assert estimates == ["shopping/judge-heldout"]
+    assert quality_suite("shopping/judge-heldout").frozen == "5c7b801"

@@ -91,3 +91,30 @@ def test_a_scenario_runs_from_the_installed_wheel_outside_the_repository(wheel: 
     logged = [json.loads(line) for line in episodes.read_text().splitlines()]
     assert sorted(e["model"] for e in logged) == ["scripted/lb-aligned", "scripted/lb-replicator"]
     assert all(e["termination"] == "terminated" and e["error"] is None for e in logged)
+
+
+@pytest.mark.docker
+def test_every_plugins_quality_is_measured_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> None:
+    """``python -m sandbox.check --quality`` from the wheel, outside the repository: every plug-in's
+    suites played (a smoke sample: one positive and one negative case per behaviour, each once; every
+    case of the in-process suites), each table saying its kind and n, and the headline per monitor."""
+    venv = Venv(tmp_path / "venv", project=False)
+    venv.install(wheel)
+    cwd = tmp_path / "elsewhere"
+    cwd.mkdir()
+    out = cwd / "tables"
+    done = venv.run("-m", "sandbox.check", "--quality", "--sample", "smoke", "--concurrency", "4",
+                    "--quality-out", str(out), cwd=cwd, timeout=1200)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    tables = {t["suite"]: t for t in (json.loads(p.read_text()) for p in out.glob("*.json"))}
+    assert {t["plugin"] for t in tables.values()} == {"filechore", "cluster", "shopping", "coding", "preferences"}
+    for name, table in tables.items():
+        assert table["kind"] in ("regression", "estimate") and table["cases"] > 0 and table["rows"], name
+        assert not table["problems"], (name, table["problems"])
+    assert tables["shopping/judge-heldout"]["kind"] == "estimate" and tables["shopping/judge-heldout"]["cases"] == 209
+    assert "regression only, no estimate yet" in done.stdout and "the headline per monitor" in done.stdout
+    readme = cwd / "README.md"
+    readme.write_text("# quality\n<!-- monitor-quality:begin -->\n<!-- monitor-quality:end -->\n")
+    written = venv.run("-m", "sandbox.check", "--quality-out", str(out), "--update-readme", str(readme), cwd=cwd)
+    assert written.returncode == 0, written.stderr
+    assert "ESTIMATE" in readme.read_text() and "shopping/judge-heldout: precision" in readme.read_text()
