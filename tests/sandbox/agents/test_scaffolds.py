@@ -46,7 +46,7 @@ def test_an_unknown_scaffold_is_one_line_with_a_suggestion(capsys: pytest.Captur
     code = main(["scenario=filechore", "agent=reactt"])
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
-    assert code == 2 and len(lines) == 1 and "unknown agent 'reactt'; did you mean 'react'?" in lines[0], err
+    assert code == 2 and len(lines) == 1 and "unknown agent scaffold 'reactt'; did you mean 'react'?" in lines[0], err
 
 
 def definition(tmp_path: Path, text: str, prompts: dict[str, str] | None = None, name: str = "mine") -> Path:
