@@ -6,13 +6,15 @@ refusals and sandbagging on preference-linked tasks.
 * ``sandbox/SandbagQA-v0`` — verifiable QA items framed as winning a donation for an entity.
 
 The coding arm frames ``sandbox/Coding-v0`` tasks the same way (``coding.py``).
-``python -m environments.preferences.study`` runs the whole study. See README.md.
+``python -m sandbox.run study=preferences`` (or ``python -m environments.preferences.study``)
+runs the whole study. See README.md.
 """
 
-from sandbox.registry import register_env
+from sandbox.registry import register, register_env
 
 register_env("sandbox/Preferences-v0", "environments.preferences.env:PreferencesEnv")
 register_env("sandbox/DonationAdvice-v0", "environments.preferences.env:DonationAdviceEnv")
 register_env("sandbox/SandbagQA-v0", "environments.preferences.env:SandbagQAEnv")
+register("study", "preferences", "environments.preferences.study:PreferenceStudy")
 
 from environments.preferences import policies as policies  # noqa: E402  (registers policies)

@@ -60,6 +60,9 @@ class BatchResult(BaseModel):
         stop_reason: why episodes were left unstarted (cost cap, interruption), if any.
         stopped_models: models that got no more episodes, with the reason.
         not_started: planned episodes left unstarted by this invocation.
+        unfinished: planned episodes with no final attempt yet, per ``"scenario × model"``.
+        cost_capped: ``max_cost`` was reached with planned episodes left.
+        rest_cost_usd: the estimated cost of the unfinished episodes (``None``: unknown).
         spent_usd: money spent on this run directory, all invocations (known prices).
         cost_unknown: some cost is unknown.
         dry_run: only the plan was printed.
@@ -73,6 +76,9 @@ class BatchResult(BaseModel):
     stop_reason: str | None = None
     stopped_models: dict[str, str] = Field(default_factory=dict)
     not_started: int = 0
+    unfinished: dict[str, int] = Field(default_factory=dict)
+    cost_capped: bool = False
+    rest_cost_usd: float | None = None
     spent_usd: float = 0.0
     cost_unknown: bool = False
     dry_run: bool = False
@@ -86,11 +92,13 @@ class Batch:
         console: where progress and notes go (stderr by default).
         run_id: the run id of a new run (default: generated; a resumed run keeps its own).
         executor: where episodes play (default: from ``config.executor``).
+        continuing: a later round of the same invocation (a study's): the manifest is kept as is.
     """
 
     def __init__(self, config: RunConfig, console: Console | None = None, run_id: str | None = None,
-                 executor: Executor | None = None) -> None:
+                 executor: Executor | None = None, continuing: bool = False) -> None:
         self.config = config
+        self.continuing = continuing
         self.console = console or Console(stderr=True)
         self.run_id = run_id
         self.executor = executor
@@ -102,12 +110,13 @@ class Batch:
     # ----- planning ----------------------------------------------------------------------
     def plan(self) -> Iterator[EpisodeJob]:
         """Every planned job, round-robin over scenario × model, trial by trial (lazily)."""
-        pairs = [(s, m) for s in self.config.scenarios for m in self.config.models_for(s)]
-        for trial in range(max(s.trials for s in self.config.scenarios)):
-            for scenario, settings in pairs:
-                if trial < scenario.trials:
-                    yield EpisodeJob(run_id=self.run_id or "", key=episode_key(settings, scenario, trial),
-                                     scenario=scenario, settings=settings, trial=trial)
+        pairs = [(s, m, s.trial_seeds()) for s in self.config.scenarios for m in self.config.models_for(s)]
+        for index in range(max(s.trials for s in self.config.scenarios)):
+            for scenario, settings, trials in pairs:
+                if index < len(trials):
+                    trial, seed = trials[index]
+                    yield EpisodeJob(run_id=self.run_id or "", key=episode_key(settings, scenario, trial, seed),
+                                     scenario=scenario, settings=settings, trial=trial, seed=seed)
 
     def planned(self) -> int:
         """How many episodes the config asks for."""
@@ -128,7 +137,8 @@ class Batch:
         try:
             state = store.load(config.retry_errors)
             store.compact()
-            self._write_manifest(out)
+            if not self.continuing:
+                self._write_manifest(out)
             result = BatchResult(out=out, run_id=self.run_id or "", planned=self.planned(),
                                  spent_usd=state.spent_usd, cost_unknown=state.unknown_cost)
             check_cost_cap(config)
@@ -169,11 +179,13 @@ class Batch:
         jobs = self._pending(state)
         spent = [state.spent_usd]
         attempted: set[str] = set()
+        finished: set[str] = set()
 
         def next_job() -> EpisodeJob | None:
             while not self.stopping:
                 if config.max_cost is not None and spent[0] >= config.max_cost:
                     result.stop_reason = f"max_cost ${config.max_cost:g} reached (spent ${spent[0]:.4f})"
+                    result.cost_capped = True
                     return None
                 job = self.retry_queue.popleft() if self.retry_queue else next(jobs, None)
                 if job is None:
@@ -195,6 +207,8 @@ class Batch:
                 else:
                     spent[0] += episode.usage.cost_usd
                 final = self._after(job, episode, result)
+                if final and episode.termination != "interrupted":
+                    finished.add(job.key)
                 progress.ended(episode, final)
 
         handlers = self._install_signals(loop, store.out, run_id)
@@ -218,11 +232,32 @@ class Batch:
             if registration is not None:
                 registration.release()
         result.spent_usd = spent[0]
-        result.not_started = max(0, result.planned - len(state.done) - len(attempted))
+        left: Counter[tuple[str, str]] = Counter()
+        for job in self._pending(state):
+            if job.key not in finished:
+                left[(job.scenario.scenario, job.settings.model)] += 1
+                result.not_started += job.key not in attempted
+        result.unfinished = {f"{scenario} × {model}": n for (scenario, model), n in left.items()}
+        if left:
+            result.rest_cost_usd = self._rest_cost(store, left)
         if self.stopping:
             result.interrupted = True
             result.stop_reason = result.stop_reason or "interrupted"
         return result
+
+    def _rest_cost(self, store: RunStore, left: Counter[tuple[str, str]]) -> float | None:
+        """The estimated cost of the episodes left, at this run's observed cost per episode where known."""
+        seen = observed(store.records())
+        total = 0.0
+        for scenario in self.config.scenarios:
+            for settings in self.config.models_for(scenario):
+                n = left.get((scenario.scenario, settings.model), 0)
+                if n:
+                    cost = estimate(scenario, settings, n, seen).cost_usd
+                    if cost is None:
+                        return None
+                    total += cost
+        return total
 
     def _default_executor(self, out: Path) -> Executor:
         cache_dir = Path(self.config.cache_dir) if self.config.cache_dir else out.parent / ".cache"
@@ -311,7 +346,8 @@ class Batch:
                 return
         config = self.config
         writer.write_manifest(Manifest(
-            run_id=self.run_id or "", scenario=",".join(s.scenario for s in config.scenarios),
+            run_id=self.run_id or "",
+            scenario=f"study={config.study.name}" if config.study else ",".join(s.scenario for s in config.scenarios),
             scenarios=[s.scenario for s in config.scenarios], models=config.model_names(),
             config=config.model_dump(mode="json"), started_at=now, versions=versions(), command=sys.argv,
         ))

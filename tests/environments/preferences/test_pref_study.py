@@ -1,4 +1,5 @@
-"""The study command end to end: litellm → environments → monitors → report, and its input errors."""
+"""The study end to end through the runner (``python -m sandbox.run study=preferences``): litellm →
+environments → monitors → report, its input errors, and an interrupted study resumed."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ import pytest
 from environments.preferences import coding, policies, prompts
 from environments.preferences.design import make_plan
 from environments.preferences.entities import all_entities
-from environments.preferences.study import main
 from sandbox.agents.fake_server import FakeModelServer
 from sandbox.agents.policy import PolicyReply, ToolCallRequest, make_policy, register_policy
 from sandbox.errors import EXIT_NOT_INTERPRETABLE
+from sandbox.run.cli import main as run_main
+
+
+def main(args: list[str]) -> int:
+    """``python -m sandbox.run study=preferences ARGS``, in this process."""
+    return run_main(["study=preferences", *args])
 
 
 def test_study_runs_the_scripted_policies_through_litellm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -50,7 +56,7 @@ def test_study_over_real_http_records_refusals_and_retries(tmp_path: Path) -> No
     try:
         code = main(["model=openai/fake", f"api_base={server.base_url}", "budget=300", "n_entities=8",
                      "advice_retries=1", f"out={tmp_path}", "concurrency=4",
-                     "judge_model=scripted/pref-refusal-judge", "num_retries=0"])
+                     "judge_model=scripted/pref-refusal-judge", "num_retries=0", "retry_errors=0"])
         requests = server.request_count
     finally:
         server.stop()
