@@ -171,7 +171,8 @@ class Batch:
             registration = RunnerRegistration(run_id)
         executor = self.executor or self._default_executor(store.out)
         writer = RunWriter(store.out)
-        progress = Progress(self.console)
+        progress = Progress(self.console, every=config.progress_every, spent_before=state.spent_usd,
+                            cost_unknown=state.unknown_cost)
         for scenario in config.scenarios:
             for settings in config.models_for(scenario):
                 progress.add_pair(scenario.scenario, settings.model, scenario.trials,
@@ -361,28 +362,38 @@ class Batch:
     def _print_plan(self, state: ResumeState, store: RunStore) -> None:
         from rich.table import Table
 
+        from sandbox.run.estimate import first_prompt_tokens
+
         seen = observed(store.records())
         table = Table(title="dry run: nothing was started", caption="cost: litellm's offline price map, "
-                      "or the model's input_cost_per_token / output_cost_per_token")
-        for column in ("scenario", "model", "episodes", "model calls", "tokens", "est. cost", "estimate from"):
+                      "or the model's input_cost_per_token / output_cost_per_token; 'at most': max_steps calls each")
+        for column in ("scenario", "model", "episodes", "model calls", "tokens", "est. cost", "at most",
+                       "estimate from"):
             table.add_column(column)
         remaining: Counter[tuple[str, str]] = Counter(
             (j.scenario.scenario, j.settings.model) for j in self._pending(state))
         total_cost: float | None = 0.0
         calls = episodes = 0.0
         for scenario in self.config.scenarios:
+            first = None
             for settings in self.config.models_for(scenario):
                 n = remaining[(scenario.scenario, settings.model)]
-                line = estimate(scenario, settings, n, seen)
+                if first is None and (scenario.scenario, settings.model) not in seen:
+                    first = first_prompt_tokens(scenario)
+                line = estimate(scenario, settings, n, seen, first)
                 episodes += n
                 calls += line.calls
                 total_cost = None if total_cost is None or line.cost_usd is None else total_cost + line.cost_usd
                 table.add_row(scenario.scenario, settings.model, str(n), f"{line.calls:.0f}",
                               f"{line.prompt_tokens + line.completion_tokens:.0f}", format_cost(line.cost_usd),
-                              line.source)
+                              format_cost(line.upper_usd), line.source)
         self.console.print(table)
         self.console.print(f"total: {episodes:.0f} episodes to run ({len(state.done)} already done), "
                            f"{calls:.0f} model calls, estimated cost {format_cost(total_cost)}")
+        cap = self.config.max_cost
+        if cap is not None and episodes and state.spent_usd >= cap:
+            self.console.print(f"max_cost ${cap:g} is already spent (${state.spent_usd:.4f}): nothing would run; "
+                               "raise max_cost to finish")
 
 
 async def run_batch(config: RunConfig, console: Console | None = None,

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run a batch or a study; return the process exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     console = Console(width=None if sys.stdout.isatty() else 200)
-    err = Console(stderr=True)
+    err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
     if not args or any(a in ("-h", "--help", "help") for a in args):
         return _help(args)
     study: Study | None = None

@@ -10,9 +10,12 @@ The estimate of one episode, in order of preference:
 1. the mean calls and tokens of the episodes this run directory already finished for the same
    scenario and model (a resumed run knows its real costs);
 2. the scenario's ``estimate`` (``calls``, ``prompt_tokens``, ``prompt_growth``,
-   ``completion_tokens``);
-3. an upper bound: ``max_steps`` calls, the first with 1,500 prompt tokens, each later one
-   300 more (the conversation grows), 200 completion tokens each.
+   ``completion_tokens``), measured once from a run (``python -m sandbox.run.estimate``);
+3. an upper bound: ``max_steps`` calls, each later one 300 prompt tokens longer than the one
+   before (the conversation grows), 200 completion tokens each.
+
+The first call's prompt, when neither says, is measured from the environment itself: its system
+prompt, a task prompt and its tool schemas (:func:`sandbox.run.estimate.first_prompt_tokens`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from sandbox.agents.models import ModelSettings, known_prices
 from sandbox.errors import ConfigError
 from sandbox.run.scenarios import CallEstimate, RunConfig, ScenarioConfig
 
-UPPER_BOUND = CallEstimate(calls=1, prompt_tokens=1500, prompt_growth=300, completion_tokens=200)
+UPPER_BOUND = CallEstimate(calls=1, prompt_growth=300, completion_tokens=200)
+FIRST_PROMPT = 1500
+"""Prompt tokens of a first call that cannot be measured offline."""
 
 
 def prices(settings: ModelSettings) -> tuple[float, float] | None:
@@ -64,6 +69,7 @@ class PlanLine(BaseModel):
     prompt_tokens: float
     completion_tokens: float
     cost_usd: float | None
+    upper_usd: float | None = None
     source: str
 
 
@@ -91,25 +97,45 @@ def observed(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], CallEst
 
 
 def estimate(scenario: ScenarioConfig, settings: ModelSettings, episodes: int,
-             seen: dict[tuple[str, str], CallEstimate]) -> PlanLine:
-    """The estimate for ``episodes`` episodes of one (scenario, model)."""
+             seen: dict[tuple[str, str], CallEstimate], first_prompt: int | None = None) -> PlanLine:
+    """The estimate for ``episodes`` episodes of one (scenario, model).
+
+    Args:
+        scenario: the scenario.
+        settings: the model.
+        episodes: how many episodes.
+        seen: observed estimates per (scenario, model) of this run directory.
+        first_prompt: the first call's prompt tokens measured from the environment, if known.
+    """
+    upper = UPPER_BOUND.model_copy(update={"calls": float(scenario.max_steps)})
     if (scenario.scenario, settings.model) in seen:
         guess, source = seen[(scenario.scenario, settings.model)], "observed in this run"
     elif scenario.estimate is not None:
         guess, source = scenario.estimate, "scenario estimate"
+        guess = guess.model_copy(update={"calls": min(guess.calls, float(scenario.max_steps))})
     else:
-        guess = UPPER_BOUND.model_copy(update={"calls": float(scenario.max_steps)})
-        source = "upper bound (max_steps calls)"
+        guess, source = upper, "upper bound (no estimate)"
+    calls, prompt, completion = _tokens(guess, settings, first_prompt)
+    upper_tokens = _tokens(upper, settings, first_prompt)
+    price = prices(settings)
+    cost = upper_cost = None
+    if price is not None:
+        cost = episodes * (prompt * price[0] + completion * price[1])
+        upper_cost = episodes * (upper_tokens[1] * price[0] + upper_tokens[2] * price[1])
+    return PlanLine(scenario=scenario.scenario, model=settings.model, episodes=episodes, calls=episodes * calls,
+                    prompt_tokens=episodes * prompt, completion_tokens=episodes * completion, cost_usd=cost,
+                    upper_usd=upper_cost, source=source)
+
+
+def _tokens(guess: CallEstimate, settings: ModelSettings, first_prompt: int | None) -> tuple[float, float, float]:
+    """Calls, prompt tokens and completion tokens of one episode."""
     calls = guess.calls
-    prompt = calls * guess.prompt_tokens + guess.prompt_growth * calls * (calls - 1) / 2
+    first = guess.prompt_tokens if guess.prompt_tokens is not None else first_prompt or FIRST_PROMPT
+    prompt = calls * first + guess.prompt_growth * calls * (calls - 1) / 2
     completion = calls * guess.completion_tokens
     if settings.max_tokens is not None:
         completion = min(completion, calls * settings.max_tokens)
-    price = prices(settings)
-    cost = None if price is None else episodes * (prompt * price[0] + completion * price[1])
-    return PlanLine(scenario=scenario.scenario, model=settings.model, episodes=episodes, calls=episodes * calls,
-                    prompt_tokens=episodes * prompt, completion_tokens=episodes * completion, cost_usd=cost,
-                    source=source)
+    return calls, prompt, completion
 
 
 def format_cost(cost: float | None, unknown: bool = False) -> str:

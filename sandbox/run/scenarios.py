@@ -30,15 +30,18 @@ from sandbox.plugins import plugin_errors, scenario_files
 class CallEstimate(StrictModel):
     """What one episode costs in model calls, for ``dry_run`` (see :mod:`sandbox.run.cost`).
 
+    Measure it from a run with ``python -m sandbox.run.estimate RUN_DIR``.
+
     Attributes:
-        calls: model calls per episode.
-        prompt_tokens: prompt tokens of the first call.
+        calls: model calls per episode (at most ``max_steps`` are counted).
+        prompt_tokens: prompt tokens of the first call (default: measured from the
+            environment's system prompt, task prompt and tool schemas).
         prompt_growth: prompt tokens added per later call (the conversation grows).
         completion_tokens: completion tokens per call.
     """
 
     calls: float = Field(gt=0)
-    prompt_tokens: int = Field(default=1500, ge=0)
+    prompt_tokens: int | None = Field(default=None, ge=0)
     prompt_growth: int = Field(default=300, ge=0)
     completion_tokens: int = Field(default=200, ge=0)
 

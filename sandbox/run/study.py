@@ -116,9 +116,8 @@ async def run_study(config: RunConfig, study: Study, console: Console) -> BatchR
     ``max_cost``, has a model stopped, or leaves episodes unfinished.
     """
     assert config.study is not None
-    run_id = None
+    run_id = f"{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}-{config.study.name}-{uuid.uuid4().hex[:6]}"
     if config.out is None:
-        run_id = f"{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}-{config.study.name}-{uuid.uuid4().hex[:6]}"
         config = config.model_copy(update={"out": str(Path("runs") / run_id)})
     out = Path(str(config.out))
     asked: list[Measurement] | None = None
@@ -133,7 +132,7 @@ async def run_study(config: RunConfig, study: Study, console: Console) -> BatchR
         result = await Batch(config, console, run_id=run_id, continuing=not first).run()
         attempts += result.attempts
         result.attempts = attempts
-        run_id, first = result.run_id, False
+        run_id, first = result.run_id, False  # a resumed run keeps the id its manifest holds
         if result.dry_run or result.interrupted or result.stopped_models or result.cost_capped or result.unfinished:
             return result
     return result
