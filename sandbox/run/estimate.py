@@ -48,7 +48,8 @@ def first_prompt_tokens(scenario: ScenarioConfig) -> int | None:
         for _, seed in scenario.trial_seeds()[:SAMPLE_SEEDS]:
             gymnasium.Env.reset(env, seed=seed)
             env.world = env.build_world()
-            messages = [{"role": "system", "content": env.system_prompt()},
+            system = env.system_prompt()
+            messages = [*([{"role": "system", "content": system}] if system else []),
                         {"role": "user", "content": env.task_prompt()}]
             sizes.append(count_tokens(json.dumps(messages, sort_keys=True) + json.dumps(schemas)))
     return round(sum(sizes) / len(sizes)) if sizes else None
