@@ -45,6 +45,8 @@ class Measurement(StrictModel):
         models: the models that play it (a study's own helper, e.g. a judge, may be one).
         model_defaults: model settings for these episodes (``temperature``…); a setting given
             for the model itself wins.
+        estimate: what one episode costs, for ``dry_run``: a scenario's ``estimate:`` mapping
+            (``calls``, ``prompt_tokens``, ``prompt_growth``, ``completion_tokens``).
     """
 
     name: str = Field(min_length=1)
@@ -54,6 +56,7 @@ class Measurement(StrictModel):
     max_steps: int = Field(default=1, ge=1)
     models: list[str] = Field(min_length=1)
     model_defaults: dict[str, Any] = Field(default_factory=dict)
+    estimate: dict[str, float] | None = None
 
 
 class AnalysisContext(BaseModel):

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import Field, field_validator
 from rich.console import Console
 
@@ -39,6 +40,13 @@ from sandbox.study import AnalysisContext, Measurement, Study
 
 PREFERENCES_ENV = "sandbox/Preferences-v0"
 QA_ENV = "sandbox/SandbagQA-v0"
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+def shipped_estimate(scenario: str) -> dict[str, float] | None:
+    """The dry-run ``estimate:`` of one of this plug-in's scenarios (same questions, same answers)."""
+    data = yaml.safe_load((SCENARIOS / f"{scenario}.yaml").read_text())
+    return data.get("estimate") if isinstance(data, dict) else None
 
 
 class StudyConfig(StrictModel):
@@ -167,14 +175,15 @@ class PreferenceStudy(Study):
         n_advice = 2 * len(p.advice_pairs)
         out = [
             Measurement(name="preference_pair", env=PREFERENCES_ENV, seeds=list(range(2 * len(p.pairs))),
-                        env_config={"entities": ids, **self._pairs(self.config.seed)}, models=models),
+                        env_config={"entities": ids, **self._pairs(self.config.seed)}, models=models,
+                        estimate=shipped_estimate("preferences")),
             Measurement(name="preference_ranking", env=PREFERENCES_ENV, seeds=list(range(p.ranking)),
                         env_config={"entities": ids, "question": "ranking"}, models=models),
             Measurement(name=ADVICE, env=ADVICE_ENV, seeds=list(range(n_advice)), env_config=self.advice_config(),
-                        models=models),
+                        models=models, estimate=shipped_estimate("donation_advice")),
             Measurement(name="sandbag_qa", env=QA_ENV, seeds=list(range(p.qa_calls)), models=models, env_config={
                 "entities": ids, "framing": "both", "bank": self.config.qa_bank,
-                "item_ids": [i.id for i in self.items]}),
+                "item_ids": [i.id for i in self.items]}, estimate=shipped_estimate("sandbag_qa")),
         ]
         if p.coding_tasks:
             tasks = self.config.coding_tasks or ""
@@ -192,7 +201,7 @@ class PreferenceStudy(Study):
                     break
                 calls += len(seeds)
                 out.append(Measurement(name=retry_name(attempt), env=ADVICE_ENV, env_config=self.advice_config(),
-                                       seeds=seeds, models=[model]))
+                                       seeds=seeds, models=[model], estimate=shipped_estimate("donation_advice")))
         return out
 
     # ----- the analysis ------------------------------------------------------------------

@@ -31,7 +31,7 @@ from rich.console import Console
 from sandbox.cleanup import remove_by_label, remove_live
 from sandbox.logs import EpisodeLog, Manifest, RunWriter, versions
 from sandbox.registry import env_class
-from sandbox.run.cost import PlanLine, check_cost_cap, estimate, format_cost, observed
+from sandbox.run.cost import PlanLine, check_cost_cap, estimate, observed, print_plan
 from sandbox.run.executor import EpisodeJob, Executor, LocalExecutor, make_env
 from sandbox.run.keys import episode_key
 from sandbox.run.progress import Progress
@@ -130,7 +130,7 @@ class Batch:
         if config.dry_run:  # read only: a dry run creates nothing
             store = RunStore(out)
             state = store.load(config.retry_errors)
-            self._print_plan(state)
+            print_plan(self.console, self.estimate(), len(state.done), state.spent_usd, config.max_cost)
             return BatchResult(out=out, run_id=self.run_id or "", planned=self.planned(), dry_run=True,
                                spent_usd=state.spent_usd, cost_unknown=state.unknown_cost)
         store = RunStore(out).open()
@@ -376,31 +376,6 @@ class Batch:
                     first = first_prompt_tokens(scenario)
                 lines.append(estimate(scenario, settings, remaining[(scenario.scenario, settings.model)], seen, first))
         return lines
-
-    def _print_plan(self, state: ResumeState) -> None:
-        from rich.table import Table
-
-        table = Table(title="dry run: nothing was started", caption="cost: litellm's offline price map, "
-                      "or the model's input_cost_per_token / output_cost_per_token; 'at most': max_steps calls each")
-        for column in ("scenario", "model", "episodes", "model calls", "tokens", "est. cost", "at most",
-                       "estimate from"):
-            table.add_column(column)
-        total_cost: float | None = 0.0
-        calls = episodes = 0.0
-        for line in self.estimate():
-            episodes += line.episodes
-            calls += line.calls
-            total_cost = None if total_cost is None or line.cost_usd is None else total_cost + line.cost_usd
-            table.add_row(line.scenario, line.model, str(line.episodes), f"{line.calls:.0f}",
-                          f"{line.prompt_tokens + line.completion_tokens:.0f}", format_cost(line.cost_usd),
-                          format_cost(line.upper_usd), line.source)
-        self.console.print(table)
-        self.console.print(f"total: {episodes:.0f} episodes to run ({len(state.done)} already done), "
-                           f"{calls:.0f} model calls, estimated cost {format_cost(total_cost)}")
-        cap = self.config.max_cost
-        if cap is not None and episodes and state.spent_usd >= cap:
-            self.console.print(f"max_cost ${cap:g} is already spent (${state.spent_usd:.4f}): nothing would run; "
-                               "raise max_cost to finish")
 
 
 async def run_batch(config: RunConfig, console: Console | None = None,

@@ -21,10 +21,12 @@ prompt, a task prompt and its tool schemas (:func:`sandbox.run.estimate.first_pr
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
 
 from sandbox.agents.models import ModelSettings, known_prices
 from sandbox.errors import ConfigError
@@ -144,3 +146,31 @@ def format_cost(cost: float | None, unknown: bool = False) -> str:
         return "unknown"
     text = f"${cost:.4f}"
     return f"≥ {text} (rest unknown)" if unknown else text
+
+
+def print_plan(console: Console, lines: Sequence[PlanLine], done: int, spent: float, cap: float | None) -> None:
+    """The dry run's table and total.
+
+    Args:
+        console: where it goes.
+        lines: the estimate per (scenario, model).
+        done: episodes the run directory already finished.
+        spent: money already spent on it.
+        cap: the run's ``max_cost``.
+    """
+    table = Table(title="dry run: nothing was started", caption="cost: litellm's offline price map, "
+                  "or the model's input_cost_per_token / output_cost_per_token; 'at most': max_steps calls each")
+    for column in ("scenario", "model", "episodes", "model calls", "tokens", "est. cost", "at most", "estimate from"):
+        table.add_column(column)
+    total: float | None = 0.0
+    for line in lines:
+        total = None if total is None or line.cost_usd is None else total + line.cost_usd
+        table.add_row(line.scenario, line.model, str(line.episodes), f"{line.calls:.0f}",
+                      f"{line.prompt_tokens + line.completion_tokens:.0f}", format_cost(line.cost_usd),
+                      format_cost(line.upper_usd), line.source)
+    console.print(table)
+    episodes = sum(line.episodes for line in lines)
+    console.print(f"total: {episodes} episodes to run ({done} already done), "
+                  f"{sum(line.calls for line in lines):.0f} model calls, estimated cost {format_cost(total)}")
+    if cap is not None and episodes and spent >= cap:
+        console.print(f"max_cost ${cap:g} is already spent (${spent:.4f}): nothing would run; raise max_cost to finish")

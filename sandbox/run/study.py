@@ -27,7 +27,15 @@ from sandbox.logs import EpisodeLog
 from sandbox.registry import lookup, names
 from sandbox.run.batch import Batch, BatchResult
 from sandbox.run.loading import check_duplicates, check_env, check_out, model_entries
-from sandbox.run.scenarios import MODEL_KEYS, RUN_KEYS, RunConfig, ScenarioConfig, StudyRef, parse_overrides
+from sandbox.run.scenarios import (
+    MODEL_KEYS,
+    RUN_KEYS,
+    CallEstimate,
+    RunConfig,
+    ScenarioConfig,
+    StudyRef,
+    parse_overrides,
+)
 from sandbox.run.store import RunStore
 from sandbox.study import AnalysisContext, Measurement, Study
 
@@ -101,7 +109,9 @@ def open_study(config: RunConfig) -> Study:
 def scenarios_of(measurements: Sequence[Measurement]) -> list[ScenarioConfig]:
     """Each measurement as a scenario of the run."""
     return [ScenarioConfig(scenario=m.name, env=m.env, env_config=m.env_config, seeds=m.seeds, max_steps=m.max_steps,
-                           models=m.models, model_defaults=m.model_defaults) for m in measurements]
+                           models=m.models, model_defaults=m.model_defaults,
+                           estimate=None if m.estimate is None else CallEstimate.model_validate(m.estimate))
+            for m in measurements]
 
 
 def recorded_episodes(out: Path) -> list[EpisodeLog]:
