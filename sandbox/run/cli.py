@@ -49,6 +49,7 @@ from sandbox.errors import (
 )
 
 if TYPE_CHECKING:
+    from sandbox.logs import EpisodeLog
     from sandbox.run.batch import BatchResult
     from sandbox.run.scenarios import RunConfig
     from sandbox.study import Study
@@ -80,11 +81,11 @@ def main(argv: list[str] | None = None) -> int:
         _note_reference(config, err)
         install_signal_handlers()
         if study is not None:
-            result = asyncio.run(run_study(config, study, err))
+            result, episodes = asyncio.run(run_study(config, study, err))
+            if not result.dry_run:
+                return _study_report(config, study, result, episodes, console, err)
         else:
             result = asyncio.run(Batch(config, err).run())
-        if study is not None and not result.dry_run:
-            return _study_report(config, study, result, console, err)
     except (UserInputError, DockerUnavailable, ImageMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_INPUT
@@ -178,20 +179,21 @@ def _note_reference(config: RunConfig, err: Console) -> None:
         )
 
 
-def _study_report(config: RunConfig, study: Study, result: BatchResult, console: Console, err: Console) -> int:
+def _study_report(config: RunConfig, study: Study, result: BatchResult, episodes: list[EpisodeLog],
+                  console: Console, err: Console) -> int:
     """A finished study's analysis and report, or what is missing of an unfinished one; the exit code."""
-    from sandbox.report.summary import summarize_run
-    from sandbox.run.study import analyse
+    from sandbox.run.study import analyse, recorded_episodes
 
-    summaries = summarize_run(result.out)
-    partial = result.interrupted or result.stopped_models or (result.cost_capped and result.unfinished)
-    warnings = [] if partial else asyncio.run(analyse(config, study, result.out, console))
+    partial = bool(result.interrupted or result.stopped_models or (result.cost_capped and result.unfinished))
     if partial:
         err.print("the study's report is written when every episode is played")
-    return conclude(result, console, err, episodes=sum(s.episodes - s.interrupted for s in summaries),
-                    errors=sum(s.errors for s in summaries), calls=sum(s.calls for s in summaries),
-                    failed=sum(s.failed_calls for s in summaries), fail_on_error=config.fail_on_error,
-                    warnings=warnings)
+        episodes = recorded_episodes(result.out)
+    warnings = [] if partial else asyncio.run(analyse(config, study, episodes, result.out, console))
+    turns = [turn for e in episodes for turn in e.turns]
+    errors = sum(e.termination == "error" for e in episodes)
+    return conclude(result, console, err, episodes=len(episodes), errors=errors,
+                    calls=sum(not t.failed for t in turns), failed=sum(t.failed for t in turns),
+                    fail_on_error=config.fail_on_error, warnings=warnings)
 
 
 def report(result: object, fail_on_error: float, console: Console, err: Console,

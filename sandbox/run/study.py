@@ -88,7 +88,7 @@ def load_study_config(args: Sequence[str]) -> RunConfig:
               for m in dict.fromkeys([*studied, *study.helper_models()])]
     run = {**kind.run_defaults, **{k: v for k, v in overrides.items() if k in RUN_KEYS - {"model"} and k not in own}}
     check_out(run.get("out"))
-    recorded = recorded_episodes(Path(run["out"])) if run.get("out") else []
+    recorded = recorded_episodes(Path(run["out"])) if run.get("out") else []  # a study resumed with its command
     ref = StudyRef(name=name, config=study_config.model_dump(mode="json"), models=studied, reference=not named)
     config = validate_config(RunConfig, {"scenarios": scenarios_of(study.measurements(recorded)), "models": models,
                                          "study": ref, **run})
@@ -116,14 +116,19 @@ def scenarios_of(measurements: Sequence[Measurement]) -> list[ScenarioConfig]:
 
 def recorded_episodes(out: Path) -> list[EpisodeLog]:
     """The latest attempt of every episode of a run directory, interruptions excluded."""
+    if not (out / "episodes.jsonl").is_file():
+        return []
     return [e for e in RunStore(out).final_episodes() if e.termination != "interrupted"]
 
 
-async def run_study(config: RunConfig, study: Study, console: Console) -> BatchResult:
-    """Play the study's measurements in rounds until it asks nothing new; return what the run did.
+async def run_study(config: RunConfig, study: Study, console: Console) -> tuple[BatchResult, list[EpisodeLog]]:
+    """Play the study's measurements in rounds until it asks nothing new.
 
     Stops early (and says so in the result) when a round is interrupted, capped by
     ``max_cost``, has a model stopped, or leaves episodes unfinished.
+
+    Returns:
+        What the run did, and the episodes recorded when it stopped.
     """
     assert config.study is not None
     run_id = f"{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}-{config.study.name}-{uuid.uuid4().hex[:6]}"
@@ -133,7 +138,8 @@ async def run_study(config: RunConfig, study: Study, console: Console) -> BatchR
     asked: list[Measurement] | None = None
     attempts, first = 0, True
     while True:
-        measurements = study.measurements(recorded_episodes(out) if out.exists() else [])
+        episodes = recorded_episodes(out)
+        measurements = study.measurements(episodes)
         if measurements == asked:
             break
         asked = measurements
@@ -144,15 +150,16 @@ async def run_study(config: RunConfig, study: Study, console: Console) -> BatchR
         result.attempts = attempts
         run_id, first = result.run_id, False  # a resumed run keeps the id its manifest holds
         if result.dry_run or result.interrupted or result.stopped_models or result.cost_capped or result.unfinished:
-            return result
-    return result
+            return result, []
+    return result, episodes
 
 
-async def analyse(config: RunConfig, study: Study, out: Path, console: Console) -> list[str]:
+async def analyse(config: RunConfig, study: Study, episodes: list[EpisodeLog], out: Path,
+                  console: Console) -> list[str]:
     """The study's analysis of a finished run; its lines on models whose results are not interpretable."""
     context = AnalysisContext(out=out, max_non_engaged=config.max_non_engaged, concurrency=config.concurrency,
                               models={m.model: _settings(m) for m in config.models})
-    return await study.analyse(recorded_episodes(out), context, console)
+    return await study.analyse(episodes, context, console)
 
 
 def _settings(settings: ModelSettings) -> dict[str, Any]:
