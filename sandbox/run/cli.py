@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _help(args: list[str]) -> int:
+    from sandbox.plugins import load_plugins
     from sandbox.registry import names
     from sandbox.run.scenarios import scenario_names
     from sandbox.run.study import is_study, study_keys
@@ -114,6 +115,7 @@ def _help(args: list[str]) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USER_INPUT
         return EXIT_OK
+    load_plugins()
     print("scenarios: " + ", ".join(scenario_names()))
     print("studies: " + ", ".join(names("study")))
     return EXIT_OK if args else EXIT_USER_INPUT

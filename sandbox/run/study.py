@@ -24,6 +24,7 @@ from sandbox.agents.models import ModelSettings
 from sandbox.config import validate_config
 from sandbox.errors import ConfigError, UnknownNameError
 from sandbox.logs import EpisodeLog
+from sandbox.plugins import load_plugins
 from sandbox.registry import lookup, names
 from sandbox.run.batch import Batch, BatchResult
 from sandbox.run.loading import check_duplicates, check_env, check_out, model_entries
@@ -53,6 +54,7 @@ def study_class(name: str) -> type[Study]:
         ConfigError: what is registered is not a :class:`~sandbox.study.Study`.
     """
     if not name:
+        load_plugins()
         raise ConfigError("study= needs a name; known: " + ", ".join(names("study")))
     found = lookup("study", name)
     if not (isinstance(found, type) and issubclass(found, Study)):

@@ -19,9 +19,9 @@ from sandbox.agents.loop import Limits, run_episode
 from sandbox.agents.models import ModelClient, ModelSettings
 from sandbox.agents.policy import PolicyReply, ScriptPolicy, make_policy
 from sandbox.agents.weak_model import dead_port
+from sandbox.errors import EXIT_MODEL_STOPPED, EXIT_NOT_INTERPRETABLE
 from sandbox.logs import EpisodeLog, read_episodes
 from sandbox.run.batch import make_env
-from sandbox.errors import EXIT_MODEL_STOPPED, EXIT_NOT_INTERPRETABLE
 from sandbox.run.cli import main
 from sandbox.run.scenarios import load_run_config
 
