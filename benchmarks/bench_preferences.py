@@ -3,7 +3,7 @@
 * ``simulated_answers_per_s`` — scripted answers per second in-process (prompts, parsers, graders);
 * ``simulated_study_s`` — one small simulated study + the monitor's verdict (the FPR test's unit);
 * ``analysis_full_s`` — every measurement (Elo bootstraps included) for the default design;
-* ``study_calls_per_s`` — episodes per second through ``python -m environments.preferences.study``
+* ``study_calls_per_s`` — episodes per second through ``python -m sandbox.run study=preferences``
   (litellm custom provider → environment → monitors → logs), one scripted policy, budget 1000.
 Target: the default study (4 policies × 11,666 calls) in a few minutes on 2 cores.
 """
@@ -22,8 +22,8 @@ from environments.preferences.design import make_plan
 from environments.preferences.entities import select
 from environments.preferences.qa_bank import generated_bank, stratified
 from environments.preferences.simulate import sandbagging_detected, simulate
-from environments.preferences.study import main
 from sandbox.agents.llm import litellm_module
+from sandbox.run.cli import main
 
 
 def run() -> dict[str, float]:
@@ -48,7 +48,8 @@ def run() -> dict[str, float]:
     litellm_module()  # its import (seconds) is not the study's cost
     with tempfile.TemporaryDirectory() as out, contextlib.redirect_stdout(io.StringIO()):
         started = time.perf_counter()
-        main(["policies=scripted/pref-consistent", "budget=1000", f"out={out}"])
+        main(["study=preferences", "policies=scripted/pref-consistent", "budget=1000", f"out={out}",
+              "progress_every=0"])
         study = time.perf_counter() - started
         episodes = len(Path(out, "episodes.jsonl").read_text().splitlines())
     return {"simulated_answers_per_s": round(count / simulated), "simulated_study_s": round(per_study, 4),

@@ -64,6 +64,10 @@ class ConfigError(UserInputError):
     """A configuration file or override that cannot be parsed or validated."""
 
 
+class MissingKeyError(UserInputError):
+    """A model's API key is not in the environment (a dry run only notes it: it calls no model)."""
+
+
 class SandboxUnavailable(SandboxError):
     """Infrastructure failure: the engine, the container or the image is not usable.
 
@@ -171,6 +175,31 @@ class ToolCallError(SandboxError):
     signature = "tool_call"
 
 
+# ----- exit codes of the command-line tools (the README's "Exit codes" table lists the same) -----
+EXIT_OK = 0
+"""Everything planned finished (errored episodes within ``fail_on_error``), or a dry run."""
+
+EXIT_FAILED = 1
+"""Too many episodes errored (``fail_on_error``; always when every one did), or infrastructure failed."""
+
+EXIT_USER_INPUT = 2
+"""Bad input: one line with a suggestion (an endpoint that failed the preflight included); nothing ran."""
+
 EXIT_NOT_INTERPRETABLE = 3
-"""Exit code of a run that finished but whose results are not interpretable (too many episodes
-where the model did not engage, or errored): documented with 0, 1, 2 and 130 in the README."""
+"""The run finished but its results are not interpretable: some model did not engage with the task (or
+errored) in more than ``max_non_engaged`` of its episodes."""
+
+EXIT_COST_CAP = 4
+"""Partial: ``max_cost`` was spent before every planned episode started. Running the same command again
+does nothing; raising ``max_cost`` (the message says to what) finishes the run."""
+
+EXIT_MODEL_STOPPED = 5
+"""Partial: a model got no more episodes after ``stop_after_failures`` attempts in a row ended in the same
+model or configuration error. Fix the cause (key, endpoint, model name), then run the same command again."""
+
+EXIT_INTERRUPTED = 130
+"""Interrupted (Ctrl-C or SIGTERM): finished episodes are kept; the same command resumes."""
+
+EXIT_PRECEDENCE = (EXIT_INTERRUPTED, EXIT_USER_INPUT, EXIT_MODEL_STOPPED, EXIT_COST_CAP, EXIT_FAILED,
+                   EXIT_NOT_INTERPRETABLE)
+"""When several codes apply, the first of these wins."""

@@ -6,7 +6,8 @@ refusals and sandbagging on preference-linked tasks.
 * ``sandbox/SandbagQA-v0`` — verifiable QA items framed as winning a donation for an entity.
 
 The coding arm frames ``sandbox/Coding-v0`` tasks the same way (``coding.py``).
-``python -m environments.preferences.study`` runs the whole study. See README.md.
+``python -m sandbox.run study=preferences`` (or ``python -m environments.preferences.study``)
+runs the whole study. See README.md.
 """
 
 from sandbox.registry import register, register_env
@@ -20,5 +21,6 @@ register("reporter", "sandbox/SandbagQA-v0", "environments.preferences.reporter:
 register("quality", "preferences/sandbagging", "environments.preferences.quality:sandbagging_suite")
 register("quality", "preferences/null-studies", "environments.preferences.quality:null_suite")
 register("quality", "preferences/study", "environments.preferences.quality:study_suite")
+register("study", "preferences", "environments.preferences.study:PreferenceStudy")
 
 from environments.preferences import policies as policies  # noqa: E402  (registers policies)

@@ -33,6 +33,8 @@ class Plan(BaseModel):
     pairs: list[tuple[str, str]]
     advice_pairs: list[tuple[str, str]]
     items: int
+    pair_rounds: int | None = None
+    """Circulant rounds of the balanced design (``None``: every pair); advice uses ``seed + 1``."""
     ranking: int = RANKING_CALLS
     advice_retries: int = 2
     coding_tasks: list[str] = []
@@ -107,7 +109,7 @@ def make_plan(entities: Sequence[str], items: int, budget: int | None, seed: int
     while True:
         candidate = plan.model_copy(update={
             "pairs": balanced_pairs(ids, rounds, seed), "advice_pairs": balanced_pairs(ids, rounds, seed + 1),
-            "items": qa_items})
+            "items": qa_items, "pair_rounds": rounds if rounds < full_rounds else None})
         if candidate.calls <= budget:
             return candidate
         if qa_items > 4 and (rounds == 1 or qa_items * (n + 1) >= 2 * rounds * n):

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from pydantic import Field
 
 from environments.preferences import prompts, qa_bank, reading
+from environments.preferences.design import balanced_pairs, both_orders
 from environments.preferences.entities import Entity, select
 from environments.preferences.monitor import AdviceMonitor, ChoiceMonitor, QAMonitor
 from environments.preferences.qa_reading import read_answer
@@ -82,16 +83,37 @@ def ordered_pairs(ids: Sequence[str]) -> list[tuple[str, str]]:
     return [order for a, b in itertools.combinations(ids, 2) for order in ((a, b), (b, a))]
 
 
-class PreferencesConfig(OneShotConfig):
+class PairDesign(OneShotConfig):
+    """Which ordered pairs an environment asks about.
+
+    Attributes:
+        pairs: ordered (first shown, second shown) id pairs; default every pair in both orders.
+        rounds: instead, the pairs of ``rounds`` rounds of the study's balanced circulant design
+            (:func:`~environments.preferences.design.balanced_pairs`), in both orders.
+        design_seed: that design's seed.
+    """
+
+    pairs: list[tuple[str, str]] | None = None
+    rounds: int | None = Field(default=None, ge=1)
+    design_seed: int = 0
+
+    def ordered(self, ids: Sequence[str]) -> list[tuple[str, str]]:
+        """The ordered pairs over the entity ids ``ids``."""
+        if self.pairs:
+            return [(a, b) for a, b in self.pairs]
+        if self.rounds is not None:
+            return both_orders(balanced_pairs(ids, self.rounds, self.design_seed))
+        return ordered_pairs(ids)
+
+
+class PreferencesConfig(PairDesign):
     """Preference elicitation settings.
 
     Attributes:
         question: ``pair`` (seed → ``pairs[s % len]``) or ``ranking`` (seed → a shuffled listing).
-        pairs: ordered (first shown, second shown) id pairs; default every pair in both orders.
     """
 
     question: Literal["pair", "ranking"] = "pair"
-    pairs: list[tuple[str, str]] | None = None
 
 
 class PreferencesEnv(OneShotEnv):
@@ -103,7 +125,7 @@ class PreferencesEnv(OneShotEnv):
 
     def pairs(self) -> list[tuple[str, str]]:
         """The ordered pairs this environment asks about."""
-        return [tuple(p) for p in self.config.pairs] if self.config.pairs else ordered_pairs(list(self.by_id))  # type: ignore[misc]
+        return self.config.ordered(list(self.by_id))
 
     def build_world(self) -> PreferenceWorld:
         """The question of this seed."""
@@ -141,15 +163,11 @@ class PreferencesEnv(OneShotEnv):
 
 
 
-class AdviceConfig(OneShotConfig):
-    """Donation-advice settings.
+class AdviceConfig(PairDesign):
+    """Donation-advice settings: the pairs as :class:`PairDesign` (option A, option B).
 
-    Attributes:
-        pairs: ordered (option A, option B) id pairs; default every pair in both orders.
-            Seed ``s`` asks ``pairs[s % len]`` with phrasing ``(s // len) % 3`` (the retry phrasings).
+    Seed ``s`` asks ``pairs[s % len]`` with phrasing ``(s // len) % 3`` (the retry phrasings).
     """
-
-    pairs: list[tuple[str, str]] | None = None
 
 
 class DonationAdviceEnv(OneShotEnv):
@@ -161,7 +179,7 @@ class DonationAdviceEnv(OneShotEnv):
 
     def build_world(self) -> AdviceWorld:
         """The pair and phrasing of this seed."""
-        pairs = [tuple(p) for p in self.config.pairs] if self.config.pairs else ordered_pairs(list(self.by_id))
+        pairs = self.config.ordered(list(self.by_id))
         seed = int(self.np_random_seed) if self.np_random_seed is not None else 0
         a, b = pairs[seed % len(pairs)]
         attempt = (seed // len(pairs)) % len(prompts.ADVICE_ASKS)

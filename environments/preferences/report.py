@@ -30,7 +30,7 @@ from sandbox.logs import EpisodeLog
 from sandbox.stats import Decision, format_p, rate
 
 if TYPE_CHECKING:
-    from environments.preferences.study import Study
+    from environments.preferences.study import PreferenceStudy
 
 CAPTION = ("ρ: Spearman [95% Fisher-z CI] p (n entities; exact permutation p for n ≤ 8, none when no valid test); "
            "rates: value [95% Wilson CI] (k, n)")
@@ -251,7 +251,7 @@ def tables(results: Sequence[ModelResult]) -> list[Table]:
     return [headline_table(results), preference_table(results), advice_table(results), sandbag_table(results)]
 
 
-def write_report(out: Path, study: Study, results: Sequence[ModelResult], answers: Sequence[Answers]) -> None:
+def write_report(out: Path, study: PreferenceStudy, results: Sequence[ModelResult], answers: Sequence[Answers]) -> None:
     """``report.txt`` (every table), ``report.json`` (results, plan, config) and PNG plots."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=200, record=False)
@@ -268,7 +268,7 @@ def write_report(out: Path, study: Study, results: Sequence[ModelResult], answer
         "results": [r.model_dump(mode="json") for r in results]}, indent=1, allow_nan=False))
 
 
-def print_report(console: Console, results: Sequence[ModelResult], study: Study) -> None:
+def print_report(console: Console, results: Sequence[ModelResult], study: PreferenceStudy) -> None:
     """The measurement tables on the terminal, and where the rest is."""
     for table in tables(results):
         console.print(table)

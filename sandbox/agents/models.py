@@ -24,7 +24,7 @@ from sandbox.agents.call_errors import retry_after, retryable, status_of
 from sandbox.agents.llm import litellm_module
 from sandbox.agents.policy import Message, ToolCallRequest
 from sandbox.agents.providers import check_local_model, custom_providers, local_provider_names
-from sandbox.errors import UnknownNameError, UserInputError
+from sandbox.errors import MissingKeyError, UnknownNameError, UserInputError
 from sandbox.logs import Usage
 from sandbox.rawtext import unicode_safe
 
@@ -153,7 +153,7 @@ def check_model(settings: ModelSettings) -> None:
 
     Raises:
         UnknownNameError: unknown provider or scripted policy.
-        UserInputError: the provider needs an API key that is not in the environment.
+        MissingKeyError: the provider needs an API key that is not in the environment.
     """
     provider = provider_of(settings.model)
     if provider in local_provider_names():
@@ -173,7 +173,7 @@ def check_model(settings: ModelSettings) -> None:
         ) from exc
     if settings.api_key_env:
         if not os.environ.get(settings.api_key_env):
-            raise UserInputError(f"model {settings.model} needs {settings.api_key_env} in the environment "
+            raise MissingKeyError(f"model {settings.model} needs {settings.api_key_env} in the environment "
                                  "(export it; keys are never written to logs or sent into sandboxes)")
         return
     if settings.api_base:
@@ -183,7 +183,7 @@ def check_model(settings: ModelSettings) -> None:
     missing_keys = [k for k in check.get("missing_keys") or [] if not k.endswith("API_BASE")]
     if not check.get("keys_in_environment", True) and missing_keys:
         missing = ", ".join(missing_keys)
-        raise UserInputError(
+        raise MissingKeyError(
             f"model {settings.model} needs {missing} in the environment "
             "(export it; keys are never written to logs or sent into sandboxes)"
         )

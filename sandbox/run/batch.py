@@ -31,7 +31,7 @@ from rich.console import Console
 from sandbox.cleanup import remove_by_label, remove_live
 from sandbox.logs import EpisodeLog, Manifest, RunWriter, versions
 from sandbox.registry import env_class
-from sandbox.run.cost import check_cost_cap, estimate, format_cost, observed
+from sandbox.run.cost import PlanLine, check_cost_cap, estimate, observed, print_plan
 from sandbox.run.executor import EpisodeJob, Executor, LocalExecutor, make_env
 from sandbox.run.keys import episode_key
 from sandbox.run.progress import Progress
@@ -60,6 +60,9 @@ class BatchResult(BaseModel):
         stop_reason: why episodes were left unstarted (cost cap, interruption), if any.
         stopped_models: models that got no more episodes, with the reason.
         not_started: planned episodes left unstarted by this invocation.
+        unfinished: planned episodes with no final attempt yet, per ``"scenario × model"``.
+        cost_capped: ``max_cost`` was reached with planned episodes left.
+        rest_cost_usd: the estimated cost of the unfinished episodes (``None``: unknown).
         spent_usd: money spent on this run directory, all invocations (known prices).
         cost_unknown: some cost is unknown.
         dry_run: only the plan was printed.
@@ -73,6 +76,9 @@ class BatchResult(BaseModel):
     stop_reason: str | None = None
     stopped_models: dict[str, str] = Field(default_factory=dict)
     not_started: int = 0
+    unfinished: dict[str, int] = Field(default_factory=dict)
+    cost_capped: bool = False
+    rest_cost_usd: float | None = None
     spent_usd: float = 0.0
     cost_unknown: bool = False
     dry_run: bool = False
@@ -86,11 +92,13 @@ class Batch:
         console: where progress and notes go (stderr by default).
         run_id: the run id of a new run (default: generated; a resumed run keeps its own).
         executor: where episodes play (default: from ``config.executor``).
+        continuing: a later round of the same invocation (a study's): the manifest is kept as is.
     """
 
     def __init__(self, config: RunConfig, console: Console | None = None, run_id: str | None = None,
-                 executor: Executor | None = None) -> None:
+                 executor: Executor | None = None, continuing: bool = False) -> None:
         self.config = config
+        self.continuing = continuing
         self.console = console or Console(stderr=True)
         self.run_id = run_id
         self.executor = executor
@@ -102,12 +110,13 @@ class Batch:
     # ----- planning ----------------------------------------------------------------------
     def plan(self) -> Iterator[EpisodeJob]:
         """Every planned job, round-robin over scenario × model, trial by trial (lazily)."""
-        pairs = [(s, m) for s in self.config.scenarios for m in self.config.models_for(s)]
-        for trial in range(max(s.trials for s in self.config.scenarios)):
-            for scenario, settings in pairs:
-                if trial < scenario.trials:
-                    yield EpisodeJob(run_id=self.run_id or "", key=episode_key(settings, scenario, trial),
-                                     scenario=scenario, settings=settings, trial=trial)
+        pairs = [(s, m, s.trial_seeds()) for s in self.config.scenarios for m in self.config.models_for(s)]
+        for index in range(max(s.trials for s in self.config.scenarios)):
+            for scenario, settings, trials in pairs:
+                if index < len(trials):
+                    trial, seed = trials[index]
+                    yield EpisodeJob(run_id=self.run_id or "", key=episode_key(settings, scenario, trial, seed),
+                                     scenario=scenario, settings=settings, trial=trial, seed=seed)
 
     def planned(self) -> int:
         """How many episodes the config asks for."""
@@ -121,14 +130,15 @@ class Batch:
         if config.dry_run:  # read only: a dry run creates nothing
             store = RunStore(out)
             state = store.load(config.retry_errors)
-            self._print_plan(state, store)
+            print_plan(self.console, self.estimate(), len(state.done), state.spent_usd, config.max_cost)
             return BatchResult(out=out, run_id=self.run_id or "", planned=self.planned(), dry_run=True,
                                spent_usd=state.spent_usd, cost_unknown=state.unknown_cost)
         store = RunStore(out).open()
         try:
             state = store.load(config.retry_errors)
             store.compact()
-            self._write_manifest(out)
+            if not self.continuing:
+                self._write_manifest(out)
             result = BatchResult(out=out, run_id=self.run_id or "", planned=self.planned(),
                                  spent_usd=state.spent_usd, cost_unknown=state.unknown_cost)
             check_cost_cap(config)
@@ -161,7 +171,8 @@ class Batch:
             registration = RunnerRegistration(run_id)
         executor = self.executor or self._default_executor(store.out)
         writer = RunWriter(store.out)
-        progress = Progress(self.console)
+        progress = Progress(self.console, every=config.progress_every, spent_before=state.spent_usd,
+                            cost_unknown=state.unknown_cost)
         for scenario in config.scenarios:
             for settings in config.models_for(scenario):
                 progress.add_pair(scenario.scenario, settings.model, scenario.trials,
@@ -169,11 +180,13 @@ class Batch:
         jobs = self._pending(state)
         spent = [state.spent_usd]
         attempted: set[str] = set()
+        finished: set[str] = set()
 
         def next_job() -> EpisodeJob | None:
             while not self.stopping:
                 if config.max_cost is not None and spent[0] >= config.max_cost:
                     result.stop_reason = f"max_cost ${config.max_cost:g} reached (spent ${spent[0]:.4f})"
+                    result.cost_capped = True
                     return None
                 job = self.retry_queue.popleft() if self.retry_queue else next(jobs, None)
                 if job is None:
@@ -195,6 +208,8 @@ class Batch:
                 else:
                     spent[0] += episode.usage.cost_usd
                 final = self._after(job, episode, result)
+                if final and episode.termination != "interrupted":
+                    finished.add(job.key)
                 progress.ended(episode, final)
 
         handlers = self._install_signals(loop, store.out, run_id)
@@ -218,11 +233,32 @@ class Batch:
             if registration is not None:
                 registration.release()
         result.spent_usd = spent[0]
-        result.not_started = max(0, result.planned - len(state.done) - len(attempted))
+        left: Counter[tuple[str, str]] = Counter()
+        for job in self._pending(state):
+            if job.key not in finished:
+                left[(job.scenario.scenario, job.settings.model)] += 1
+                result.not_started += job.key not in attempted
+        result.unfinished = {f"{scenario} × {model}": n for (scenario, model), n in left.items()}
+        if left:
+            result.rest_cost_usd = self._rest_cost(store, left)
         if self.stopping:
             result.interrupted = True
             result.stop_reason = result.stop_reason or "interrupted"
         return result
+
+    def _rest_cost(self, store: RunStore, left: Counter[tuple[str, str]]) -> float | None:
+        """The estimated cost of the episodes left, at this run's observed cost per episode where known."""
+        seen = observed(store.records())
+        total = 0.0
+        for scenario in self.config.scenarios:
+            for settings in self.config.models_for(scenario):
+                n = left.get((scenario.scenario, settings.model), 0)
+                if n:
+                    cost = estimate(scenario, settings, n, seen).cost_usd
+                    if cost is None:
+                        return None
+                    total += cost
+        return total
 
     def _default_executor(self, out: Path) -> Executor:
         cache_dir = Path(self.config.cache_dir) if self.config.cache_dir else out.parent / ".cache"
@@ -314,7 +350,8 @@ class Batch:
                 return
         config = self.config
         writer.write_manifest(Manifest(
-            run_id=self.run_id or "", scenario=",".join(s.scenario for s in config.scenarios),
+            run_id=self.run_id or "",
+            scenario=f"study={config.study.name}" if config.study else ",".join(s.scenario for s in config.scenarios),
             scenarios=[s.scenario for s in config.scenarios], models=config.model_names(),
             config=config.model_dump(mode="json"), started_at=now, versions=versions(), command=sys.argv,
         ))
@@ -325,31 +362,23 @@ class Batch:
         with suppress(Exception):
             finish_run(store.out, self.config.max_non_engaged)
 
-    def _print_plan(self, state: ResumeState, store: RunStore) -> None:
-        from rich.table import Table
+    def estimate(self) -> list[PlanLine]:
+        """The dry run's estimate of every (scenario, model) still to run (reads the run directory, if any)."""
+        from sandbox.run.estimate import first_prompt_tokens
 
+        store = RunStore(self._out())
+        state = store.load(self.config.retry_errors)
         seen = observed(store.records())
-        table = Table(title="dry run: nothing was started", caption="cost: litellm's offline price map, "
-                      "or the model's input_cost_per_token / output_cost_per_token")
-        for column in ("scenario", "model", "episodes", "model calls", "tokens", "est. cost", "estimate from"):
-            table.add_column(column)
         remaining: Counter[tuple[str, str]] = Counter(
             (j.scenario.scenario, j.settings.model) for j in self._pending(state))
-        total_cost: float | None = 0.0
-        calls = episodes = 0.0
+        lines = []
         for scenario in self.config.scenarios:
+            first = None
             for settings in self.config.models_for(scenario):
-                n = remaining[(scenario.scenario, settings.model)]
-                line = estimate(scenario, settings, n, seen)
-                episodes += n
-                calls += line.calls
-                total_cost = None if total_cost is None or line.cost_usd is None else total_cost + line.cost_usd
-                table.add_row(scenario.scenario, settings.model, str(n), f"{line.calls:.0f}",
-                              f"{line.prompt_tokens + line.completion_tokens:.0f}", format_cost(line.cost_usd),
-                              line.source)
-        self.console.print(table)
-        self.console.print(f"total: {episodes:.0f} episodes to run ({len(state.done)} already done), "
-                           f"{calls:.0f} model calls, estimated cost {format_cost(total_cost)}")
+                if first is None and (scenario.scenario, settings.model) not in seen:
+                    first = first_prompt_tokens(scenario)
+                lines.append(estimate(scenario, settings, remaining[(scenario.scenario, settings.model)], seen, first))
+        return lines
 
 
 async def run_batch(config: RunConfig, console: Console | None = None,

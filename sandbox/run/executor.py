@@ -40,7 +40,14 @@ class EpisodeJob(BaseModel):
     scenario: ScenarioConfig
     settings: ModelSettings
     trial: int
+    seed: int | None = None
+    """The episode's seed (default ``scenario.seed + trial``)."""
     attempt: int = 1
+
+    @property
+    def episode_seed(self) -> int:
+        """The seed this episode plays."""
+        return self.scenario.seed + self.trial if self.seed is None else self.seed
 
     @property
     def episode_id(self) -> str:
@@ -51,7 +58,7 @@ class EpisodeJob(BaseModel):
         """An empty log with this job's identity."""
         s = self.scenario
         return EpisodeLog(run_id=self.run_id, episode_id=self.episode_id, scenario=s.scenario, env_id=s.env,
-                          model=self.settings.model, trial=self.trial, seed=s.seed + self.trial,
+                          model=self.settings.model, trial=self.trial, seed=self.episode_seed,
                           config=s.env_config, key=self.key, attempt=self.attempt, agent=s.agent)
 
     def limits(self) -> Limits:

@@ -24,8 +24,9 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def episode_key(settings: ModelSettings, scenario: ScenarioConfig, trial: int) -> str:
-    """The key of trial ``trial`` of ``scenario`` played by the model ``settings`` describes."""
+def episode_key(settings: ModelSettings, scenario: ScenarioConfig, trial: int, seed: int | None = None) -> str:
+    """The key of trial ``trial`` (seed ``seed``, default ``scenario.seed + trial``) of ``scenario``
+    played by the model ``settings`` describes."""
     document = {
         "model": settings.identity(),
         "scenario": scenario.scenario,
@@ -34,7 +35,7 @@ def episode_key(settings: ModelSettings, scenario: ScenarioConfig, trial: int) -
         "limits": scenario.model_dump(include={"max_steps", "max_tokens_total", "max_episode_cost",
                                                "max_episode_seconds"}),
         "trial": trial,
-        "seed": scenario.seed + trial,
+        "seed": scenario.seed + trial if seed is None else seed,
     }
     if scenario.agent != DEFAULT_AGENT:  # runs from before scaffolds existed keep their keys
         document["agent"] = scenario.agent

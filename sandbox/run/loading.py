@@ -32,7 +32,7 @@ from sandbox.run.scenarios import (
 
 RESUME_KEYS = {"concurrency", "max_cost", "dry_run", "retry_errors", "fail_on_error", "executor", "ray_address",
                "cache", "cache_dir", "provider_concurrency", "stop_after_failures", "max_non_engaged", "preflight",
-               "recycle"}
+               "recycle", "progress_every"}
 """Keys that may change when a run is resumed (they do not change what an episode is)."""
 
 
@@ -56,7 +56,7 @@ def load_run_config(args: Sequence[str]) -> RunConfig:
         _known(key)
     scenario_entries = _scenario_entries(overrides.pop("scenario", None), batch.pop("scenarios", None),
                                          batch.pop("scenario", None))
-    model_entries = _model_entries(overrides.pop("model", None), batch.pop("models", None), batch.pop("model", None))
+    named_models = model_entries(overrides.pop("model", None), batch.pop("models", None), batch.pop("model", None))
     for key in batch:
         _known(key, where=" in the batch file")
     top = {**batch, **overrides}
@@ -71,7 +71,7 @@ def load_run_config(args: Sequence[str]) -> RunConfig:
             yaml_run_keys[key] = max(value, yaml_run_keys.get(key, value)) if key == "concurrency" else value
     shared_model = {k: v for k, v in top.items() if k in MODEL_KEYS}
     cli_model = {k: v for k, v in overrides.items() if k in MODEL_KEYS}
-    models = [validate_config(ModelSettings, {**shared_model, **entry, **cli_model}) for entry in model_entries]
+    models = [validate_config(ModelSettings, {**shared_model, **entry, **cli_model}) for entry in named_models]
     reference = not models
     if reference:
         for scenario in scenarios:
@@ -89,6 +89,7 @@ def load_run_config(args: Sequence[str]) -> RunConfig:
     if "provider_concurrency" in run:
         run["provider_concurrency"] = _mapping(run["provider_concurrency"], "provider_concurrency")
     config = validate_config(RunConfig, {"scenarios": scenarios, "models": models, "reference": reference, **run})
+    check_duplicates(config)
     check_out(config.out)
     for scenario in scenarios:
         check_env(scenario)
@@ -121,7 +122,12 @@ def _scenario_entries(cli: Any, batch_list: Any, batch_one: Any) -> list[Any]:
     return names
 
 
-def _model_entries(cli: Any, batch_list: Any, batch_one: Any) -> list[dict[str, Any]]:
+def model_entries(cli: Any, batch_list: Any, batch_one: Any) -> list[dict[str, Any]]:
+    """The models named on the command line (``cli``) or in a batch file, as mappings with a ``model`` key.
+
+    Raises:
+        ConfigError: a malformed entry, or a model named twice.
+    """
     raw: Any = split_models(str(cli)) if cli is not None else batch_list
     if raw is None and batch_one is not None:
         raw = split_models(str(batch_one))
@@ -182,9 +188,28 @@ def _resume(overrides: dict[str, Any]) -> RunConfig:
     except (ValueError, KeyError, OSError) as exc:
         raise ConfigError(f"{manifest_path} is not a run manifest ({exc})") from None
     config = RunConfig.model_validate({**stored, **overrides, "out": str(run_dir)})
+    check_duplicates(config)
     for scenario in config.scenarios:
         check_env(scenario)
     return config
+
+
+def check_duplicates(config: RunConfig) -> None:
+    """Each (scenario, model) is planned once: a duplicate would be played, billed and dropped.
+
+    Raises:
+        ConfigError: a scenario is listed twice for the same model.
+    """
+    seen: dict[tuple[str, str], int] = {}
+    for number, scenario in enumerate(config.scenarios, 1):
+        for settings in config.models_for(scenario):
+            pair = (scenario.scenario, settings.model)
+            if pair in seen:
+                raise ConfigError(
+                    f"scenario {scenario.scenario} is listed twice for model {settings.model} (entries {seen[pair]} "
+                    f"and {number}): list it once and set trials=N for more episodes, or give a variant its own "
+                    "name (a copy of its .yaml)")
+            seen[pair] = number
 
 
 def check_out(out: str | None) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from sandbox.agents.models import ModelSettings
 from sandbox.config import StrictModel
@@ -31,15 +31,18 @@ from sandbox.plugins import plugin_errors, scenario_files
 class CallEstimate(StrictModel):
     """What one episode costs in model calls, for ``dry_run`` (see :mod:`sandbox.run.cost`).
 
+    Measure it from a run with ``python -m sandbox.run.estimate RUN_DIR``.
+
     Attributes:
-        calls: model calls per episode.
-        prompt_tokens: prompt tokens of the first call.
+        calls: model calls per episode (at most ``max_steps`` are counted).
+        prompt_tokens: prompt tokens of the first call (default: measured from the
+            environment's system prompt, task prompt and tool schemas).
         prompt_growth: prompt tokens added per later call (the conversation grows).
         completion_tokens: completion tokens per call.
     """
 
     calls: float = Field(gt=0)
-    prompt_tokens: int = Field(default=1500, ge=0)
+    prompt_tokens: int | None = Field(default=None, ge=0)
     prompt_growth: int = Field(default=300, ge=0)
     completion_tokens: int = Field(default=200, ge=0)
 
@@ -55,6 +58,8 @@ class ScenarioConfig(StrictModel):
         reference_models: what runs when no model is named (scripted policies or replays).
         trials: episodes per model; trial ``i`` uses seed ``seed + i`` for every model.
         seed: the first trial's seed.
+        seeds: exactly these seeds instead (one trial each, numbered by its seed); ``trials``
+            is then their count. Replays chosen episodes, or plays a study's sparse design.
         max_steps: tool calls per episode.
         max_tokens_total: tokens per episode (prompt + completion), if capped.
         max_episode_cost: USD per episode, if capped (checked before each model call).
@@ -74,6 +79,7 @@ class ScenarioConfig(StrictModel):
     reference_models: list[str] = Field(default_factory=list)
     trials: int = Field(default=1, ge=1)
     seed: int = 0
+    seeds: list[int] | None = Field(default=None, min_length=1)
     max_steps: int = Field(default=30, ge=1)
     max_tokens_total: int | None = Field(default=None, ge=1)
     max_episode_cost: float | None = Field(default=None, ge=0)
@@ -87,6 +93,36 @@ class ScenarioConfig(StrictModel):
     @classmethod
     def _split_models(cls, value: Any) -> Any:
         return split_models(value)
+
+    @model_validator(mode="after")
+    def _seeds_set_trials(self) -> ScenarioConfig:
+        if self.seeds is not None:
+            if len(set(self.seeds)) != len(self.seeds):
+                raise ValueError(f"seeds of scenario {self.scenario} repeat a seed; give each seed once")
+            self.trials = len(self.seeds)
+        return self
+
+    def trial_seeds(self) -> list[tuple[int, int]]:
+        """``(trial, seed)`` of every trial, in order."""
+        if self.seeds is not None:
+            return [(seed, seed) for seed in self.seeds]
+        return [(trial, self.seed + trial) for trial in range(self.trials)]
+
+
+class StudyRef(StrictModel):
+    """The study a run plays (see :mod:`sandbox.study`): its registered name, its keys, its models.
+
+    Attributes:
+        name: the study's registered name.
+        config: the study's own keys, as validated.
+        models: the models studied (the run's other models are the study's helpers).
+        reference: no model was named: the study's reference models are studied.
+    """
+
+    name: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    models: list[str] = Field(default_factory=list)
+    reference: bool = False
 
 
 class RunConfig(StrictModel):
@@ -131,6 +167,9 @@ class RunConfig(StrictModel):
             container in a few kernel counters (next pid, inode numbers), hence off by default.
         executor: ``local`` (one asyncio loop) or ``ray`` (episodes on a Ray cluster).
         ray_address: the Ray cluster to join (``auto``, ``ray://host:10001``, ``host:6379``).
+        progress_every: seconds between plain progress lines when the output is not a terminal
+            (nohup, CI, ``tee``, Slurm); ``0``: none. A terminal shows a live table instead.
+        study: the study this run plays (its scenarios are the study's measurements).
     """
 
     scenarios: list[ScenarioConfig] = Field(min_length=1)
@@ -152,6 +191,8 @@ class RunConfig(StrictModel):
     recycle: bool = False
     executor: Literal["local", "ray"] = "local"
     ray_address: str | None = None
+    progress_every: float = Field(default=30.0, ge=0)
+    study: StudyRef | None = None
 
     @field_validator("provider_concurrency")
     @classmethod
@@ -186,7 +227,7 @@ class RunConfig(StrictModel):
 
 RUN_KEYS = {"model", "concurrency", "out", "max_cost", "dry_run", "cache", "cache_dir", "retry_errors", "fail_on_error",
             "stop_after_failures", "executor", "ray_address", "provider_concurrency", "warm_pool", "max_non_engaged",
-            "preflight", "recycle"}
+            "preflight", "recycle", "progress_every"}
 MODEL_KEYS = set(ModelSettings.model_fields) - {"model"}
 SCENARIO_KEYS = set(ScenarioConfig.model_fields) - {"models", "model_defaults"}
 FLAT_KEYS = sorted(SCENARIO_KEYS | RUN_KEYS | MODEL_KEYS | {"batch", "resume"})
@@ -270,7 +311,7 @@ def parse_overrides(args: Sequence[str]) -> dict[str, Any]:
         except yaml.YAMLError:
             value = raw
         if key in ("model", "reference_models", "scenario", "out", "resume", "batch", "cache_dir",
-                   "api_base", "ray_address", "agent") and not isinstance(value, str):
+                   "api_base", "ray_address", "agent", "study") and not isinstance(value, str):
             value = raw
         target = out
         *parents, leaf = key.split(".")
@@ -307,5 +348,5 @@ def find_scenario(name: str) -> Path:
 
 from sandbox.run.loading import check_env, load_run_config  # noqa: E402  (re-exported; loading imports this module)
 
-__all__ = ["CallEstimate", "RunConfig", "ScenarioConfig", "check_env", "find_scenario", "load_run_config",
+__all__ = ["CallEstimate", "RunConfig", "ScenarioConfig", "StudyRef", "check_env", "find_scenario", "load_run_config",
            "load_yaml", "parse_overrides", "scenario_names"]

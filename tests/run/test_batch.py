@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from dockerutil import containers_with_label
 
 from sandbox.agents.fake_server import FakeModelServer
 from sandbox.agents.policy import make_policy
+from sandbox.errors import EXIT_COST_CAP, EXIT_MODEL_STOPPED
 from sandbox.logs import read_episodes
 from sandbox.run.batch import Batch, run_batch
 from sandbox.run.cli import main
@@ -95,20 +97,33 @@ def test_unfixable_errors_stop_the_model_and_the_cost_cap_stops_new_episodes(
                      "concurrency=1", f"out={tmp_path / 'denied'}", "preflight=false"])  # the preflight stops it first
         assert server.request_count == 3  # three identical 401s, then no more episodes
     err = capsys.readouterr().err
-    assert code == 1 and "stopped running openai/fake-model: 3 attempts in a row got no answer" in err
+    assert code == EXIT_MODEL_STOPPED and "stopped running openai/fake-model: 3 attempts in a row got no answer" in err
     assert "http_401_authentication" in err and "5 planned episode(s) not started" in err
+    assert "fix the cause" in err and "filechore × openai/fake-model: 5" in err
     # priced at $1 per 1000 tokens; a chore-tidy episode uses ~2000: the cap stops the run after 2 episodes
     with FakeModelServer(make_policy("chore-tidy")) as server:
         keys = ["scenario=filechore", "model=openai/fake-model", f"api_base={server.base_url}", "temperature=0",
-                "input_cost_per_token=0.001", "output_cost_per_token=0.001", f"cache_dir={tmp_path / 'cache'}"]
-        code = main([*keys, "trials=6", "concurrency=1", f"out={tmp_path / 'capped'}", "max_cost=3"])
+                "input_cost_per_token=0.001", "output_cost_per_token=0.001", f"cache_dir={tmp_path / 'cache'}",
+                "trials=6", "concurrency=1", f"out={tmp_path / 'capped'}"]
+        code = main([*keys, "max_cost=3"])
         episodes = read_episodes(tmp_path / "capped" / "episodes.jsonl")
         costs = [e.usage.cost_usd or 0 for e in episodes]
-        assert code == 0 and sum(costs[:-1]) < 3 <= sum(costs) and len(episodes) < 6
-        assert "max_cost $3 reached" in capsys.readouterr().err
+        assert code == EXIT_COST_CAP and sum(costs[:-1]) < 3 <= sum(costs) and len(episodes) < 6
+        err = capsys.readouterr().err
+        assert "max_cost $3 reached" in err and f"{6 - len(episodes)} of 6 planned episode(s) not finished" in err
+        assert "Running the same command again does nothing" in err
+        raised = float(re.findall(r"max_cost=([0-9.]+)", err)[-1])
+        assert raised > sum(costs)
+        # as it says: the same command again starts nothing (only the preflight's call), and says so again
+        sent = server.request_count
+        assert main([*keys, "max_cost=3"]) == EXIT_COST_CAP and server.request_count == sent + 1
+        assert capsys.readouterr().err.count("not finished") == 1
+        # with the cap it names, the run finishes
+        assert main([f"resume={tmp_path / 'capped'}", f"max_cost={raised}"]) == 0
+        assert len(read_episodes(tmp_path / "capped" / "episodes.jsonl")) == 6
         # the cache (temperature 0): the same trials again cost nothing and send no request
         sent = server.request_count
-        code = main([*keys, f"trials={len(episodes)}", f"out={tmp_path / 'again'}"])
+        code = main([*keys[:-3], "trials=6", f"out={tmp_path / 'again'}"])
         assert code == 0 and server.request_count == sent + 1  # only the preflight's one-token call
     again = read_episodes(tmp_path / "again" / "episodes.jsonl")
     assert all(s.cached for e in again for s in e.steps if s.usage) and sum(e.usage.cost_usd or 0 for e in again) == 0

@@ -34,6 +34,8 @@ def one_line(capsys: pytest.CaptureFixture[str], *args: str) -> str:
         (["scenario=filechore", "executor=slurm"], "invalid value for executor"),
         (["scenario=filechore", "model=scripted/chore-tidy,scripted/chore-tidy"], "named twice"),
         (["scenario=filechore,filechre"], "did you mean 'filechore'"),
+        (["scenario=filechore,loadbalance,filechore"], "scenario filechore is listed twice for model scripted/"),
+        (["scenario=filechore", "seeds=[1, 2, 1]"], "repeat a seed"),
         (["resume=/nonexistent/run"], "nothing to resume"),
     ],
 )
@@ -74,7 +76,29 @@ def test_a_cost_cap_refuses_a_model_of_unknown_price(capsys: pytest.CaptureFixtu
     assert "litellm does not know openai/my-finetune's" in line and "input_cost_per_token" in line
     # with prices given it passes the check (and the dry run costs it)
     code = main(["scenario=filechore", "model=openai/my-finetune", "max_cost=5", "dry_run=true", "trials=10",
-                 "input_cost_per_token=0.000001", "output_cost_per_token=0.000002", "max_steps=4"])
+                 "input_cost_per_token=0.000001", "output_cost_per_token=0.000002", "max_steps=2"])
     assert code == 0
     err = capsys.readouterr().err
-    assert "10 episodes to run" in err and "40 model calls" in err and "$0.0" in err
+    assert "10 episodes to run" in err and "20 model calls" in err and "$0.0" in err  # 3 a scenario, 2 at most
+
+
+def test_a_scenario_listed_twice_in_a_batch_file_is_refused_before_anything_runs(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    batch = tmp_path / "batch.yaml"
+    batch.write_text(f"scenarios:\n  - filechore\n  - scenario: filechore\n    trials: 2\nout: {tmp_path / 'run'}\n")
+    line = one_line(capsys, f"batch={batch}", "dry_run=true")  # the dry run refuses it too: it counts what runs
+    assert "listed twice" in line and "(entries 1 and 2)" in line and "trials=N" in line
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_dry_run_needs_no_api_key_and_only_notes_what_a_real_run_would_refuse(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    models = "model=openai/gpt-4o-mini,anthropic/claude-3-5-haiku-latest"
+    assert main(["scenario=filechore", models, "dry_run=true", "max_cost=1", "trials=2"]) == 0
+    err = capsys.readouterr().err.replace("\n", " ")
+    assert "needs OPENAI_API_KEY" in err and "needs ANTHROPIC_API_KEY" in err and "calls no model" in err
+    assert "a real run would stop here: max_cost needs every model's price" in err
+    assert "4 episodes to run" in err and "scenario estimate" in err
+    assert "needs OPENAI_API_KEY" in one_line(capsys, "scenario=filechore", "model=openai/gpt-4o-mini")

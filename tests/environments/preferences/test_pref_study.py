@@ -1,8 +1,13 @@
-"""The study command end to end: litellm → environments → monitors → report, and its input errors."""
+"""The study end to end through the runner (``python -m sandbox.run study=preferences``): litellm →
+environments → monitors → report, its input errors, and an interrupted study resumed."""
 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +16,17 @@ import pytest
 from environments.preferences import coding, policies, prompts
 from environments.preferences.design import make_plan
 from environments.preferences.entities import all_entities
-from environments.preferences.study import main
+from environments.preferences.study import main as alias_main
 from sandbox.agents.fake_server import FakeModelServer
 from sandbox.agents.policy import PolicyReply, ToolCallRequest, make_policy, register_policy
 from sandbox.errors import EXIT_NOT_INTERPRETABLE
+from sandbox.logs import read_episodes
+from sandbox.run.cli import main as run_main
+
+
+def main(args: list[str]) -> int:
+    """``python -m sandbox.run study=preferences ARGS``, in this process."""
+    return run_main(["study=preferences", *args])
 
 
 def test_study_runs_the_scripted_policies_through_litellm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -50,7 +62,7 @@ def test_study_over_real_http_records_refusals_and_retries(tmp_path: Path) -> No
     try:
         code = main(["model=openai/fake", f"api_base={server.base_url}", "budget=300", "n_entities=8",
                      "advice_retries=1", f"out={tmp_path}", "concurrency=4",
-                     "judge_model=scripted/pref-refusal-judge", "num_retries=0"])
+                     "judge_model=scripted/pref-refusal-judge", "num_retries=0", "retry_errors=0"])
         requests = server.request_count
     finally:
         server.stop()
@@ -176,3 +188,45 @@ def test_study_reads_real_style_replies_and_keeps_non_answers_apart(tmp_path: Pa
     rankings = [json.loads(line)["order"] for line in (tmp_path / "answers.jsonl").read_text().splitlines()
                 if '"measurement": "ranking"' in line]
     assert rankings and all(len(r) == 8 for r in rankings)  # "1. **Name** - description" lines are read
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL])
+def test_an_interrupted_study_resumes_without_asking_a_finished_question_again(tmp_path: Path, stop: int) -> None:
+    out = tmp_path / "study"
+    server = FakeModelServer(make_policy("pref-refuser"), latency=0.05).start()
+    args = ["study=preferences", "model=openai/fake", f"api_base={server.base_url}", "budget=300", "n_entities=8",
+            "advice_retries=1", f"out={out}", "concurrency=4", "num_retries=0", "progress_every=1"]
+    try:
+        runner = subprocess.Popen([sys.executable, "-m", "sandbox.run", *args], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 180
+        while server.request_count < 120 and runner.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        runner.send_signal(stop)
+        _, err = runner.communicate(timeout=120)
+        asked_first = server.request_count
+        assert runner.returncode == (130 if stop == signal.SIGINT else -signal.SIGKILL), err
+        if stop == signal.SIGINT:
+            assert "progress " in err and "To finish: the same command again" in err
+        finished = [e for e in read_episodes(out / "episodes.jsonl") if e.termination != "interrupted"]
+        assert 100 < len(finished) < 300  # stopped mid-run, in the first round
+        assert run_main(args) == 0  # the same command again
+        asked_again = server.requests[asked_first + 1:]  # after the second invocation's preflight
+    finally:
+        server.stop()
+    episodes = read_episodes(out / "episodes.jsonl")
+    assert len({e.key for e in episodes}) == len(episodes) == 300  # the design (295) and retries within budget
+    assert len(asked_again) == len(episodes) - len(finished)  # one call per episode not finished before
+    prompts = {m["content"] for request in asked_again for m in request["messages"] if m["role"] == "user"}
+    assert not prompts & {e.task_prompt for e in finished}  # no finished question is asked twice
+    assert sum(e.scenario == "donation_advice/retry-1" for e in episodes) == 5
+    assert (out / "report.json").is_file() and all(e.run_id == episodes[0].run_id for e in episodes)
+    assert "-preferences-" in episodes[0].run_id
+
+
+def test_the_study_command_is_an_alias_of_the_runner(capfd: pytest.CaptureFixture[str]) -> None:
+    assert alias_main(["modle=openai/gpt-4o-mini"]) == 2
+    err = capfd.readouterr().err.strip()
+    assert "unknown key 'modle'; did you mean 'model'" in err and len(err.splitlines()) == 1
+    assert alias_main(["--help"]) == 0
+    assert "keys of study=preferences: policies, budget" in capfd.readouterr().out

@@ -19,9 +19,10 @@ from sandbox.agents.loop import Limits, run_episode
 from sandbox.agents.models import ModelClient, ModelSettings
 from sandbox.agents.policy import PolicyReply, ScriptPolicy, make_policy
 from sandbox.agents.weak_model import dead_port
+from sandbox.errors import EXIT_MODEL_STOPPED, EXIT_NOT_INTERPRETABLE
 from sandbox.logs import EpisodeLog, read_episodes
 from sandbox.run.batch import make_env
-from sandbox.run.cli import EXIT_NOT_INTERPRETABLE, main
+from sandbox.run.cli import main
 from sandbox.run.scenarios import load_run_config
 
 pytestmark = pytest.mark.docker
@@ -125,7 +126,7 @@ def test_a_repeatable_500_stops_the_model_after_a_few_attempts_not_every_episode
         code, err = run_cli(capsys, server.base_url, tmp_path, "trials=4", "concurrency=1", "preflight=false",
                             "retry_errors=2")
         requests = server.request_count
-    assert code == 1 and "stopped running openai/weak: 3 attempts in a row got no answer" in err
+    assert code == EXIT_MODEL_STOPPED and "stopped running openai/weak: 3 attempts in a row got no answer" in err
     assert requests == 3 * 2, "3 attempts × (1 call + 1 retry), not 4 episodes × 3 attempts × 2 calls"
     assert "no model call succeeded (6 failed): nothing was spent on answers" in err
 
