@@ -47,7 +47,7 @@ from sandbox.logs import EpisodeLog
 
 from .events import SOLVER, model_usage
 from .rundir import EpisodeHistory, RunContents, RunModel, RunScenario
-from .samples import SCORER_NAMES, build_sample, when
+from .samples import SCORER_NAMES, build_sample, eval_error, when
 
 LogFormat = Literal["eval", "json"]
 METRICS: dict[str, list[str]] = {"findings": ["rates"], "outcome": ["rates"],
@@ -192,7 +192,7 @@ def log_status(group: LogGroup, samples: list[EvalSample], planned: int,
     if errors and (errors == len(samples) or errors / len(samples) > fail_on_error):
         message = (f"{errors} of {len(samples)} episodes of {group.scenario} × {group.model} ended in an error "
                    f"(fail_on_error={fail_on_error:g}); they are sample errors, in no score")
-        return "error", EvalError(message=message, traceback="", traceback_ansi="")
+        return "error", eval_error(message)
     return "success", None
 
 

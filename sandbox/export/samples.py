@@ -87,10 +87,16 @@ def sample_metadata(episode: EpisodeLog) -> dict[str, Any]:
     }
 
 
+def eval_error(message: str) -> EvalError:
+    """An error as Inspect records one. The run kept no traceback; the viewer shows the
+    traceback field, so it carries the message."""
+    return EvalError(message=message, traceback=message, traceback_ansi=message)
+
+
 def retry_error(episode: EpisodeLog) -> EvalRetryError:
     """An attempt a re-run replaced, as Inspect records a retried sample's earlier error."""
     message = failure(episode) or f"attempt {episode.attempt} ended in {episode.termination}"
-    return EvalRetryError(message=message, traceback="", traceback_ansi="")
+    return EvalRetryError(message=message, traceback=message, traceback_ansi=message)
 
 
 async def build_sample(episode: EpisodeLog, sample_id: int | str, description: str, model: str,
@@ -133,7 +139,7 @@ async def build_sample(episode: EpisodeLog, sample_id: int | str, description: s
         started_at=start.isoformat(), completed_at=(start + dt.timedelta(seconds=episode.duration_s)).isoformat(),
         total_time=round(episode.duration_s, 3), working_time=round(episode.duration_s, 3),
         uuid=f"{episode.key[:16] or episode.episode_id}-{episode.attempt}",
-        error=EvalError(message=error, traceback="", traceback_ansi="") if error is not None else None,
+        error=eval_error(error) if error is not None else None,
         error_retries=[retry_error(e) for e in earlier] or None,
         turn_count=len([t for t in episode.turns if not t.failed]) or None,
     )
