@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                  f"{log.interrupted} interrupted left out" if log.interrupted else "",
                  f"{log.not_started} never started" if log.not_started else ""]
         detail = "; ".join(n for n in notes if n)
-        print(f"{log.path}  {log.scenario} × {log.model}: {log.samples} samples"
+        print(f"{log.path}  {log.scenario} × {log.model}: {log.samples} sample{'' if log.samples == 1 else 's'}"
               + (f" ({detail})" if detail else "") + f", {log.status}")
     print(f"view them: inspect view --log-dir {args.out}")
     return 0
