@@ -21,7 +21,7 @@ from pathlib import Path
 
 from inspect_ai.log import read_eval_log
 
-from sandbox.export.inspect_log import export_inspect
+from sandbox.export.inspect_format.log import export_inspect
 from sandbox.export.rundir import read_run
 from sandbox.view.synthetic import write_synthetic_run
 

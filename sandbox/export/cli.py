@@ -25,7 +25,7 @@ from sandbox.errors import UnknownNameError, UserInputError
 from . import FORMATS
 
 if TYPE_CHECKING:
-    from .inspect_log import ExportedLog
+    from .inspect_format.log import ExportedLog
 
 USAGE = "python -m sandbox.export RUN_DIR [--format inspect] [--out DIR] [--log-format eval|json]"
 
@@ -90,7 +90,7 @@ def _export_inspect(run_dir: Path, out: Path, log_format: str) -> list[ExportedL
 
     run = read_run(run_dir)
     try:
-        from .inspect_log import export_inspect
+        from .inspect_format.log import export_inspect
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith("inspect_ai"):
             raise

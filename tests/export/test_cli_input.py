@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,11 @@ def test_the_command_line_itself(tmp_path: Path) -> None:
     assert done.stdout.splitlines()[-1] == f"view them: inspect view --log-dir {tmp_path / 'logs'}"
     [written] = (tmp_path / "logs").glob("*.eval")
     assert written.name.startswith("2026-12-01T10-00-00-00-00_filechore_")
+
+
+def test_inspect_is_imported_only_for_the_inspect_format() -> None:
+    """inspect-ai is an optional extra: the command and its run reader never need it."""
+    probe = ("import sys, sandbox.export.cli, sandbox.export.rundir, sandbox.export.conversation; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'inspect_ai'))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"

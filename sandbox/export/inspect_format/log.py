@@ -45,8 +45,8 @@ from pydantic import BaseModel, TypeAdapter
 from sandbox.inspect_interop import MODEL_API, TASK_PACKAGE
 from sandbox.logs import EpisodeLog
 
+from ..rundir import EpisodeHistory, RunContents, RunModel, RunScenario
 from .events import SOLVER, model_usage
-from .rundir import EpisodeHistory, RunContents, RunModel, RunScenario
 from .samples import SCORER_NAMES, build_sample, eval_error, when
 
 LogFormat = Literal["eval", "json"]

@@ -27,7 +27,7 @@ from sandbox.agents.policy import ToolCallRequest
 from sandbox.inspect_interop.messages import to_output
 from sandbox.logs import EpisodeLog, StepLog, TurnLog, Usage
 
-from .conversation import Transcript, arguments_text
+from ..conversation import Transcript, arguments_text
 
 E = TypeVar("E", ModelEvent, ToolEvent, ScoreEvent, SpanBeginEvent, SpanEndEvent)
 SOLVER = "agent_loop"

@@ -27,7 +27,7 @@ from sandbox.inspect_interop.scorers import EPISODE_KEY, engagement, findings, o
 from sandbox.inspect_interop.tasks import EpisodeFailed, raise_if_errored
 from sandbox.logs import EpisodeLog, engagement_of
 
-from .conversation import transcript
+from ..conversation import transcript
 from .events import model_usage, sample_events
 
 SCORER_NAMES = ("findings", "outcome", "engagement")
