@@ -1,8 +1,9 @@
 """Inspect interop: this project's sandbox, scenarios and models inside UK AISI's Inspect.
 
 Needs the optional extra (``pip install 'agentic-sandbox[inspect]'``); besides Inspect, only
-:mod:`sandbox.export` (``--format inspect``) imports this package. Inspect finds it through its ``inspect_ai`` entry-point group
-(entry point ``sandbox`` → :mod:`sandbox.inspect_interop.plugin`), which registers:
+:mod:`sandbox.export` (``--format inspect``) imports this package. Inspect finds it through
+its ``inspect_ai`` entry-point group (entry point ``sandbox`` →
+:mod:`sandbox.inspect_interop.plugin`), which registers:
 
 * the sandbox provider ``agentic-sandbox`` (:mod:`.provider`): our locked-down Docker
   backend behind Inspect's ``SandboxEnvironment``; ``Task(sandbox="agentic-sandbox")``;
