@@ -1,8 +1,9 @@
 """Inspect interop: this project's sandbox, scenarios and models inside UK AISI's Inspect.
 
-Needs the optional extra (``pip install 'agentic-sandbox[inspect]'``); nothing else in the
-project imports this package. Inspect finds it through its ``inspect_ai`` entry-point group
-(entry point ``sandbox`` → :mod:`sandbox.inspect_interop.plugin`), which registers:
+Needs the optional extra (``pip install 'agentic-sandbox[inspect]'``); besides Inspect, only
+:mod:`sandbox.export` (``--format inspect``) imports this package. Inspect finds it through
+its ``inspect_ai`` entry-point group (entry point ``sandbox`` →
+:mod:`sandbox.inspect_interop.plugin`), which registers:
 
 * the sandbox provider ``agentic-sandbox`` (:mod:`.provider`): our locked-down Docker
   backend behind Inspect's ``SandboxEnvironment``; ``Task(sandbox="agentic-sandbox")``;
@@ -11,7 +12,8 @@ project imports this package. Inspect finds it through its ``inspect_ai`` entry-
   ``litellm/scripted/chore-tidy``, ``litellm/openai/NAME -M api_base=http://…/v1``);
 * one task per shipped scenario (:mod:`.tasks`): ``inspect eval sandbox/filechore``.
 
-The package sits at the runner layer; ``inspect_ai`` is imported only here.
+The package sits at the runner layer; ``inspect_ai`` is imported only here and in
+:mod:`sandbox.export`'s Inspect format.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ import networkx as nx
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ["core", "agents", "environments", "runner"]
-RUNNER = ("sandbox.run", "sandbox.report", "sandbox.check", "sandbox.new", "sandbox.view", "sandbox.inspect_interop")
+RUNNER = ("sandbox.run", "sandbox.report", "sandbox.check", "sandbox.new", "sandbox.view", "sandbox.inspect_interop",
+          "sandbox.export")
 
 
 def layer(module: str) -> str | None:
