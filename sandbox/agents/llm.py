@@ -9,12 +9,20 @@ from typing import Any
 
 from pydantic import BaseModel
 
+OPENAI_HTTP_HANDLER = "EXPERIMENTAL_OPENAI_BASE_LLM_HTTP_HANDLER"
+"""The litellm setting that sends ``openai/…`` calls through litellm's HTTP handler (read per call)."""
+
 
 @functools.cache
 def litellm_module() -> ModuleType:
     """Import litellm with the offline cost map (local providers never go through it)."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("LITELLM_LOG", "ERROR")
+    # litellm's own HTTP handler for OpenAI-style calls, not the openai SDK inside it: the SDK
+    # walks every message of every request through its TypedDict transform, about half of a
+    # call's CPU on an 8-step conversation (benchmarks/bench_litellm_http.py). ``=false`` in the
+    # environment keeps the SDK path.
+    os.environ.setdefault(OPENAI_HTTP_HANDLER, "true")
     import litellm
 
     litellm.suppress_debug_info = True
