@@ -91,7 +91,8 @@ async def measure(server: FakeModelServer, steps: int) -> dict[str, Any]:
     for name, values in samples.items():
         out[f"{name}_cpu_ms_per_call"] = round(statistics.median(values), 2)
         out[f"{name}_cpu_ms_range"] = [round(min(values), 2), round(max(values), 2)]
-    out["handler_saves_ms_per_call"] = round(out["litellm_sdk_cpu_ms_per_call"] - out["litellm_handler_cpu_ms_per_call"], 2)
+    out["handler_saves_ms_per_call"] = round(
+        out["litellm_sdk_cpu_ms_per_call"] - out["litellm_handler_cpu_ms_per_call"], 2)
     out["litellm_over_bare_sdk_ms_per_call"] = round(
         out["litellm_handler_cpu_ms_per_call"] - out["openai_sdk_cpu_ms_per_call"], 2)
     return out
