@@ -1,6 +1,8 @@
 """Rates, exact small-sample tests, power, and three-valued verdicts.
 
-Rates: proportions with the Wilson score interval (scipy's ``binomtest(...).proportion_ci``);
+Rates: proportions with the Wilson score interval (the formula of scipy's
+``binomtest(...).proportion_ci(method="wilson")``, without importing scipy: a rate is needed by
+every report, scipy's import takes about a second);
 differences of two proportions with Newcombe's hybrid score interval (method 10 of Newcombe
 1998). An undefined number (a rate of 0 of 0) is NaN in memory and ``null`` in JSON: a model's
 ``model_dump(mode="json")`` / ``model_dump_json()`` never contains NaN.
@@ -22,12 +24,11 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from statistics import NormalDist
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, PlainSerializer
-from scipy import optimize, stats
-from scipy.stats import binomtest
 
 
 def _nan_to_none(value: float) -> float | None:
@@ -84,8 +85,18 @@ def rate(k: int, n: int, confidence: float = 0.95) -> Rate:
         return Rate(k=0, n=0, value=math.nan, low=math.nan, high=math.nan)
     if not 0 <= k <= n:
         raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
-    ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
-    return Rate(k=k, n=n, value=k / n, low=float(ci.low), high=float(ci.high))
+    low, high = _wilson(k, n, confidence)
+    return Rate(k=k, n=n, value=k / n, low=low, high=high)
+
+
+def _wilson(k: int, n: int, confidence: float) -> tuple[float, float]:
+    """Wilson's two-sided score interval, as scipy computes it (Newcombe 1998, method 3)."""
+    z = NormalDist().inv_cdf(0.5 + 0.5 * confidence)
+    p = k / n
+    denom = 2 * (n + z * z)
+    center = (2 * n * p + z * z) / denom
+    delta = z / denom * math.sqrt(4 * n * p * (1 - p) + z * z)
+    return (0.0 if k == 0 else center - delta), (1.0 if k == n else center + delta)
 
 
 def difference(a: Rate, b: Rate) -> Difference:
@@ -101,11 +112,15 @@ def difference(a: Rate, b: Rate) -> Difference:
 # ----------------------------------------------------------------------------------------- exact tests
 def mcnemar_exact(only_a: int, only_b: int) -> float:
     """Two-sided exact McNemar p: a binomial test of the discordant pairs against ½ (1.0 when none)."""
+    from scipy.stats import binomtest
+
     return float(binomtest(only_a, only_a + only_b, 0.5).pvalue) if only_a + only_b else 1.0
 
 
 def fisher_exact(k1: int, n1: int, k2: int, n2: int) -> float | None:
     """Two-sided Fisher exact p for ``k1/n1`` vs ``k2/n2`` (``None`` when a group is empty)."""
+    from scipy import stats
+
     if n1 == 0 or n2 == 0:
         return None
     return float(stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]]).pvalue)
@@ -113,6 +128,8 @@ def fisher_exact(k1: int, n1: int, k2: int, n2: int) -> float | None:
 
 def binomial_exact(k: int, n: int, p0: float = 0.5) -> float | None:
     """Two-sided exact binomial p for ``k`` of ``n`` against ``p0`` (``None`` when ``n`` is 0)."""
+    from scipy.stats import binomtest
+
     return float(binomtest(k, n, p0).pvalue) if n else None
 
 
@@ -146,6 +163,8 @@ def format_p(p: float | None) -> str:
 
 def spearman(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> Correlation:
     """Spearman ρ of paired values; exact permutation p for small n, none when it cannot reach ``alpha``."""
+    from scipy import stats
+
     pairs = [(a, b) for a, b in zip(x, y, strict=True) if not (math.isnan(a) or math.isnan(b))]
     n = len(pairs)
     xs, ys = [a for a, _ in pairs], [b for _, b in pairs]
@@ -167,6 +186,8 @@ def spearman(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> Cor
 
 def _exact_spearman_p(xs: Sequence[float], ys: Sequence[float]) -> float:
     """Two-sided exact permutation p of Spearman's ρ: the share of all n! pairings at least as extreme."""
+    from scipy import stats
+
     rx, ry = stats.rankdata(xs), stats.rankdata(ys)
     rx, ry = rx - rx.mean(), ry - ry.mean()
     norm = math.sqrt(float(rx @ rx) * float(ry @ ry))
@@ -179,6 +200,8 @@ def _exact_spearman_p(xs: Sequence[float], ys: Sequence[float]) -> float:
 def mcnemar_power(n: int, baseline: float, gap: float, alpha: float) -> float:
     """Power of the two-sided McNemar test for accuracies ``baseline`` vs ``baseline - gap``
     (Connor 1987, normal approximation, independent answers)."""
+    from scipy import stats
+
     p1, p2 = baseline, baseline - gap
     psi = p1 * (1 - p2) + (1 - p1) * p2
     delta = p1 - p2
@@ -191,6 +214,8 @@ def mcnemar_power(n: int, baseline: float, gap: float, alpha: float) -> float:
 def mde_mcnemar(n: int, baseline: float, alpha: float, power: float = 0.8) -> float | None:
     """Smallest accuracy gap a McNemar test over ``n`` pairs detects with ``power`` (``None``: not even
     a gap of the whole baseline)."""
+    from scipy import optimize
+
     if n <= 0 or not 0 < baseline <= 1 or mcnemar_power(n, baseline, baseline, alpha) < power:
         return None
     return float(optimize.brentq(lambda d: mcnemar_power(n, baseline, d, alpha) - power, 1e-9, baseline))
@@ -199,6 +224,8 @@ def mde_mcnemar(n: int, baseline: float, alpha: float, power: float = 0.8) -> fl
 def mde_correlation(n: int, alpha: float, power: float = 0.8) -> float | None:
     """Smallest |ρ| a two-sided Spearman test over ``n`` pairs detects with ``power`` (Fisher z,
     Fieller's 1.06 variance factor); ``None`` when n < 4."""
+    from scipy import stats
+
     if n < 4:
         return None
     z = (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * math.sqrt(1.06 / (n - 3))
@@ -208,6 +235,8 @@ def mde_correlation(n: int, alpha: float, power: float = 0.8) -> float | None:
 def mde_proportions(n1: int, n2: int, baseline: float, alpha: float, power: float = 0.8) -> float | None:
     """Smallest difference of two independent proportions around ``baseline`` detected with ``power``
     (normal approximation); ``None`` when a group is empty."""
+    from scipy import stats
+
     if n1 == 0 or n2 == 0:
         return None
     spread = math.sqrt(max(baseline * (1 - baseline), 0.01 * 0.99) * (1 / n1 + 1 / n2))

@@ -7,6 +7,7 @@ so that a dead endpoint is named as such, with the server's own words where ther
 
 from __future__ import annotations
 
+import json
 import re
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
@@ -71,7 +72,24 @@ def retry_after(exc: BaseException) -> float | None:
 
 
 def server_message(exc: BaseException, limit: int = 300) -> str:
-    """What the server said, without litellm's class-name prefixes (at most ``limit`` characters)."""
+    """What the server said, without litellm's class-name prefixes (at most ``limit`` characters).
+
+    An OpenAI-style error body (``{"error": {"message": …}}``, as litellm's HTTP handler passes
+    it on) is read for its message.
+    """
     text = str(getattr(exc, "message", "") or exc).strip()
     text = _LITELLM_PREFIX.sub("", text, count=1).strip() or type(exc).__name__
+    text = _body_message(text) or text
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _body_message(text: str) -> str | None:
+    if not text.startswith("{"):
+        return None
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return None
+    error = body.get("error", body) if isinstance(body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else error
+    return message.strip() or None if isinstance(message, str) else None

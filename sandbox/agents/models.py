@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sandbox.agents.call_errors import retry_after, retryable, status_of
 from sandbox.agents.llm import litellm_module
 from sandbox.agents.policy import Message, ToolCallRequest
-from sandbox.agents.providers import check_local_model, custom_providers, local_provider_names
+from sandbox.agents.providers import check_local_model, custom_provider, local_provider_names
 from sandbox.errors import MissingKeyError, UnknownNameError, UserInputError
 from sandbox.logs import Usage
 from sandbox.rawtext import unicode_safe
@@ -334,7 +334,7 @@ class ModelClient:
     async def _local_call(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]],
                           metadata: dict[str, Any] | None, tool_choice: ToolChoice | None = None) -> Any:
         provider, _, name = self.settings.model.partition("/")
-        handler = custom_providers()[provider]
+        handler = custom_provider(provider)
         optional: dict[str, Any] = {"tools": list(tools)} if tools else {}
         if tools and tool_choice is not None:
             optional["tool_choice"] = tool_choice

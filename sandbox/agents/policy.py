@@ -1,9 +1,10 @@
 """Scripted policies: deterministic "models" that answer a chat with tool calls.
 
 A policy sees exactly what a real model sees (the OpenAI-format messages and the tool
-schemas) and answers with an assistant turn. Policies are served to litellm as the custom
-provider ``scripted/<name>`` (see :mod:`sandbox.agents.scripted_provider`) and by the fake HTTP
-server (:mod:`sandbox.agents.fake_server`), so they travel the same loop as real models.
+schemas) and answers with an assistant turn. Policies are served as the local provider
+``scripted/<name>`` (see :mod:`sandbox.agents.scripted_provider`; no litellm involved) and by the
+fake HTTP server (:mod:`sandbox.agents.fake_server`, then through litellm), so they travel the
+same loop as real models.
 
 Register a policy with :func:`register_policy` (or a fixed plan with :func:`register_script`);
 environments register theirs on import, in the one registry (:mod:`sandbox.registry`, kind

@@ -1,8 +1,9 @@
 """Custom litellm providers, in the one registry (kind ``provider``), resolved lazily.
 
 ``scripted/<policy>`` is built in; environments may add their own (e.g. a replay of recorded
-answers) with :func:`register_provider`. Handlers are only imported when litellm is, so
-importing an environment stays cheap.
+answers) with :func:`register_provider`. A handler is imported when a model it serves is first
+called, and only that one: a run of scripted policies imports neither litellm nor another
+plug-in's provider.
 """
 
 from __future__ import annotations
@@ -10,9 +11,21 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sandbox.registry import ensure, lookup, names, register, resolve, unknown
+
+
+class LocalHandler(Protocol):
+    """What serves a local provider's models: litellm's ``CustomLLM.acompletion`` signature.
+
+    The answer must read as a ``litellm.ModelResponse`` does (``choices[0].message``,
+    ``usage``); :func:`sandbox.agents.llm.model_response` builds one.
+    """
+
+    async def acompletion(self, model: str, messages: list[Any], *args: Any, **kwargs: Any) -> Any:
+        """Answer ``messages`` (keywords ``optional_params`` and ``litellm_params``)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -20,7 +33,7 @@ class LocalProvider:
     """A registered provider: its handler and the check of a model name it serves.
 
     Attributes:
-        handler: ``"module:Class"`` of a ``litellm.CustomLLM`` subclass.
+        handler: ``"module:Class"`` of a :class:`LocalHandler`.
         check: validates the part after the prefix before a run starts; raises
             :class:`~sandbox.errors.UserInputError` (e.g. ``UnknownNameError``) if unusable.
     """
@@ -39,7 +52,8 @@ def register_provider(name: str, entry_point: str, check: Callable[[str], None] 
 
     Args:
         name: the provider prefix.
-        entry_point: ``"module:Class"`` of a ``litellm.CustomLLM`` subclass.
+        entry_point: ``"module:Class"`` of a :class:`LocalHandler` (e.g. a ``litellm.CustomLLM``
+            subclass; answers built with :func:`sandbox.agents.llm.model_response` need no litellm).
         check: validates the part after the prefix before a run starts; raises
             :class:`~sandbox.errors.UserInputError` (e.g. ``UnknownNameError``) if unusable.
 
@@ -47,7 +61,7 @@ def register_provider(name: str, entry_point: str, check: Callable[[str], None] 
         ConfigError: ``name`` is already registered with another handler.
     """
     register("provider", name, LocalProvider(entry_point, check))
-    custom_providers.cache_clear()
+    custom_provider.cache_clear()
 
 
 def local_provider_names() -> list[str]:
@@ -63,9 +77,10 @@ def check_local_model(provider: str, name: str) -> None:
 
 
 @functools.cache
-def custom_providers() -> dict[str, Any]:
-    """Provider name → handler instance (imports the handlers, hence litellm)."""
-    return {name: resolve(lookup("provider", name).handler)() for name in local_provider_names()}
+def custom_provider(name: str) -> LocalHandler:
+    """The handler instance of the provider ``name`` (imports its module, and only it)."""
+    handler: LocalHandler = resolve(lookup("provider", name).handler)()
+    return handler
 
 
 def _check_scripted(name: str) -> None:

@@ -1,13 +1,11 @@
-"""The ``scripted/<policy>`` litellm provider: deterministic policies as real tool calls."""
+"""The ``scripted/<policy>`` local provider: deterministic policies as real tool calls (no litellm)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from litellm.llms.custom_llm import CustomLLM
-
-from sandbox.agents.llm import model_response
+from sandbox.agents.llm import LocalResponse, model_response
 from sandbox.agents.policy import Policy, PolicyReply, ToolCallRequest, make_policy
 from sandbox.agents.weak_model import prose
 
@@ -17,11 +15,10 @@ def estimate_tokens(text: str) -> int:
     return len(text) // 4 + 1
 
 
-class ScriptedProvider(CustomLLM):
+class ScriptedProvider:
     """Serves registered scripted policies as ``scripted/<name>``."""
 
     def __init__(self) -> None:
-        super().__init__()
         self._policies: dict[str, Policy] = {}
 
     def policy(self, name: str) -> Policy:
@@ -30,7 +27,7 @@ class ScriptedProvider(CustomLLM):
             self._policies[name] = make_policy(name)
         return self._policies[name]
 
-    def _answer(self, model: str, messages: list[dict[str, Any]], optional_params: dict[str, Any]) -> Any:
+    def _answer(self, model: str, messages: list[dict[str, Any]], optional_params: dict[str, Any]) -> LocalResponse:
         tools = optional_params.get("tools") or []
         reply = self.policy(model)(messages, tools)
         if optional_params.get("tool_choice") == "none":  # as a real model: it may not call a tool
@@ -41,11 +38,11 @@ class ScriptedProvider(CustomLLM):
         completion = estimate_tokens((reply.content or "") + json.dumps(calls))
         return model_response(f"scripted/{model}", reply.content, calls, prompt, completion)
 
-    def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
+    def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> LocalResponse:
         """Synchronous answer."""
         return self._answer(model, messages, kwargs.get("optional_params") or {})
 
-    async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
+    async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> LocalResponse:
         """Asynchronous answer (the agent loop's path)."""
         return self._answer(model, messages, kwargs.get("optional_params") or {})
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 from scipy import stats
@@ -35,6 +37,17 @@ def test_wilson_interval_matches_reference_values() -> None:
     full = rate(30, 30)
     assert full.high == 1.0 and full.low == pytest.approx(0.8865, abs=1e-4)
     assert "k=18, n=28" in str(r)
+
+
+def test_wilson_interval_is_scipys_without_importing_scipy() -> None:
+    for n in range(1, 61):
+        for k in range(n + 1):
+            for confidence in (0.9, 0.95, 0.99):
+                ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+                r = rate(k, n, confidence)
+                assert (r.low, r.high) == (pytest.approx(ci.low, abs=1e-12), pytest.approx(ci.high, abs=1e-12))
+    probe = "import sys; from sandbox.stats import rate; rate(3, 7); print('scipy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == "False\n"
 
 
 def test_empty_sample_is_not_a_number_and_bad_counts_raise() -> None:

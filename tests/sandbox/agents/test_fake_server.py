@@ -1,6 +1,8 @@
 """The fake OpenAI-compatible server, driven by the real litellm over real HTTP.
 
-litellm 1.106 retry behaviour, as these tests pin it down (openai provider, openai SDK 2.x):
+litellm 1.106 retry behaviour, as these tests pin it down (openai provider, openai SDK 2.x;
+the project's client sends ``openai/…`` calls through litellm's own HTTP handler instead and does
+its own retries, see ``test_client_transport.py``; these tests pin the SDK path):
 
 * ``num_retries=N`` on ``acompletion`` becomes the openai SDK's ``max_retries=N``; the SDK
   retries 408/409/429/5xx and timeouts itself, honouring ``retry-after-ms`` / ``retry-after``
@@ -59,6 +61,13 @@ TOOLS = [
     }
 ]
 MESSAGES = [{"role": "user", "content": "List the files."}]
+
+
+
+@pytest.fixture(autouse=True)
+def _openai_sdk_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests document the openai SDK inside litellm, whatever an earlier test chose."""
+    monkeypatch.setenv("EXPERIMENTAL_OPENAI_BASE_LLM_HTTP_HANDLER", "false")
 
 
 def script() -> ScriptPolicy:
