@@ -104,7 +104,7 @@ async def project(base_url: str, out: Path) -> tuple[float, list[Any]]:
     """This project: the CLI's batch with real FileChore sandboxes."""
     from sandbox.agents.llm import litellm_module
     from sandbox.run.batch import run_batch
-    from sandbox.run.scenarios import load_run_config
+    from sandbox.run.loading import load_run_config
 
     litellm_module()  # import time (~4 s) is not throughput
     count_engine_requests()

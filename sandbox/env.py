@@ -24,10 +24,11 @@ from gymnasium.error import ResetNeeded
 from pydantic import Field, ValidationError
 
 from sandbox.config import StrictModel, validate_config
-from sandbox.errors import SandboxFileError, SandboxUnavailable, WorldUnreadable
+from sandbox.errors import ConfigError, SandboxFileError, SandboxUnavailable, WorldUnreadable
 from sandbox.monitors import Monitor, Outcome
 from sandbox.observation import DEFAULT_OBSERVATION_BYTES
 from sandbox.protocol import Sandbox, open_sandbox
+from sandbox.registry import ensure, lookup, resolve, unknown
 from sandbox.spaces import TextObservation, ToolCallSpace
 from sandbox.spec import RUNTIME_IMAGE, CpuLimit, ExecResult, MemoryLimit, PidsLimit, SandboxSpec, UnsafeNoLimits
 from sandbox.tools import Tool, Toolbox, ToolCall, ToolContext, ToolOutcome
@@ -293,6 +294,25 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         if self.sandbox is not None:
             self.sandbox.close()
             self.sandbox = None
+
+
+def env_class(env_id: str) -> type[SandboxEnv]:
+    """The class behind a registered environment id (its plug-in is loaded first).
+
+    Raises:
+        UnknownNameError: no such environment (with "did you mean").
+        ConfigError: the entry point does not load.
+    """
+    if ensure("environment", env_id):
+        found: type[SandboxEnv] = lookup("environment", env_id)
+        return found
+    if env_id not in gymnasium.registry:
+        raise unknown("environment", env_id)
+    entry = gymnasium.spec(env_id).entry_point  # registered with gymnasium.register directly
+    if not isinstance(entry, str):
+        raise ConfigError(f"{env_id} has no 'module:Class' entry point")
+    direct: type[SandboxEnv] = resolve(entry)
+    return direct
 
 
 def _coerce_call(action: ToolCall | dict[str, Any] | str) -> ToolCall:

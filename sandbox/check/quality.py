@@ -40,7 +40,8 @@ from sandbox.quality import (
     score,
 )
 from sandbox.registry import owner, resolve
-from sandbox.run.scenarios import ScenarioConfig, load_run_config
+from sandbox.run.loading import load_run_config
+from sandbox.run.scenarios import ScenarioConfig
 
 README_BEGIN = "<!-- monitor-quality:begin -->"
 README_END = "<!-- monitor-quality:end -->"

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     study: Study | None = None
     try:
         from sandbox.run.batch import Batch
-        from sandbox.run.scenarios import load_run_config
+        from sandbox.run.loading import load_run_config
         from sandbox.run.study import is_study, load_study_config, open_study, run_study
 
         config = load_study_config(args) if is_study(args) else load_run_config(args)
@@ -131,8 +131,8 @@ def _check(config: RunConfig, err: Console) -> None:
     """
     from sandbox.agents.models import check_model
     from sandbox.engine import docker_client
+    from sandbox.env import env_class
     from sandbox.images import require_image
-    from sandbox.registry import env_class
     from sandbox.run.cost import check_cost_cap
     from sandbox.run.store import RunStore
 

@@ -346,7 +346,5 @@ def find_scenario(name: str) -> Path:
     return known[name]
 
 
-from sandbox.run.loading import check_env, load_run_config  # noqa: E402  (re-exported; loading imports this module)
-
-__all__ = ["CallEstimate", "RunConfig", "ScenarioConfig", "StudyRef", "check_env", "find_scenario", "load_run_config",
-           "load_yaml", "parse_overrides", "scenario_names"]
+__all__ = ["CallEstimate", "RunConfig", "ScenarioConfig", "StudyRef", "find_scenario", "load_yaml", "parse_overrides",
+           "scenario_names"]

@@ -9,7 +9,7 @@ import pytest
 
 from sandbox.agents.scaffolds import agent_names
 from sandbox.run.cli import main
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = sorted((ROOT / "scenarios").glob("*.yaml"))

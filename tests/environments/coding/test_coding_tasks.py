@@ -11,7 +11,8 @@ import pytest
 from environments.coding.box import GRADER_TMPFS
 from environments.coding.monitors import static_evidence
 from environments.coding.mutate import impossible_variant, probe_variant
-from environments.coding.tasks import Task, load_tasks
+from environments.coding.sources import load_tasks
+from environments.coding.tasks import Task
 from environments.coding.world import CodingWorld
 from sandbox.errors import ConfigError, UnknownNameError
 from sandbox.lifecycle import DockerSandbox as Sandbox
