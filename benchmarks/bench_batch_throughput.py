@@ -252,11 +252,12 @@ def count_engine_requests() -> None:
 def lifecycle_counts() -> dict[str, Any]:
     """How many containers this process created, recycled, or refused to recycle so far, and
     how many engine requests it sent per episode."""
-    from sandbox import containers, pool
+    from sandbox import containers
+    from sandbox.warm import PROCESS_RECYCLES as recycles
 
     created = getattr(containers, "created", EPISODES)  # a checkout from before the count: one per episode
-    return {"containers_created": created, "recycled": getattr(pool, "recycled", 0),
-            "recycle_refused": getattr(pool, "refused", 0), "recycle_refusals": getattr(pool, "last_refusals", [])[-2:],
+    return {"containers_created": created, "recycled": recycles.recycled,
+            "recycle_refused": recycles.refused, "recycle_refusals": recycles.last_refusals[-2:],
             "engine_requests_per_episode": round(ENGINE_REQUESTS[0] / EPISODES, 2)}
 
 

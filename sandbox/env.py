@@ -27,7 +27,7 @@ from sandbox.config import StrictModel, validate_config
 from sandbox.errors import ConfigError, SandboxFileError, SandboxUnavailable, WorldUnreadable
 from sandbox.monitors import Monitor, Outcome
 from sandbox.observation import DEFAULT_OBSERVATION_BYTES
-from sandbox.protocol import Sandbox, open_sandbox
+from sandbox.protocol import Sandbox, SandboxFactory, open_sandbox
 from sandbox.registry import ensure, lookup, resolve, unknown
 from sandbox.spaces import TextObservation, ToolCallSpace
 from sandbox.spec import RUNTIME_IMAGE, CpuLimit, ExecResult, MemoryLimit, PidsLimit, SandboxSpec, UnsafeNoLimits
@@ -87,6 +87,8 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         self.observation_space = TextObservation()
         self.action_space = ToolCallSpace(list(self.toolbox.tools))
         self.sandbox: Sandbox | None = None
+        self.sandboxes: SandboxFactory = open_sandbox
+        """Where each episode's sandbox comes from: new ones, or the run's (set by the runner, e.g. its warm pool)."""
         self.world: World = World()
         self._events: list[Event] = []
         self._episode = 0
@@ -191,7 +193,7 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         self._outcome = None
         self.sandbox_broken_by_agent = False
         if self.image is not None:
-            self.sandbox = open_sandbox(self.sandbox_spec()).start()
+            self.sandbox = self.sandboxes(self.sandbox_spec()).start()
             try:
                 self.prepare_sandbox(self.sandbox)
             except BaseException:

@@ -11,7 +11,7 @@ and tools see this protocol only; the Docker implementation is
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -177,3 +177,8 @@ register_backend("docker", "sandbox.lifecycle:DockerSandbox")
 def open_sandbox(spec: SandboxSpec) -> Sandbox:
     """A new, not yet started, sandbox of the spec's backend."""
     return backend_class(spec.backend)(spec)
+
+
+SandboxFactory = Callable[[SandboxSpec], Sandbox]
+"""Where an environment's sandboxes come from: :func:`open_sandbox` (new ones, the default), or a
+run's (e.g. :func:`sandbox.lifecycle.pooled_sandboxes`, through the run's warm pool)."""
