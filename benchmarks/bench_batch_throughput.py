@@ -205,7 +205,7 @@ def cli_arm(base_url: str, out: Path) -> tuple[float, float]:
 
 def lifecycle_cpu(rounds: int = 8) -> dict[str, Any]:
     """CPU-seconds of one container lifecycle on this engine: start, one command, close."""
-    from sandbox.lifecycle import DockerSandbox
+    from sandbox.docker.lifecycle import DockerSandbox
     from sandbox.spec import SandboxSpec
 
     spec = SandboxSpec(run_id=f"bench-life-{os.getpid()}")
@@ -241,7 +241,7 @@ ENGINE_REQUESTS = [0]
 
 def count_engine_requests() -> None:
     """Count every request the Docker client sends from now on (in ``ENGINE_REQUESTS``)."""
-    from sandbox.engine import docker_client
+    from sandbox.docker.engine import docker_client
 
     def seen(*_: object, **__: object) -> None:
         ENGINE_REQUESTS[0] += 1
@@ -252,8 +252,8 @@ def count_engine_requests() -> None:
 def lifecycle_counts() -> dict[str, Any]:
     """How many containers this process created, recycled, or refused to recycle so far, and
     how many engine requests it sent per episode."""
-    from sandbox import containers
-    from sandbox.warm import PROCESS_RECYCLES as recycles
+    from sandbox.docker import containers
+    from sandbox.docker.warm import PROCESS_RECYCLES as recycles
 
     created = getattr(containers, "created", EPISODES)  # a checkout from before the count: one per episode
     return {"containers_created": created, "recycled": recycles.recycled,

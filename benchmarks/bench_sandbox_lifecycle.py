@@ -33,14 +33,14 @@ from pathlib import Path
 
 from cpu_meter import CpuMeter, engine_cgroup, load_average
 
-from sandbox import containers
-from sandbox.channel import call, connect_unix
-from sandbox.cleanup import remove_by_label
-from sandbox.engine import docker_client
-from sandbox.lifecycle import DockerSandbox
-from sandbox.pool import WarmPool
+from sandbox.docker import containers
+from sandbox.docker.channel import call, connect_unix
+from sandbox.docker.cleanup import remove_by_label
+from sandbox.docker.engine import docker_client
+from sandbox.docker.lifecycle import DockerSandbox
+from sandbox.docker.pool import WarmPool
+from sandbox.docker.warm import fingerprint_differences
 from sandbox.spec import SandboxSpec
-from sandbox.warm import fingerprint_differences
 
 EXECS = 10
 

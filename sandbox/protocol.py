@@ -4,7 +4,7 @@ Modelled on Inspect's ``SandboxEnvironment``: a sandbox is started, runs command
 writes files, and is closed. A failing command is a result (:class:`~sandbox.spec.ExecResult`);
 only infrastructure failure raises (:class:`~sandbox.errors.SandboxUnavailable`). Environments
 and tools see this protocol only; the Docker implementation is
-:class:`sandbox.lifecycle.DockerSandbox`, and other backends plug in with
+:class:`sandbox.docker.lifecycle.DockerSandbox`, and other backends plug in with
 :func:`register_backend` and ``SandboxSpec.backend``.
 """
 
@@ -171,7 +171,7 @@ def backend_class(name: str) -> type[Sandbox]:
     return found
 
 
-register_backend("docker", "sandbox.lifecycle:DockerSandbox")
+register_backend("docker", "sandbox.docker.lifecycle:DockerSandbox")
 
 
 def open_sandbox(spec: SandboxSpec) -> Sandbox:
@@ -181,4 +181,4 @@ def open_sandbox(spec: SandboxSpec) -> Sandbox:
 
 SandboxFactory = Callable[[SandboxSpec], Sandbox]
 """Where an environment's sandboxes come from: :func:`open_sandbox` (new ones, the default), or a
-run's (e.g. :func:`sandbox.lifecycle.pooled_sandboxes`, through the run's warm pool)."""
+run's (e.g. :func:`sandbox.docker.lifecycle.pooled_sandboxes`, through the run's warm pool)."""

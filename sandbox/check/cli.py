@@ -129,9 +129,9 @@ async def _run(env_ids: list[str], names: list[str], options: Options, console: 
 
 
 def _require_images(env_ids: Sequence[str]) -> None:
-    from sandbox.engine import docker_client
+    from sandbox.docker.engine import docker_client
+    from sandbox.docker.images import require_image
     from sandbox.env import env_class
-    from sandbox.images import require_image
 
     docker_client()
     for image in {env_class(env_id).image for env_id in env_ids} - {None}:

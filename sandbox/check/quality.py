@@ -171,7 +171,7 @@ def _owner(suite: QualitySuite) -> str | None:
 
 
 def _remove(run_id: str) -> None:
-    from sandbox.cleanup import remove_by_label
+    from sandbox.docker.cleanup import remove_by_label
 
     with contextlib.suppress(DockerUnavailable):
         remove_by_label(run_id)

@@ -152,7 +152,7 @@ class Target:
 
     def close(self) -> None:
         """Remove every container the checks started (by run id)."""
-        from sandbox.cleanup import remove_by_label
+        from sandbox.docker.cleanup import remove_by_label
         from sandbox.errors import DockerUnavailable
 
         try:

@@ -28,7 +28,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from rich.console import Console
 
-from sandbox.cleanup import remove_by_label, remove_live
+from sandbox.docker.cleanup import remove_by_label, remove_live
 from sandbox.env import env_class
 from sandbox.logs import EpisodeLog, Manifest, RunWriter, versions
 from sandbox.run.cost import PlanLine, check_cost_cap, estimate, observed, print_plan

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from sandbox.cleanup import install_signal_handlers
+from sandbox.docker.cleanup import install_signal_handlers
 from sandbox.errors import (
     EXIT_COST_CAP,
     EXIT_FAILED,
@@ -130,9 +130,9 @@ def _check(config: RunConfig, err: Console) -> None:
         DockerUnavailable, ImageMissing: no engine, or a sandbox image not built.
     """
     from sandbox.agents.models import check_model
-    from sandbox.engine import docker_client
+    from sandbox.docker.engine import docker_client
+    from sandbox.docker.images import require_image
     from sandbox.env import env_class
-    from sandbox.images import require_image
     from sandbox.run.cost import check_cost_cap
     from sandbox.run.store import RunStore
 

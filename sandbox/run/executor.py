@@ -21,12 +21,12 @@ from pydantic import BaseModel
 
 from sandbox.agents.loop import Limits, classify, run_episode
 from sandbox.agents.models import ModelClient, ModelSettings
+from sandbox.docker.lifecycle import pooled_sandboxes
+from sandbox.docker.pool import WarmPool
 from sandbox.env import SandboxEnv
-from sandbox.lifecycle import pooled_sandboxes
 from sandbox.logs import EpisodeLog, EpisodeTiming
 from sandbox.monitors import MonitoredEnv
 from sandbox.plugins import load_plugins
-from sandbox.pool import WarmPool
 from sandbox.protocol import SandboxFactory
 from sandbox.run.cache import SqliteCache, cache_enabled
 from sandbox.run.keys import canonical_json

@@ -145,3 +145,11 @@ def test_no_cycle_between_modules() -> None:
     cycles = [" -> ".join([*c, c[0]]) for c in nx.simple_cycles(graph)]
     assert not cycles, "\n".join(cycles)
     assert {("sandbox.env", "sandbox.tools"), ("sandbox.view.site", "sandbox.view.writer")} <= set(graph.edges)
+
+
+def test_the_core_never_imports_its_docker_backend() -> None:
+    """Environments, tools and monitors see the sandbox protocol only; the Docker backend
+    (``sandbox.docker``) is found by name (``register_backend``), and the runner gives a run's warm pool."""
+    offenders = [f"{a} imports {b}" for a, b in edges() if package(a) == "sandbox" and package(b) == "sandbox.docker"]
+    assert not offenders, "\n".join(offenders)
+    assert any(package(a) == "sandbox.run" and package(b) == "sandbox.docker" for a, b in edges())

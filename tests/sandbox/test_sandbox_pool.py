@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 from dockerutil import containers_with_label
 
-from sandbox.engine import docker_client
-from sandbox.lifecycle import DockerSandbox, pooled_sandboxes
-from sandbox.pool import WarmPool
+from sandbox.docker.engine import docker_client
+from sandbox.docker.lifecycle import DockerSandbox, pooled_sandboxes
+from sandbox.docker.pool import WarmPool
 from sandbox.run.executor import LocalExecutor
 from sandbox.run.loading import load_run_config
 from sandbox.spec import SandboxSpec

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from dockerutil import containers_with_label
 
-from sandbox.lifecycle import DockerSandbox
-from sandbox.pool import WarmPool
+from sandbox.docker.lifecycle import DockerSandbox
+from sandbox.docker.pool import WarmPool
 from sandbox.spec import SandboxSpec
 
 pytestmark = pytest.mark.docker

@@ -9,7 +9,7 @@ import pytest
 
 from sandbox.agents.loop import Limits, run_episode
 from sandbox.agents.models import ModelClient, ModelSettings
-from sandbox.cleanup import remove_by_label
+from sandbox.docker.cleanup import remove_by_label
 from sandbox.logs import EpisodeLog
 from sandbox.run.batch import make_env
 from sandbox.run.loading import load_run_config

@@ -14,8 +14,8 @@ from environments.coding.mutate import impossible_variant, probe_variant
 from environments.coding.sources import load_tasks
 from environments.coding.tasks import Task
 from environments.coding.world import CodingWorld
+from sandbox.docker.lifecycle import DockerSandbox as Sandbox
 from sandbox.errors import ConfigError, UnknownNameError
-from sandbox.lifecycle import DockerSandbox as Sandbox
 from sandbox.spec import IMAGE_TAG, SandboxSpec
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -1,4 +1,4 @@
-"""A warm container, and what a warm pool (:mod:`sandbox.pool`) does with one.
+"""A warm container, and what a warm pool (:mod:`sandbox.docker.pool`) does with one.
 
 It checks that the container still answers (:func:`alive`), renames it after the episode that
 takes it (:func:`claim`), removes it (:func:`discard`), and, for verified recycling, takes its
@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox.channel import SOCKET_NAME, ChannelBroken, ChannelTimeout, call, connect_unix
-from sandbox.cleanup import register_live, unregister_live
-from sandbox.containers import remove_container
-from sandbox.engine import docker_client
+from sandbox.docker.channel import SOCKET_NAME, ChannelBroken, ChannelTimeout, call, connect_unix
+from sandbox.docker.cleanup import register_live, unregister_live
+from sandbox.docker.containers import remove_container
+from sandbox.docker.engine import docker_client
 from sandbox.errors import SandboxError
 from sandbox.spec import SandboxSpec
 
@@ -77,7 +77,7 @@ class RecycleTally:
 
 
 PROCESS_RECYCLES = RecycleTally()
-"""Every pool's recycles in this process (a benchmark's count, as :data:`sandbox.containers.created`)."""
+"""Every pool's recycles in this process (a benchmark's count, as :data:`sandbox.docker.containers.created`)."""
 
 
 def fingerprint(socket_path: str) -> Fingerprint:

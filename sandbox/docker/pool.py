@@ -2,10 +2,10 @@
 
 A :class:`WarmPool` belongs to one run (the runner's executor makes one per batch, sized to its
 concurrency, and closes it at the batch's end); the sandboxes it opens (see
-:func:`sandbox.lifecycle.pooled_sandboxes`) take and return containers through it, and no other
+:func:`sandbox.docker.lifecycle.pooled_sandboxes`) take and return containers through it, and no other
 batch of the process sees it. It keeps up to ``size`` started containers ready per distinct spec
 (image, limits, mounts, run id — everything but the episode id); :meth:`DockerSandbox.start
-<sandbox.lifecycle.DockerSandbox.start>` takes one when its spec matches, so container start-up
+<sandbox.docker.lifecycle.DockerSandbox.start>` takes one when its spec matches, so container start-up
 overlaps the episodes' model calls instead of adding to them. A pooled container is handed out
 once and removed at its episode's end, never returned: no episode sees a container another touched.
 The library (no runner) has no pool unless ``SANDBOX_WARM_POOL=n`` asks for one
@@ -27,7 +27,7 @@ if its spec allows it (read-only root, no network, no writable host mount, the s
 Its supervisor kills every process, removes every IPC object, empties every writable mount and
 restores each mount root (``recycle`` operation, ``sandbox/image/supervisor/recycle.py``); the
 pool then compares the container's fingerprint with the one it took when the container was
-fresh (:mod:`sandbox.warm`), and hands it to another episode only if they are equal, else
+fresh (:mod:`sandbox.docker.warm`), and hands it to another episode only if they are equal, else
 removes it: the next episode gets a fresh one (fail closed). A recyclable container's cgroup
 files are hidden from the agent (their counters cannot be reset from inside). What a recycle
 cannot reset, and an agent could therefore use to pass a number to the next episode, are kernel
@@ -49,12 +49,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 
-from sandbox.channel import SOCKET_DIR, SOCKET_NAME, ChannelBroken, ChannelTimeout, call, connect_unix
-from sandbox.cleanup import register_live, run_scratch_dir
-from sandbox.containers import create_container, wait_ready
-from sandbox.errors import SandboxError
-from sandbox.spec import SandboxSpec
-from sandbox.warm import (
+from sandbox.docker.channel import SOCKET_DIR, SOCKET_NAME, ChannelBroken, ChannelTimeout, call, connect_unix
+from sandbox.docker.cleanup import register_live, run_scratch_dir
+from sandbox.docker.containers import create_container, wait_ready
+from sandbox.docker.warm import (
     PROCESS_RECYCLES,
     RECYCLE_TIMEOUT,
     RecycleTally,
@@ -65,6 +63,8 @@ from sandbox.warm import (
     fingerprint,
     fingerprint_differences,
 )
+from sandbox.errors import SandboxError
+from sandbox.spec import SandboxSpec
 
 WARM_EPISODE = "warm"
 WAIT_FOR_STARTING = 30.0

@@ -6,7 +6,7 @@ The host reaches the supervisor over a unix socket in a bind-mounted scratch dir
 run (a persistent channel: no ``docker exec`` per command); when that socket cannot be reached
 while the container still runs, requests fall back to ``docker exec`` (recorded in
 :attr:`DockerSandbox.fallbacks`). Removal is guaranteed: on close, on exceptions and (through
-:mod:`sandbox.cleanup`) on SIGINT/SIGTERM and interpreter exit.
+:mod:`sandbox.docker.cleanup`) on SIGINT/SIGTERM and interpreter exit.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from typing import Any
 import docker.errors
 import requests.exceptions
 
-from sandbox import exec as sandbox_exec
-from sandbox import files as sandbox_files
-from sandbox.channel import (
+from sandbox.docker import exec as sandbox_exec
+from sandbox.docker import files as sandbox_files
+from sandbox.docker.channel import (
     SOCKET_DIR,
     SOCKET_NAME,
     ChannelBroken,
@@ -37,15 +37,15 @@ from sandbox.channel import (
     connect_docker_exec,
     connect_unix,
 )
-from sandbox.cleanup import register_live, run_scratch_dir, unregister_live
-from sandbox.containers import create_container, diagnose, remove_container, wait_ready
-from sandbox.engine import docker_client
+from sandbox.docker.cleanup import register_live, run_scratch_dir, unregister_live
+from sandbox.docker.containers import create_container, diagnose, remove_container, wait_ready
+from sandbox.docker.engine import docker_client
+from sandbox.docker.pool import WarmPool, library_pool
+from sandbox.docker.warm import Fingerprint, Warm, fingerprint
 from sandbox.errors import ContainerGone, EngineUnavailable, ExecFailed, SandboxUnavailable
-from sandbox.pool import WarmPool, library_pool
 from sandbox.protocol import Sandbox, SandboxFactory, open_sandbox
 from sandbox.spec import ExecResult, SandboxSpec
 from sandbox.tree import TreeWalk, WalkRequest, parse_tree
-from sandbox.warm import Fingerprint, Warm, fingerprint
 
 READY_TIMEOUT = 30.0
 
@@ -60,7 +60,7 @@ class DockerSandbox(Sandbox):
 
     Args:
         spec: how to create it.
-        pool: the run's warm pool (:mod:`sandbox.pool`) to take a started container from and to give
+        pool: the run's warm pool (:mod:`sandbox.docker.pool`) to take a started container from and to give
             it back to; default: the library's (``SANDBOX_WARM_POOL``), usually none.
 
     Attributes:
@@ -142,7 +142,7 @@ class DockerSandbox(Sandbox):
 
     def request(self, header: dict[str, Any], body: Iterable[bytes] = (), *, timeout: float,
                 limit: int = 1 << 62) -> Reply:
-        """Send one request to the supervisor (see :class:`sandbox.channel.Requester`).
+        """Send one request to the supervisor (see :class:`sandbox.docker.channel.Requester`).
 
         Raises:
             ContainerGone: the container was removed or stopped (``OutOfMemory`` if the kernel
@@ -238,7 +238,7 @@ class DockerSandbox(Sandbox):
 
     def close(self) -> None:
         """Remove the container and its scratch directory: now, or in the background while the
-        warm pool is on, or, if the pool recycles it, hand it back (see :mod:`sandbox.pool`).
+        warm pool is on, or, if the pool recycles it, hand it back (see :mod:`sandbox.docker.pool`).
         Safe to call more than once."""
         with self._lock:
             container_id, self.container_id = self.container_id, None
