@@ -47,7 +47,7 @@ def main() -> None:
             if manifest_at is None and (out / "manifest.json").exists():
                 manifest_at = time.monotonic()
             if manifest_at is not None:
-                from sandbox.engine import docker_client
+                from sandbox.docker.engine import docker_client
                 from sandbox.spec import RUN_LABEL
 
                 run_id = json.loads((out / "manifest.json").read_text())["run_id"]

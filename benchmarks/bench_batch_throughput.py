@@ -105,7 +105,7 @@ async def project(base_url: str, out: Path) -> tuple[float, list[Any]]:
     """This project: the CLI's batch with real FileChore sandboxes."""
     from sandbox.agents.llm import litellm_module
     from sandbox.run.batch import run_batch
-    from sandbox.run.scenarios import load_run_config
+    from sandbox.run.loading import load_run_config
 
     litellm_module()  # import time (~4 s) is not throughput
     count_engine_requests()
@@ -206,7 +206,7 @@ def cli_arm(base_url: str, out: Path) -> tuple[float, float]:
 
 def lifecycle_cpu(rounds: int = 8) -> dict[str, Any]:
     """CPU-seconds of one container lifecycle on this engine: start, one command, close."""
-    from sandbox.lifecycle import DockerSandbox
+    from sandbox.docker.lifecycle import DockerSandbox
     from sandbox.spec import SandboxSpec
 
     spec = SandboxSpec(run_id=f"bench-life-{os.getpid()}")
@@ -242,7 +242,7 @@ ENGINE_REQUESTS = [0]
 
 def count_engine_requests() -> None:
     """Count every request the Docker client sends from now on (in ``ENGINE_REQUESTS``)."""
-    from sandbox.engine import docker_client
+    from sandbox.docker.engine import docker_client
 
     def seen(*_: object, **__: object) -> None:
         ENGINE_REQUESTS[0] += 1
@@ -253,11 +253,12 @@ def count_engine_requests() -> None:
 def lifecycle_counts() -> dict[str, Any]:
     """How many containers this process created, recycled, or refused to recycle so far, and
     how many engine requests it sent per episode."""
-    from sandbox import containers, pool
+    from sandbox.docker import containers
+    from sandbox.docker.warm import PROCESS_RECYCLES as recycles
 
     created = getattr(containers, "created", EPISODES)  # a checkout from before the count: one per episode
-    return {"containers_created": created, "recycled": getattr(pool, "recycled", 0),
-            "recycle_refused": getattr(pool, "refused", 0), "recycle_refusals": getattr(pool, "last_refusals", [])[-2:],
+    return {"containers_created": created, "recycled": recycles.recycled,
+            "recycle_refused": recycles.refused, "recycle_refusals": recycles.last_refusals[-2:],
             "engine_requests_per_episode": round(ENGINE_REQUESTS[0] / EPISODES, 2)}
 
 

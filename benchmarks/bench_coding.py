@@ -25,7 +25,7 @@ from typing import Any
 
 import environments.coding.env as coding_env
 from sandbox.run.batch import run_batch
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 
 GRADE_SECONDS: list[float] = []
 GRADE_CPU: list[float] = []

@@ -27,9 +27,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sandbox.cleanup import remove_by_label
-from sandbox.engine import docker_client
-from sandbox.lifecycle import DockerSandbox
+from sandbox.docker.cleanup import remove_by_label
+from sandbox.docker.engine import docker_client
+from sandbox.docker.lifecycle import DockerSandbox
 from sandbox.spec import SandboxSpec
 
 COMMANDS = int(sys.argv[1]) if len(sys.argv) > 1 else 60

@@ -26,7 +26,7 @@ from sandbox.agents.models import ModelClient, ModelSettings
 from sandbox.agents.policy import PolicyReply, ScriptPolicy, ToolCallRequest, register_policy
 from sandbox.logs import EpisodeLog
 from sandbox.run.batch import make_env
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 
 STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 30
 EPISODES = int(sys.argv[2]) if len(sys.argv) > 2 else 10

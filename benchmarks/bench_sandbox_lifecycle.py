@@ -33,11 +33,13 @@ from pathlib import Path
 
 from cpu_meter import CpuMeter, engine_cgroup, load_average
 
-from sandbox import containers, pool
-from sandbox.channel import call, connect_unix
-from sandbox.cleanup import remove_by_label
-from sandbox.engine import docker_client
-from sandbox.lifecycle import DockerSandbox
+from sandbox.docker import containers
+from sandbox.docker.channel import call, connect_unix
+from sandbox.docker.cleanup import remove_by_label
+from sandbox.docker.engine import docker_client
+from sandbox.docker.lifecycle import DockerSandbox
+from sandbox.docker.pool import WarmPool
+from sandbox.docker.warm import fingerprint_differences
 from sandbox.spec import SandboxSpec
 
 EXECS = 10
@@ -68,16 +70,15 @@ def reset_latency(run_id: str, rounds: int) -> dict[str, float]:
         box = DockerSandbox(SandboxSpec(run_id=run_id, episode_id=f"cold-{i}")).start()
         cold.append(time.perf_counter() - started)
         box.close()
-    pool.configure(4)
-    pool.prewarm(SandboxSpec(run_id=run_id))
     warm = []
-    for i in range(rounds):
-        time.sleep(0.6)  # an episode's worth of model time: the pool refills meanwhile
-        started = time.perf_counter()
-        box = DockerSandbox(SandboxSpec(run_id=run_id, episode_id=f"warm-{i}")).start()
-        warm.append(time.perf_counter() - started)
-        box.close()
-    pool.configure(0)
+    with WarmPool(4) as pool:
+        pool.prewarm(SandboxSpec(run_id=run_id))
+        for i in range(rounds):
+            time.sleep(0.6)  # an episode's worth of model time: the pool refills meanwhile
+            started = time.perf_counter()
+            box = DockerSandbox(SandboxSpec(run_id=run_id, episode_id=f"warm-{i}"), pool).start()
+            warm.append(time.perf_counter() - started)
+            box.close()
     return {"reset_cold_median_s": round(statistics.median(cold), 4),
             "reset_warm_pool_median_s": round(statistics.median(warm), 4),
             "reset_warm_pool_p90_s": round(sorted(warm)[int(0.9 * (len(warm) - 1))], 4)}
@@ -157,8 +158,8 @@ def live(run_id: str, count: int, workers: int = 8) -> dict[str, object]:
 def workload(run_id: str, episodes: int = 64, steps: int = 8, concurrency: int = 16,
              model_s: float = 0.2) -> dict[str, object]:
     """Issue 11's workload with sleeps for model calls: bare, cold sandboxes, warm pool."""
-    def episode(i: int, sandbox: bool) -> None:
-        box = DockerSandbox(SandboxSpec(run_id=run_id, episode_id=f"w-{i}")).start() if sandbox else None
+    def episode(i: int, sandbox: bool, pool: WarmPool | None = None) -> None:
+        box = DockerSandbox(SandboxSpec(run_id=run_id, episode_id=f"w-{i}"), pool).start() if sandbox else None
         try:
             for step in range(steps):
                 time.sleep(model_s)
@@ -168,19 +169,18 @@ def workload(run_id: str, episodes: int = 64, steps: int = 8, concurrency: int =
             if box is not None:
                 box.close()
 
-    def run(sandbox: bool) -> float:
+    def run(sandbox: bool, pool: WarmPool | None = None) -> float:
         started = time.perf_counter()
         with ThreadPoolExecutor(concurrency) as executor:
-            list(executor.map(lambda i: episode(i, sandbox), range(episodes)))
+            list(executor.map(lambda i: episode(i, sandbox, pool), range(episodes)))
         return time.perf_counter() - started
 
     bare = run(False)
     cold = run(True)
-    pool.configure(concurrency)
-    pool.prewarm(SandboxSpec(run_id=run_id), concurrency)
-    time.sleep(5)
-    warm = run(True)
-    pool.configure(0)
+    with WarmPool(concurrency) as pool:
+        pool.prewarm(SandboxSpec(run_id=run_id), concurrency)
+        time.sleep(5)
+        warm = run(True, pool)
     return {"workload": f"{episodes} episodes x {steps} steps, {model_s * 1000:g} ms model, {concurrency} at a time",
             "bare_s": round(bare, 2), "sandboxes_cold_s": round(cold, 2), "sandboxes_warm_pool_s": round(warm, 2),
             "cold_over_bare": round(cold / bare, 3), "warm_pool_over_bare": round(warm / bare, 3)}
@@ -262,17 +262,13 @@ def cpu(run_id: str, rounds: int) -> dict[str, object]:
             box.wait_ready()
             box.exec("true")
         result["docker_restart"] = measure(restart)
-    pool.configure(1, recycle=True)
-    try:
-        with DockerSandbox(spec) as box:
-            def recycle() -> None:
-                box.exec("true")
-                reply = call(connect_unix(box.socket_path), {"op": "recycle", "pristine": box.pristine},
-                             deadline=time.monotonic() + 30)
-                assert not pool.fingerprint_differences(box.pristine or {}, reply.result["fingerprint"])
-            result["recycle"] = measure(recycle)
-    finally:
-        pool.configure(0, recycle=False)
+    with WarmPool(1, recycle=True) as pool, DockerSandbox(spec, pool) as box:
+        def recycle() -> None:
+            box.exec("true")
+            reply = call(connect_unix(box.socket_path), {"op": "recycle", "pristine": box.pristine},
+                         deadline=time.monotonic() + 30)
+            assert not fingerprint_differences(box.pristine or {}, reply.result["fingerprint"])
+        result["recycle"] = measure(recycle)
     return {"rounds": rounds, "engine_exact": engine_cgroup() is not None, **result}
 
 
@@ -294,7 +290,6 @@ def main() -> None:
             result["reset_target_s"] = 0.05
             result["meets_reset_target"] = float(result["reset_warm_pool_median_s"]) <= 0.05  # type: ignore[arg-type]
     finally:
-        pool.configure(0)
         remove_by_label(run_id)
     result["load_average_at_start"] = load
     print(json.dumps(result))

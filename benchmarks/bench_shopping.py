@@ -17,7 +17,7 @@ import tempfile
 import time
 
 from sandbox.run.batch import run_batch
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 
 
 async def measure(args: list[str]) -> dict[str, float]:

@@ -29,7 +29,7 @@ from sandbox.agents.models import ModelClient, ModelSettings
 from sandbox.agents.policy import call, register_script
 from sandbox.logs import EpisodeLog
 from sandbox.run.batch import make_env
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 
 FILES = int(sys.argv[1]) if len(sys.argv) > 1 else 250_000
 FLOOD = ("mkdir -p /workspace/logs/junk && cd /workspace/logs/junk && seq 1 {files} | xargs -r touch"

@@ -5,7 +5,8 @@ The environment-authoring API, importable from here (loaded on first use)::
     from sandbox import SandboxEnv, EnvConfig, World, Event, Monitor, Finding, Outcome, tool, ToolContext
 
 Layers, each importing only the ones before it: the core (this package's modules: sandbox
-protocol and Docker backend, environment base, tools, world, monitors, logs), the agents
+protocol, environment base, tools, world, monitors, logs, registry; and the Docker backend,
+:mod:`sandbox.docker`, which the rest of the core never imports), the agents
 (:mod:`sandbox.agents`), the environment plug-ins (found through the ``sandbox.environments``
 entry-point group, :mod:`sandbox.plugins`), and the runner (:mod:`sandbox.run`,
 :mod:`sandbox.report`).

@@ -24,10 +24,11 @@ from gymnasium.error import ResetNeeded
 from pydantic import Field, ValidationError
 
 from sandbox.config import StrictModel, validate_config
-from sandbox.errors import SandboxFileError, SandboxUnavailable, WorldUnreadable
+from sandbox.errors import ConfigError, SandboxFileError, SandboxUnavailable, WorldUnreadable
 from sandbox.monitors import Monitor, Outcome
 from sandbox.observation import DEFAULT_OBSERVATION_BYTES
-from sandbox.protocol import Sandbox, open_sandbox
+from sandbox.protocol import Sandbox, SandboxFactory, open_sandbox
+from sandbox.registry import ensure, lookup, resolve, unknown
 from sandbox.spaces import TextObservation, ToolCallSpace
 from sandbox.spec import RUNTIME_IMAGE, CpuLimit, ExecResult, MemoryLimit, PidsLimit, SandboxSpec, UnsafeNoLimits
 from sandbox.tools import Tool, Toolbox, ToolCall, ToolContext, ToolOutcome
@@ -86,6 +87,8 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         self.observation_space = TextObservation()
         self.action_space = ToolCallSpace(list(self.toolbox.tools))
         self.sandbox: Sandbox | None = None
+        self.sandboxes: SandboxFactory = open_sandbox
+        """Where each episode's sandbox comes from: new ones, or the run's (set by the runner, e.g. its warm pool)."""
         self.world: World = World()
         self._events: list[Event] = []
         self._episode = 0
@@ -190,7 +193,7 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         self._outcome = None
         self.sandbox_broken_by_agent = False
         if self.image is not None:
-            self.sandbox = open_sandbox(self.sandbox_spec()).start()
+            self.sandbox = self.sandboxes(self.sandbox_spec()).start()
             try:
                 self.prepare_sandbox(self.sandbox)
             except BaseException:
@@ -293,6 +296,25 @@ class SandboxEnv(gymnasium.Env[str, ToolCall]):
         if self.sandbox is not None:
             self.sandbox.close()
             self.sandbox = None
+
+
+def env_class(env_id: str) -> type[SandboxEnv]:
+    """The class behind a registered environment id (its plug-in is loaded first).
+
+    Raises:
+        UnknownNameError: no such environment (with "did you mean").
+        ConfigError: the entry point does not load.
+    """
+    if ensure("environment", env_id):
+        found: type[SandboxEnv] = lookup("environment", env_id)
+        return found
+    if env_id not in gymnasium.registry:
+        raise unknown("environment", env_id)
+    entry = gymnasium.spec(env_id).entry_point  # registered with gymnasium.register directly
+    if not isinstance(entry, str):
+        raise ConfigError(f"{env_id} has no 'module:Class' entry point")
+    direct: type[SandboxEnv] = resolve(entry)
+    return direct
 
 
 def _coerce_call(action: ToolCall | dict[str, Any] | str) -> ToolCall:

@@ -4,14 +4,14 @@ Modelled on Inspect's ``SandboxEnvironment``: a sandbox is started, runs command
 writes files, and is closed. A failing command is a result (:class:`~sandbox.spec.ExecResult`);
 only infrastructure failure raises (:class:`~sandbox.errors.SandboxUnavailable`). Environments
 and tools see this protocol only; the Docker implementation is
-:class:`sandbox.lifecycle.DockerSandbox`, and other backends plug in with
+:class:`sandbox.docker.lifecycle.DockerSandbox`, and other backends plug in with
 :func:`register_backend` and ``SandboxSpec.backend``.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -171,9 +171,14 @@ def backend_class(name: str) -> type[Sandbox]:
     return found
 
 
-register_backend("docker", "sandbox.lifecycle:DockerSandbox")
+register_backend("docker", "sandbox.docker.lifecycle:DockerSandbox")
 
 
 def open_sandbox(spec: SandboxSpec) -> Sandbox:
     """A new, not yet started, sandbox of the spec's backend."""
     return backend_class(spec.backend)(spec)
+
+
+SandboxFactory = Callable[[SandboxSpec], Sandbox]
+"""Where an environment's sandboxes come from: :func:`open_sandbox` (new ones, the default), or a
+run's (e.g. :func:`sandbox.docker.lifecycle.pooled_sandboxes`, through the run's warm pool)."""

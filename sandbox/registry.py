@@ -25,14 +25,11 @@ from __future__ import annotations
 
 import importlib
 import threading
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 import gymnasium
 
 from sandbox.errors import ConfigError, UnknownNameError
-
-if TYPE_CHECKING:
-    from sandbox.env import SandboxEnv
 
 PREFIX = "sandbox/"
 
@@ -182,25 +179,6 @@ def register_env(env_id: str, entry_point: str, kwargs: dict[str, Any] | None = 
 def environment_ids() -> list[str]:
     """Ids of every registered sandbox environment (every plug-in is loaded first)."""
     return [n for n in names("environment") if n.startswith(PREFIX)]
-
-
-def env_class(env_id: str) -> type[SandboxEnv]:
-    """The class behind a registered environment id (its plug-in is loaded first).
-
-    Raises:
-        UnknownNameError: no such environment (with "did you mean").
-        ConfigError: the entry point does not load.
-    """
-    if ensure("environment", env_id):
-        found: type[SandboxEnv] = lookup("environment", env_id)
-        return found
-    if env_id not in gymnasium.registry:
-        raise unknown("environment", env_id)
-    entry = gymnasium.spec(env_id).entry_point  # registered with gymnasium.register directly
-    if not isinstance(entry, str):
-        raise ConfigError(f"{env_id} has no 'module:Class' entry point")
-    direct: type[SandboxEnv] = resolve(entry)
-    return direct
 
 
 def make(env_id: str, **kwargs: Any) -> gymnasium.Env[Any, Any]:

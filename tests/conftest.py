@@ -19,9 +19,9 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 @functools.cache
 def _docker_problem() -> str | None:
-    from sandbox.engine import docker_client
+    from sandbox.docker.engine import docker_client
+    from sandbox.docker.images import build_all
     from sandbox.errors import DockerUnavailable
-    from sandbox.images import build_all
 
     try:
         docker_client()
@@ -51,7 +51,7 @@ def run_id() -> Iterator[str]:
     yield rid
     left = containers_with_label(rid)
     if left:
-        from sandbox.cleanup import remove_by_label
+        from sandbox.docker.cleanup import remove_by_label
 
         remove_by_label(rid)
         pytest.fail(f"containers left behind: {left}")

@@ -30,7 +30,8 @@ from environments.coding.protect import (
     watch_regex,
 )
 from environments.coding.snapshot import Snapshot, diff, start_watcher, stop_watcher, take_snapshot
-from environments.coding.tasks import Task, Variant, load_tasks
+from environments.coding.sources import load_tasks
+from environments.coding.tasks import Task, Variant
 from environments.coding.tools import edit
 from environments.coding.world import Arm, AttemptEvent, CodingWorld, CommandEvent, FileWriteEvent
 from sandbox.env import EnvConfig, SandboxEnv

@@ -26,8 +26,9 @@ from environments.coding import fuzz
 from environments.coding.evaluation import Module, Output, Program, run_local
 from environments.coding.humaneval import _visible_cases, problems
 from environments.coding.programs import judge, rewrite
+from environments.coding.sources import load_tasks
 from environments.coding.suites import DATA, HiddenCase, HiddenSuite, Judge, write_suites
-from environments.coding.tasks import Task, load_tasks
+from environments.coding.tasks import Task
 from environments.coding.values import Opaque, decode, encode
 
 SLOW = 0.05

@@ -26,8 +26,9 @@ from environments.coding.protect import (
     root_of,
     test_bytecode,
 )
+from environments.coding.sources import find_task
 from environments.coding.static import framework_patches, report_claims
-from environments.coding.tasks import Task, find_task
+from environments.coding.tasks import Task
 from environments.coding.world import CodingWorld
 from sandbox.monitors import Finding, Monitor
 from sandbox.world import World

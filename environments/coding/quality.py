@@ -2,7 +2,7 @@
 
 The quality suite ``coding`` (registered by the plug-in, measured by ``python -m sandbox.check
 --quality coding``). A case is a policy on one task and variant (labels are set per task where the
-policy's behaviour depends on it, :func:`environments.coding.policies.task_labels`):
+policy's behaviour depends on it, :func:`environments.coding.labels.task_labels`):
 
 * the impossible variant of HumanEval/13: the reference policies and the 15 evasive ones;
 * the impossible variant of ``repos/ledger``: four policies on a multi-file project;
@@ -22,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from environments.coding import evasive, forgers
-from environments.coding.policies import EXPECTED, SCENARIO, task_labels
-from environments.coding.tasks import Variant, find_task
+from environments.coding.labels import EXPECTED, SCENARIO, task_labels
+from environments.coding.sources import find_task
+from environments.coding.tasks import Variant
 from sandbox.logs import EpisodeLog
 from sandbox.quality import Case, QualitySuite, Situation, Verdicts
 

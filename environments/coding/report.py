@@ -98,9 +98,9 @@ def _behaviour(episodes: Sequence[EpisodeLog], behaviour: str, metric: str | Non
 def label_agreement(episodes: Sequence[EpisodeLog]) -> tuple[int, int] | None:
     """(verdicts equal to the per-task labels, labelled verdicts) of a scripted reference policy; ``None``
     for a model without labels. Labels are per task where the policy's behaviour depends on the task
-    (:func:`environments.coding.policies.task_labels`); unknown verdicts are left out."""
-    from environments.coding.policies import EXPECTED, task_labels
-    from environments.coding.tasks import find_task
+    (:func:`environments.coding.labels.task_labels`); unknown verdicts are left out."""
+    from environments.coding.labels import EXPECTED, task_labels
+    from environments.coding.sources import find_task
 
     agree = total = 0
     for episode in episodes:

@@ -37,7 +37,7 @@ from environments.kubesim.api.server import ApiServer, Bounds
 from environments.kubesim.cluster import AGENT, Cluster
 from environments.kubesim.crane import Crane
 from environments.kubesim.objects import CommandResult
-from sandbox.cleanup import run_scratch_dir
+from sandbox.docker.cleanup import run_scratch_dir
 
 SOCKET_NAME = "cluster.sock"
 API_SOCKET = "apiserver.sock"

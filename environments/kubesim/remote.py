@@ -35,7 +35,7 @@ from environments.kubesim.control_plane import BRIDGE, record_bounds
 from environments.kubesim.manifests import config_from_manifest, workload_from_manifest
 from environments.kubesim.objects import AuditEvent, BoundExceeded, Pod, ReclaimAction
 from environments.kubesim.registry import PullError
-from sandbox.cleanup import run_scratch_dir
+from sandbox.docker.cleanup import run_scratch_dir
 from sandbox.errors import UserInputError
 
 KINDS = {"Deployment": "/apis/apps/v1", "StatefulSet": "/apis/apps/v1", "DaemonSet": "/apis/apps/v1",

@@ -8,8 +8,8 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
@@ -23,14 +23,12 @@ from environments.preferences.analysis import (
     preference_result,
     status_of,
 )
+from environments.preferences.design import Plan
 from environments.preferences.entities import all_entities
 from environments.preferences.policies import EXPECTED
 from environments.preferences.sandbag import QAAnswer, accuracy_by_entity
 from sandbox.logs import EpisodeLog
 from sandbox.stats import Decision, format_p, rate
-
-if TYPE_CHECKING:
-    from environments.preferences.study import PreferenceStudy
 
 CAPTION = ("ρ: Spearman [95% Fisher-z CI] p (n entities; exact permutation p for n ≤ 8, none when no valid test); "
            "rates: value [95% Wilson CI] (k, n)")
@@ -251,8 +249,9 @@ def tables(results: Sequence[ModelResult]) -> list[Table]:
     return [headline_table(results), preference_table(results), advice_table(results), sandbag_table(results)]
 
 
-def write_report(out: Path, study: PreferenceStudy, results: Sequence[ModelResult], answers: Sequence[Answers]) -> None:
-    """``report.txt`` (every table), ``report.json`` (results, plan, config) and PNG plots."""
+def write_report(out: Path, config: BaseModel, plan: Plan, results: Sequence[ModelResult],
+                 answers: Sequence[Answers]) -> None:
+    """``report.txt`` (every table), ``report.json`` (results, ``plan``, the study's ``config``) and PNG plots."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=200, record=False)
     for table in tables(results):
@@ -264,16 +263,16 @@ def write_report(out: Path, study: PreferenceStudy, results: Sequence[ModelResul
         plot_elo(result, out / f"elo_{slug}.png")
     (out / "report.txt").write_text(buffer.getvalue())
     (out / "report.json").write_text(json.dumps({  # allow_nan=False: an undefined number is null, never NaN
-        "config": study.config.model_dump(mode="json"), "plan": study.plan.model_dump(mode="json"),
+        "config": config.model_dump(mode="json"), "plan": plan.model_dump(mode="json"),
         "results": [r.model_dump(mode="json") for r in results]}, indent=1, allow_nan=False))
 
 
-def print_report(console: Console, results: Sequence[ModelResult], study: PreferenceStudy) -> None:
-    """The measurement tables on the terminal, and where the rest is."""
+def print_report(console: Console, results: Sequence[ModelResult], out: Path) -> None:
+    """The measurement tables on the terminal, and where the rest is (in ``out``)."""
     for table in tables(results):
         console.print(table)
-    console.print(f"report: {study.out / 'report.txt'} (with per-entity tables), {study.out / 'report.json'}, "
-                  f"plots: {study.out}/*.png, answers: {study.out / 'answers.jsonl'}")
+    console.print(f"report: {out / 'report.txt'} (with per-entity tables), {out / 'report.json'}, "
+                  f"plots: {out}/*.png, answers: {out / 'answers.jsonl'}")
 
 
 # ----- tables for `python -m sandbox.run` on the single environments ------------------------------

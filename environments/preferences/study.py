@@ -33,6 +33,7 @@ from environments.preferences.entities import Entity, select
 from environments.preferences.env import load_items
 from environments.preferences.policies import MAIN_POLICIES
 from environments.preferences.prompts import ADVICE_ASKS
+from environments.preferences.report import print_report, write_report
 from environments.preferences.sandbag import EFFECT_OF_INTEREST, RHO_OF_INTEREST, mde
 from sandbox.config import StrictModel
 from sandbox.logs import EpisodeLog
@@ -111,13 +112,12 @@ class PreferenceStudy(Study):
         self.items = load_items(config.qa_bank, config.items)
         if config.coding_tasks:
             coding.require_coding_env()
-            from environments.coding.tasks import load_tasks
+            from environments.coding.sources import load_tasks
 
             load_tasks(config.coding_tasks, config.coding_task_ids or None)  # a bad source: one line, exit 2
         self.plan = design.make_plan([e.id for e in self.entities], len(self.items), config.budget, config.seed,
                                      config.advice_retries, self._coding_task_names())
         self.items = self.items[: self.plan.items]
-        self.out = Path(".")
 
     @classmethod
     def reference_models(cls, config: StudyConfig) -> list[str]:
@@ -208,9 +208,6 @@ class PreferenceStudy(Study):
     async def analyse(self, episodes: Sequence[EpisodeLog], context: AnalysisContext,
                       console: Console) -> list[str]:
         """Every measurement for every model; the report files; the tables on ``console``."""
-        from environments.preferences.report import print_report, write_report
-
-        self.out = context.out
         c = self.config
         results: list[ModelResult] = []
         answers = [collect(episodes, model, self.plan.entities, c.coding_tasks or "") for model in self.models]
@@ -223,8 +220,8 @@ class PreferenceStudy(Study):
             results.append(model_result(given, c.k, c.alpha, seed=c.seed, baseline=c.assumed_accuracy,
                                         effect_of_interest=c.effect_of_interest, rho_of_interest=c.rho_of_interest))
         write_answers(context.out / "answers.jsonl", answers)
-        write_report(context.out, self, results, answers)
-        print_report(console, results, self)
+        write_report(context.out, self.config, self.plan, results, answers)
+        print_report(console, results, context.out)
         return [f"{r.model}: {r.episodes - r.engaged} of {r.episodes} episodes errored or did not engage (more than "
                 f"max_non_engaged={context.max_non_engaged:g}): its results are not interpretable"
                 for r in results if r.not_engaged_share() > context.max_non_engaged]

@@ -12,7 +12,7 @@ import random
 from collections.abc import Sequence
 from datetime import date
 
-from environments.shopping.casegen import Store, build_order
+from environments.shopping.casegen_stores import Store, build_order
 from environments.shopping.storefront import Catalogue, Order, OrderLine
 
 _UNITS = {"lb": ("lb", "lb"), "night": ("night", "nights"), "day": ("day", "days"), "month": ("month", "months"),

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict
 
-from environments.shopping.casegen import Store
 from environments.shopping.casegen_phrases import Writer, far_round, grey_round, honest_round
+from environments.shopping.casegen_stores import Store
 from environments.shopping.labelled import Label
 from environments.shopping.storefront import Catalogue, Order
 

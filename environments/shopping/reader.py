@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 
 from environments.shopping import lexicon as lx
-from environments.shopping.claims import (
+from environments.shopping.claim_kinds import (
     AttributeClaim,
     BudgetClaim,
     ChargeClaim,

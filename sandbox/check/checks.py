@@ -217,7 +217,7 @@ async def world_round_trips(t: Target) -> Verdict:
 
 
 def _containers(run_id: str) -> list[str]:
-    from sandbox.engine import docker_client
+    from sandbox.docker.engine import docker_client
     from sandbox.spec import RUN_LABEL
 
     found = docker_client().api.containers(all=True, filters={"label": f"{RUN_LABEL}={run_id}"})

@@ -92,8 +92,9 @@ def _split(value: str) -> list[str]:
 
 
 def _env_ids(args: argparse.Namespace) -> list[str]:
+    from sandbox.env import env_class
     from sandbox.plugins import load_plugins
-    from sandbox.registry import env_class, environment_ids
+    from sandbox.registry import environment_ids
 
     load_plugins()
     if args.all:
@@ -128,9 +129,9 @@ async def _run(env_ids: list[str], names: list[str], options: Options, console: 
 
 
 def _require_images(env_ids: Sequence[str]) -> None:
-    from sandbox.engine import docker_client
-    from sandbox.images import require_image
-    from sandbox.registry import env_class
+    from sandbox.docker.engine import docker_client
+    from sandbox.docker.images import require_image
+    from sandbox.env import env_class
 
     docker_client()
     for image in {env_class(env_id).image for env_id in env_ids} - {None}:

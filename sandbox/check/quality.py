@@ -40,7 +40,8 @@ from sandbox.quality import (
     score,
 )
 from sandbox.registry import owner, resolve
-from sandbox.run.scenarios import ScenarioConfig, load_run_config
+from sandbox.run.loading import load_run_config
+from sandbox.run.scenarios import ScenarioConfig
 
 README_BEGIN = "<!-- monitor-quality:begin -->"
 README_END = "<!-- monitor-quality:end -->"
@@ -170,7 +171,7 @@ def _owner(suite: QualitySuite) -> str | None:
 
 
 def _remove(run_id: str) -> None:
-    from sandbox.cleanup import remove_by_label
+    from sandbox.docker.cleanup import remove_by_label
 
     with contextlib.suppress(DockerUnavailable):
         remove_by_label(run_id)

@@ -18,14 +18,14 @@ from sandbox.agents.loop import Limits, run_episode
 from sandbox.agents.models import ModelClient, ModelSettings, provider_of
 from sandbox.agents.policy import Message, PolicyReply, ScriptPolicy, call, register_policy, turn_index
 from sandbox.agents.providers import local_provider_names
-from sandbox.env import SandboxEnv
+from sandbox.env import SandboxEnv, env_class
 from sandbox.errors import UserInputError
 from sandbox.logs import EpisodeLog
 from sandbox.plugins import Plugin, load_plugins, scenario_files
 from sandbox.quality import Sample
-from sandbox.registry import env_class
 from sandbox.run.batch import make_env
-from sandbox.run.scenarios import ScenarioConfig, load_run_config, load_yaml
+from sandbox.run.loading import load_run_config
+from sandbox.run.scenarios import ScenarioConfig, load_yaml
 from sandbox.world import World
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ class Target:
 
     def close(self) -> None:
         """Remove every container the checks started (by run id)."""
-        from sandbox.cleanup import remove_by_label
+        from sandbox.docker.cleanup import remove_by_label
         from sandbox.errors import DockerUnavailable
 
         try:

@@ -27,8 +27,8 @@ from sandbox.monitors import MonitoredEnv
 from sandbox.run.scenarios import ScenarioConfig
 from sandbox.tools import ToolCall
 
+from .episodes import EpisodeFailed, finish, job_for, keep, play, raise_if_errored
 from .messages import SCHEMA
-from .tasks import EpisodeFailed, finish, job_for, keep, play, raise_if_errored
 
 
 class _Episode:

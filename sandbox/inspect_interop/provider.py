@@ -9,7 +9,7 @@ An Inspect task asks for it by name::
 Inspect's lifecycle maps onto ours: ``task_init`` checks the engine and the image and opens a
 run (one run id per Inspect batch, ``inspect-<hex>``, on every container's
 ``sandbox.run-id`` label); ``sample_init`` starts one locked-down
-:class:`~sandbox.lifecycle.DockerSandbox` (``network_mode=none``, read-only root, limits);
+:class:`~sandbox.docker.lifecycle.DockerSandbox` (``network_mode=none``, read-only root, limits);
 ``sample_cleanup`` removes it; ``task_cleanup`` removes whatever of the run is left (as
 ``python -m sandbox.cleanup --run-id`` would); ``cli_cleanup`` (``inspect sandbox cleanup
 agentic-sandbox [RUN_ID]``) removes one run, or every run Inspect started.
@@ -41,9 +41,9 @@ from inspect_ai.util import (
 from inspect_ai.util._sandbox.lifecycle import sandbox_lifecycle_state  # the per-batch state Inspect's docker uses
 from pydantic import BaseModel, ConfigDict, Field
 
-from sandbox.cleanup import remove_by_label
+from sandbox.docker.cleanup import remove_by_label
+from sandbox.docker.lifecycle import DockerSandbox
 from sandbox.errors import ConfigError, SandboxFileTooLarge, SandboxUnavailable
-from sandbox.lifecycle import DockerSandbox
 from sandbox.protocol import Sandbox
 from sandbox.spec import RUN_LABEL, RUNTIME_IMAGE, CpuLimit, MemoryLimit, PidsLimit, SandboxSpec, UnsafeNoLimits
 
@@ -229,7 +229,7 @@ class AgenticSandboxEnvironment(ProtocolSandboxEnvironment):
         Raises:
             ConfigError: a bad config; DockerUnavailable: no engine; ImageMissing: no image.
         """
-        from sandbox.images import require_image
+        from sandbox.docker.images import require_image
 
         with inspect_input():
             resolved = resolve_config(config)
@@ -269,7 +269,7 @@ def remove_inspect_runs(run_id: str | None = None) -> int:
     """Remove the containers (and scratch) of one run, or of every run started through Inspect."""
     if run_id is not None:
         return remove_by_label(run_id)
-    from sandbox.engine import docker_client
+    from sandbox.docker.engine import docker_client
     from sandbox.spec import MANAGED_LABEL
 
     infos = docker_client().api.containers(all=True, filters={"label": [f"{MANAGED_LABEL}=true"]})

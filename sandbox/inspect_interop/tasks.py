@@ -1,14 +1,15 @@
 """Every shipped scenario as an Inspect task: ``inspect eval sandbox/<scenario> --model …``.
 
 A task is built from the scenario's YAML exactly as ``python -m sandbox.run`` builds it
-(:func:`sandbox.run.scenarios.load_run_config`); ``-T`` takes the same scenario keys
+(:func:`sandbox.run.loading.load_run_config`); ``-T`` takes the same scenario keys
 (``-T trials=1 -T max_steps=10 -T env_config.setting=load``, ``-T concurrency=2``):
 
 * dataset — one sample per trial; trial ``i`` plays seed ``seed + i``, as in ``sandbox.run``;
 * solver — our agent loop (:func:`sandbox.agents.loop.run_episode`) in a fresh environment
   and sandbox per sample, its model calls through Inspect's ``--model``
   (:class:`~sandbox.inspect_interop.client.InspectModelClient`); ``-T agent=inspect``
-  plays Inspect's own tool loop over our tools instead (:mod:`.agent`);
+  plays Inspect's own tool loop over our tools instead (:mod:`.agent`); both play each sample
+  through :mod:`.episodes`;
 * scorers — our monitors' findings, the task outcome and engagement (:mod:`.scorers`).
 
 An episode that errored (model or infrastructure, after retries) is an Inspect sample error,
@@ -19,44 +20,30 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Callable
 from typing import Any, Literal
 
-import anyio
-import anyio.to_thread
 from inspect_ai import Task, task
 from inspect_ai._util.package import get_installed_package_name  # how Inspect prefixes package task names
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ModelOutput, get_model
+from inspect_ai.model import get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
-from inspect_ai.util import concurrency
 
-from sandbox.agents.engagement import judge_engagement
 from sandbox.agents.loop import run_episode
-from sandbox.agents.models import ModelSettings
 from sandbox.errors import UnknownNameError
-from sandbox.logs import UNJUDGED, EpisodeLog, Termination, episode_json, redact
-from sandbox.monitors import MonitoredEnv
-from sandbox.run.executor import EpisodeJob, make_env
-from sandbox.run.keys import episode_key
-from sandbox.run.scenarios import SCENARIO_KEYS, ScenarioConfig, load_run_config, scenario_names
+from sandbox.run.loading import load_run_config
+from sandbox.run.scenarios import SCENARIO_KEYS, ScenarioConfig, scenario_names
 
-from . import SANDBOX_NAME, TASK_PACKAGE
+from . import TASK_PACKAGE
+from .agent import inspect_agent
 from .client import InspectModelClient
+from .episodes import close_at_limit, finish, job_for, keep, play, raise_if_errored
 from .inputs import inspect_input
-from .messages import to_inspect
 from .provider import RUN_PREFIX
-from .scorers import EPISODE_KEY, engagement, findings, outcome
+from .scorers import engagement, findings, outcome
 
 TASK_KEYS = sorted(SCENARIO_KEYS | {"concurrency"})
 """The ``-T`` keys a scenario task takes besides ``agent`` (``env_config.<key>`` included)."""
-LIMIT_TERMINATIONS: dict[str, Termination] = {"token": "token_limit", "message": "step_limit", "cost": "cost_limit",
-                                              "time": "time_limit", "working": "time_limit"}
-
-
-class EpisodeFailed(RuntimeError):
-    """An episode ended in an error (model, infrastructure or configuration), not in a verdict."""
 
 
 def scenario_config(name: str, overrides: dict[str, Any]) -> tuple[ScenarioConfig, int]:
@@ -115,67 +102,6 @@ def agent_loop(scenario: dict[str, Any], run_id: str, max_episodes: int = 4) -> 
     return solve
 
 
-def job_for(config: ScenarioConfig, run_id: str, model: str, trial: int) -> EpisodeJob:
-    """The episode job ``sandbox.run`` would make for this trial (same seed, limits and key)."""
-    settings = ModelSettings(model=model)
-    return EpisodeJob(run_id=run_id, key=episode_key(settings, config, trial), scenario=config, settings=settings,
-                      trial=trial)
-
-
-async def play(episode_fn: Callable[[MonitoredEnv, Executor], Awaitable[Any]], config: ScenarioConfig,
-               run_id: str, episode: EpisodeLog, max_episodes: int) -> None:
-    """Build a fresh environment, play ``episode_fn(env, executor)`` on it, close it whatever happens.
-
-    ``executor`` is the episode's own worker thread for blocking environment calls; at most
-    ``max_episodes`` episodes (so live sandboxes) of the process play at once.
-    """
-    async with concurrency(f"{SANDBOX_NAME}-episodes", max_episodes):
-        env = await anyio.to_thread.run_sync(make_env, config, run_id)
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-inspect")
-        try:
-            await episode_fn(env, executor)
-            if episode.engagement is None:
-                # Inspect's own agent played it (our loop records its engagement itself)
-                episode.engagement = judge_engagement(env, episode, env.unwrapped.reply_tool)  # type: ignore[attr-defined]
-        finally:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(env.close)
-            executor.shutdown(wait=False)
-
-
-def finish(state: TaskState, episode: EpisodeLog, conversation: list[dict[str, Any]], model: str) -> None:
-    """Put the episode's conversation and last answer in the Inspect state."""
-    if conversation:
-        state.messages = to_inspect(conversation)
-        answers = [m.get("content") for m in conversation if m.get("role") == "assistant" and m.get("content")]
-        state.output = ModelOutput.from_content(model=model, content=str(answers[-1]) if answers else "")
-    state.metadata.update(episode_id=episode.episode_id, termination=episode.termination,
-                          engagement=episode.engagement, world_fingerprint=episode.world_fingerprint)
-
-
-def keep(state: TaskState, episode: EpisodeLog) -> None:
-    """Leave the episode log (secrets redacted) for the scorers and the Inspect log."""
-    state.store.set(EPISODE_KEY, json.loads(redact(episode_json(episode))))
-
-
-def close_at_limit(episode: EpisodeLog, limit: str) -> None:
-    """An episode an Inspect limit stopped ends like one our own limit stops (judged, counted)."""
-    if episode.outcome is not None and episode.termination == "error":
-        episode.termination = LIMIT_TERMINATIONS.get(limit, "interrupted")
-        episode.error = episode.error_class = episode.error_signature = None
-
-
-def raise_if_errored(episode: EpisodeLog) -> None:
-    """Errored and interrupted episodes are sample errors, never verdicts.
-
-    Raises:
-        EpisodeFailed: the episode's error, its class and signature.
-    """
-    if episode.termination in UNJUDGED:
-        raise EpisodeFailed(f"episode {episode.episode_id} ended in {episode.termination} "
-                            f"({episode.error_class}/{episode.error_signature}): {episode.error}")
-
-
 def scenario_task(name: str) -> Callable[..., Task]:
     """The task factory of one scenario, registered as ``sandbox/<name>``."""
 
@@ -186,8 +112,6 @@ def scenario_task(name: str) -> Callable[..., Task]:
         if agent == "loop":
             plan = agent_loop(config.model_dump(mode="json"), run_id, max_episodes)
         elif agent == "inspect":
-            from .agent import inspect_agent
-
             plan = inspect_agent(config.model_dump(mode="json"), run_id, max_episodes)
         else:
             with inspect_input():

@@ -33,6 +33,7 @@ PACKAGE_FILES = {
     "world.py": "world.py.tmpl",
     "note.py": "note.py.tmpl",
     "monitor.py": "monitor.py.tmpl",
+    "reporter.py": "reporter.py.tmpl",
     "env.py": "env.py.tmpl",
     "policies.py": "policies.py.tmpl",
     "scenarios/{name}.yaml": "scenario.yaml.tmpl",

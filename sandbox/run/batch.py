@@ -28,9 +28,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 from rich.console import Console
 
-from sandbox.cleanup import remove_by_label, remove_live
+from sandbox.docker.cleanup import remove_by_label, remove_live
+from sandbox.env import env_class
 from sandbox.logs import EpisodeLog, Manifest, RunWriter, versions
-from sandbox.registry import env_class
 from sandbox.run.cost import PlanLine, check_cost_cap, estimate, observed, print_plan
 from sandbox.run.executor import EpisodeJob, Executor, LocalExecutor, make_env
 from sandbox.run.keys import episode_key

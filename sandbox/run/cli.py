@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from sandbox.cleanup import install_signal_handlers
+from sandbox.docker.cleanup import install_signal_handlers
 from sandbox.errors import (
     EXIT_COST_CAP,
     EXIT_FAILED,
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     study: Study | None = None
     try:
         from sandbox.run.batch import Batch
-        from sandbox.run.scenarios import load_run_config
+        from sandbox.run.loading import load_run_config
         from sandbox.run.study import is_study, load_study_config, open_study, run_study
 
         config = load_study_config(args) if is_study(args) else load_run_config(args)
@@ -130,9 +130,9 @@ def _check(config: RunConfig, err: Console) -> None:
         DockerUnavailable, ImageMissing: no engine, or a sandbox image not built.
     """
     from sandbox.agents.models import check_model
-    from sandbox.engine import docker_client
-    from sandbox.images import require_image
-    from sandbox.registry import env_class
+    from sandbox.docker.engine import docker_client
+    from sandbox.docker.images import require_image
+    from sandbox.env import env_class
     from sandbox.run.cost import check_cost_cap
     from sandbox.run.store import RunStore
 

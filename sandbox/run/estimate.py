@@ -39,7 +39,7 @@ def count_tokens(text: str) -> int:
 
 def first_prompt_tokens(scenario: ScenarioConfig) -> int | None:
     """Mean prompt tokens of the first request of a few episodes (``None``: cannot be known offline)."""
-    from sandbox.registry import env_class
+    from sandbox.env import env_class
 
     sizes = []
     with contextlib.suppress(Exception):  # a world that needs its container to speak: unknown

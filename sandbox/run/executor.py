@@ -21,9 +21,13 @@ from pydantic import BaseModel
 
 from sandbox.agents.loop import Limits, classify, run_episode
 from sandbox.agents.models import ModelClient, ModelSettings
+from sandbox.docker.lifecycle import pooled_sandboxes
+from sandbox.docker.pool import WarmPool
+from sandbox.env import SandboxEnv
 from sandbox.logs import EpisodeLog, EpisodeTiming
 from sandbox.monitors import MonitoredEnv
 from sandbox.plugins import load_plugins
+from sandbox.protocol import SandboxFactory
 from sandbox.run.cache import SqliteCache, cache_enabled
 from sandbox.run.keys import canonical_json
 from sandbox.run.limits import Gates
@@ -84,10 +88,18 @@ class Executor(Protocol):
         ...
 
 
-def make_env(scenario: ScenarioConfig, run_id: str) -> MonitoredEnv:
-    """The scenario's environment with its monitors and the step limit."""
+def make_env(scenario: ScenarioConfig, run_id: str, sandboxes: SandboxFactory | None = None) -> MonitoredEnv:
+    """The scenario's environment with its monitors and the step limit.
+
+    Args:
+        scenario: what to play.
+        run_id: the run's id (on every container's label).
+        sandboxes: where its sandboxes come from (a run's warm pool); default: new ones.
+    """
     load_plugins()
     env = gymnasium.make(scenario.env, max_episode_steps=scenario.max_steps, run_id=run_id, **scenario.env_config)
+    if sandboxes is not None and isinstance(env.unwrapped, SandboxEnv):
+        env.unwrapped.sandboxes = sandboxes
     return MonitoredEnv(env)
 
 
@@ -107,6 +119,8 @@ class LocalExecutor:
             cache_enabled(config.cache, m) and not m.local for m in config.models) else None
         self._clients: dict[str, ModelClient] = {}
         self.node = socket.gethostname()
+        self.warm_pool: WarmPool | None = None
+        """This batch's warm pool (its own: no other batch of the process takes or drains it)."""
 
     def client(self, settings: ModelSettings) -> ModelClient:
         """One client per distinct model settings, sharing the run's gates and cache."""
@@ -123,10 +137,11 @@ class LocalExecutor:
             episodes: how many episodes this run expects to play (``None``: unknown).
         """
         if self.config.warm_pool:
-            from sandbox import pool
-
-            pool.configure(self.config.concurrency if self.config.warm_pool < 0 else self.config.warm_pool,
-                           expected=episodes, recycle=self.config.recycle)
+            size = self.config.concurrency if self.config.warm_pool < 0 else self.config.warm_pool
+            if self.warm_pool is None:
+                self.warm_pool = WarmPool(size, expected=episodes, recycle=self.config.recycle)
+            else:
+                self.warm_pool.configure(size, expected=episodes, recycle=self.config.recycle)
         if all(m.local for m in self.config.models):
             return
         loop = asyncio.get_running_loop()
@@ -146,7 +161,8 @@ class LocalExecutor:
         timing = episode.timing = EpisodeTiming()
         env: MonitoredEnv | None = None
         try:
-            env = await loop.run_in_executor(self.pool, make_env, job.scenario, job.run_id)
+            sandboxes = pooled_sandboxes(self.warm_pool) if self.warm_pool is not None else None
+            env = await loop.run_in_executor(self.pool, make_env, job.scenario, job.run_id, sandboxes)
             await run_episode(env, self.client(job.settings), episode, job.limits(), executor=self.pool)
         except asyncio.CancelledError:
             episode.termination = "interrupted"
@@ -166,10 +182,8 @@ class LocalExecutor:
 
     async def close(self) -> None:
         """Stop the pool (threads still blocked in the engine end with their containers)."""
-        if self.config.warm_pool:
-            from sandbox import pool
-
-            pool.configure(0)  # removes the warm containers no episode took
+        if self.warm_pool is not None:
+            self.warm_pool.close()  # removes the warm containers no episode took
         self.pool.shutdown(wait=False, cancel_futures=True)
         if self.cache is not None:
             self.cache.close()

@@ -14,8 +14,8 @@ from typing import Any
 from sandbox.agents.models import ModelSettings
 from sandbox.agents.scaffolds import scaffold
 from sandbox.config import validate_config
+from sandbox.env import env_class
 from sandbox.errors import ConfigError, UnknownNameError
-from sandbox.registry import env_class
 from sandbox.run.scenarios import (
     FLAT_KEYS,
     MODEL_KEYS,

@@ -52,7 +52,7 @@ def _play(job_json: str, config_json: str, cache_dir: str | None) -> str:
 
 
 def _cleanup(run_id: str) -> int:
-    from sandbox.cleanup import remove_by_label
+    from sandbox.docker.cleanup import remove_by_label
 
     return remove_by_label(run_id)
 

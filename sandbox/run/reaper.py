@@ -16,7 +16,7 @@ import socket
 from pathlib import Path
 from typing import IO
 
-from sandbox.cleanup import remove_by_label
+from sandbox.docker.cleanup import remove_by_label
 
 
 def state_dir() -> Path:

@@ -161,7 +161,7 @@ class RunConfig(StrictModel):
             reused; never more are started than episodes remain; unused ones are removed at
             the end of the run.
         recycle: reuse containers between episodes after a verified wipe (opt-in; see
-            :mod:`sandbox.pool`): every writable mount wiped and restored, every process and IPC
+            :mod:`sandbox.docker.pool`): every writable mount wiped and restored, every process and IPC
             object gone, and the container's fingerprint equal to its fresh one — else it is
             removed and the next episode gets a fresh container. Not equivalent to a fresh
             container in a few kernel counters (next pid, inode numbers), hence off by default.
@@ -346,7 +346,5 @@ def find_scenario(name: str) -> Path:
     return known[name]
 
 
-from sandbox.run.loading import check_env, load_run_config  # noqa: E402  (re-exported; loading imports this module)
-
-__all__ = ["CallEstimate", "RunConfig", "ScenarioConfig", "StudyRef", "check_env", "find_scenario", "load_run_config",
-           "load_yaml", "parse_overrides", "scenario_names"]
+__all__ = ["CallEstimate", "RunConfig", "ScenarioConfig", "StudyRef", "find_scenario", "load_yaml", "parse_overrides",
+           "scenario_names"]

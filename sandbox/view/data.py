@@ -202,7 +202,7 @@ class PromptSource:
 
 def env_class_or_none(env_id: str) -> type[SandboxEnv] | None:
     """The environment class registered as ``env_id``, or ``None`` if it is not (any more)."""
-    from sandbox.registry import env_class
+    from sandbox.env import env_class
 
     try:
         return env_class(env_id)

@@ -13,15 +13,13 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sandbox.logs import EpisodeLog, episode_from_line
 from sandbox.report.stored import Figure, RunReport, episode_ref, read_report, scenario_report
 from sandbox.reporting import Reporter, reporter_for, safe_name
 from sandbox.view.data import EpisodeStream, Line, PromptSource, episode_payload, read_manifest, row, slim
-
-if TYPE_CHECKING:
-    from sandbox.view.site import Writer
+from sandbox.view.writer import Writer
 
 ROWS_PER_CHUNK = 1000
 PLOT_INTERVAL_S = 5.0

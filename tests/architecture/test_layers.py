@@ -3,7 +3,7 @@
 Every ``import`` of every module (including those under ``TYPE_CHECKING`` and inside
 functions) is read with ``ast`` and mapped to its layer; no module may import a layer above
 its own, the framework never imports the ``environments`` package (plug-ins are found through
-entry points), and no two subpackages import each other.
+entry points), no two subpackages import each other, and no two modules do.
 """
 
 from __future__ import annotations
@@ -41,20 +41,25 @@ def module_name(path: Path) -> str:
 
 def imports(path: Path) -> set[str]:
     """Absolute names of every module ``path`` imports."""
-    tree = ast.parse(path.read_text(), filename=str(path))
-    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, *([base] if base else [])])
+            base = imported_from(path, node)
             found.add(base)
             found |= {f"{base}.{alias.name}" for alias in node.names}
     return found
+
+
+def imported_from(path: Path, node: ast.ImportFrom) -> str:
+    """The absolute module a ``from … import`` statement of ``path`` imports from."""
+    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    base = node.module or ""
+    if node.level:
+        anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+        base = ".".join([*anchor, *([base] if base else [])])
+    return base
 
 
 def project_modules() -> dict[str, Path]:
@@ -110,3 +115,41 @@ def test_the_layer_map_knows_every_module() -> None:
     assert all(layer(m) for m in project_modules())
     assert layer("sandbox.agents.loop") == "agents" and layer("sandbox.run.batch") == "runner"
     assert layer("sandbox.env") == "core" and layer("environments.cluster.env") == "environments"
+
+
+def module_edges() -> list[tuple[str, str]]:
+    """Module-level imports: ``from pkg import name`` names the module ``pkg.name`` if it is one, else ``pkg``.
+
+    Every import counts (under ``TYPE_CHECKING`` and inside functions too); a module importing one of
+    its own ancestor packages (their ``__init__``) does not: a package's face hands names on.
+    """
+    modules = project_modules()
+    found = []
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                targets = {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = imported_from(path, node)
+                targets = {f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names}
+            else:
+                continue
+            found += [(name, t) for t in targets if t in modules and t != name and not name.startswith(t + ".")]
+    return found
+
+
+def test_no_cycle_between_modules() -> None:
+    """No two modules import each other, directly or around a circle (``TYPE_CHECKING`` imports included):
+    what two modules share belongs in a third that both import."""
+    graph = nx.DiGraph(module_edges())
+    cycles = [" -> ".join([*c, c[0]]) for c in nx.simple_cycles(graph)]
+    assert not cycles, "\n".join(cycles)
+    assert {("sandbox.env", "sandbox.tools"), ("sandbox.view.site", "sandbox.view.writer")} <= set(graph.edges)
+
+
+def test_the_core_never_imports_its_docker_backend() -> None:
+    """Environments, tools and monitors see the sandbox protocol only; the Docker backend
+    (``sandbox.docker``) is found by name (``register_backend``), and the runner gives a run's warm pool."""
+    offenders = [f"{a} imports {b}" for a, b in edges() if package(a) == "sandbox" and package(b) == "sandbox.docker"]
+    assert not offenders, "\n".join(offenders)
+    assert any(package(a) == "sandbox.run" and package(b) == "sandbox.docker" for a, b in edges())

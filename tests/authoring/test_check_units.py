@@ -146,8 +146,8 @@ def test_a_generated_standalone_package_is_complete_and_lint_clean(tmp_path: Pat
     names = sorted(str(p.relative_to(made.root)) for p in made.files)
     assert names == sorted(["README.md", "pyproject.toml", "tests/test_ticket_triage.py", "ticket_triage/__init__.py",
                             "ticket_triage/env.py", "ticket_triage/monitor.py", "ticket_triage/note.py",
-                            "ticket_triage/policies.py", "ticket_triage/scenarios/ticket_triage.yaml",
-                            "ticket_triage/world.py"])
+                            "ticket_triage/policies.py", "ticket_triage/reporter.py",
+                            "ticket_triage/scenarios/ticket_triage.yaml", "ticket_triage/world.py"])
     text = "\n".join(p.read_text() for p in made.files)
     assert "sandbox/TicketTriage-v0" in text and "class TicketTriageEnv" in text and "$name" not in text
     assert tomllib.loads((made.root / "pyproject.toml").read_text())["project"]["entry-points"][
@@ -159,6 +159,27 @@ def test_a_generated_standalone_package_is_complete_and_lint_clean(tmp_path: Pat
     assert any(requirement.startswith("pytest") for requirement in dev)  # pytest comes with the dev extra
     lint = subprocess.run([RUFF, "check", "."], capture_output=True, text=True, cwd=made.root)  # its own config
     assert lint.returncode == 0, lint.stdout
+
+
+REPORTER_PROBE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import ticket_triage
+from sandbox.reporting import reporter_for
+reporter = reporter_for("sandbox/TicketTriage-v0")
+print(type(reporter).__module__, type(reporter).__name__, reporter.label("workspace_modified"),
+      list(reporter.tables([])))
+"""
+
+
+def test_the_generated_plugin_registers_its_reporter(tmp_path: Path) -> None:
+    """Its reports label the monitor's behaviour through the plug-in's own reporter (not the generic one)."""
+    made = generate("ticket_triage", dest=tmp_path / "dist")
+    found = subprocess.run([sys.executable, "-c", REPORTER_PROBE, str(made.root)], capture_output=True, text=True,
+                           timeout=300)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.split() == ["ticket_triage.reporter", "TicketTriageReporter", "changed", "the", "workspace",
+                                    "[]"]
 
 
 def test_a_package_generated_into_a_project_is_registered_in_its_pyproject(tmp_path: Path) -> None:

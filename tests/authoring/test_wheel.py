@@ -20,13 +20,15 @@ from .venvs import Venv
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
-import json, sandbox, environments.cluster, sandbox.engine, sandbox.images, sandbox.agents.scaffolds as scaffolds
+import json, sandbox, environments.cluster, sandbox.agents.scaffolds as scaffolds
+import sandbox.docker.engine, sandbox.docker.images
 print(json.dumps({
-    "sandbox": sandbox.__file__, "cluster": environments.cluster.__file__, "script": str(sandbox.engine.ENGINE_SCRIPT),
+    "sandbox": sandbox.__file__, "cluster": environments.cluster.__file__,
+    "script": str(sandbox.docker.engine.ENGINE_SCRIPT),
     "agents": scaffolds.scaffold("react").prompts["think"].origin,
     "contexts": {s.tag: sorted(str(p.relative_to(s.context)) for p in s.context.rglob("*")
-                               if "__pycache__" not in p.parts) for s in sandbox.images.image_specs()},
-    "roots": sorted({str(s.context.parents[1]) for s in sandbox.images.image_specs()}),
+                               if "__pycache__" not in p.parts) for s in sandbox.docker.images.image_specs()},
+    "roots": sorted({str(s.context.parents[1]) for s in sandbox.docker.images.image_specs()}),
 }))
 """
 IGNORE = shutil.ignore_patterns(".venv", ".git", "runs", "build", "*.egg-info", "__pycache__", ".*_cache")
@@ -72,7 +74,7 @@ def test_a_scenario_runs_from_the_installed_wheel_outside_the_repository(wheel: 
     for key in ("sandbox", "cluster", "script", "agents"):
         assert found[key].startswith(str(venv.site)), f"{key} comes from {found[key]}, not the wheel"
     assert all(root.startswith(str(venv.site)) for root in found["roots"])
-    from sandbox.images import image_specs
+    from sandbox.docker.images import image_specs
 
     repo_contexts = {s.tag: sorted(str(p.relative_to(s.context)) for p in s.context.rglob("*")
                                    if "__pycache__" not in p.parts) for s in image_specs()}

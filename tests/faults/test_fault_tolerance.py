@@ -18,9 +18,9 @@ from dockerutil import containers_with_label
 
 from sandbox.agents.fake_server import FakeModelServer
 from sandbox.agents.policy import make_policy
-from sandbox.engine import docker_client
+from sandbox.docker.engine import docker_client
 from sandbox.run.batch import run_batch
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 from sandbox.spec import RUN_LABEL
 
 pytestmark = pytest.mark.docker

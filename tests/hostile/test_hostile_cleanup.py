@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from dockerutil import containers_with_label
 
-from sandbox.cleanup import scratch_root
+from sandbox.docker.cleanup import scratch_root
 
 pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parents[2]
 
 HOLD = """
 import sys, time
-from sandbox.cleanup import run_scratch_dir
-from sandbox.lifecycle import DockerSandbox
+from sandbox.docker.cleanup import run_scratch_dir
+from sandbox.docker.lifecycle import DockerSandbox
 from sandbox.spec import SandboxSpec
 plane = run_scratch_dir(sys.argv[1], "control-plane")
 (plane / "cluster.sock").write_text("stand-in")

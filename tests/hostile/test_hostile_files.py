@@ -9,8 +9,8 @@ import time
 import pytest
 
 from environments.filechore.env import FileChoreEnv
+from sandbox.docker.lifecycle import DockerSandbox
 from sandbox.errors import SandboxFileTooLarge, SandboxSpecialFile
-from sandbox.lifecycle import DockerSandbox
 from sandbox.spec import SandboxSpec
 from sandbox.tools import ToolCall
 

@@ -19,7 +19,7 @@ import pytest
 from environments.cluster import world as lb_world
 from environments.kubesim.api.server import MAX_CONNECTIONS, MAX_STREAMS
 from environments.kubesim.control_plane import ControlPlane
-from sandbox.lifecycle import DockerSandbox
+from sandbox.docker.lifecycle import DockerSandbox
 from sandbox.protocol import Sandbox
 from sandbox.spec import SandboxSpec
 

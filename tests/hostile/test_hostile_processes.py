@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from environments.filechore.env import FileChoreEnv
+from sandbox.docker.lifecycle import DockerSandbox
 from sandbox.errors import ExecFailed
-from sandbox.lifecycle import DockerSandbox
 from sandbox.monitors import MonitoredEnv
 from sandbox.spec import SandboxSpec
 from sandbox.tools import ToolCall

@@ -10,9 +10,9 @@ from pydantic import ValidationError
 
 from environments.filechore.env import FileChoreConfig, FileChoreEnv
 from sandbox.config import validate_config
-from sandbox.engine import docker_client
+from sandbox.docker.engine import docker_client
+from sandbox.docker.lifecycle import DockerSandbox
 from sandbox.errors import ConfigError, ContainerGone, OutOfMemory, SandboxFileError, WorldUnreadable
-from sandbox.lifecycle import DockerSandbox
 from sandbox.spec import EPISODE_LABEL, UNSAFE_LABEL, SandboxSpec
 
 

@@ -20,7 +20,7 @@ from sandbox.agents.models import ModelClient, ModelSettings
 from sandbox.agents.policy import call, register_script
 from sandbox.logs import EpisodeLog
 from sandbox.run.batch import make_env
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 from sandbox.tree import WalkLimits
 
 pytestmark = pytest.mark.docker

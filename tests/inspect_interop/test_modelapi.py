@@ -19,10 +19,10 @@ from inspect_ai.model import ModelOutput, ModelUsage, get_model
 
 from sandbox.agents.fake_server import BAD_ARGUMENTS, FakeModelServer
 from sandbox.agents.policy import Message, PolicyReply, make_policy
+from sandbox.env import env_class
 from sandbox.inspect_interop.scorers import EPISODE_KEY
 from sandbox.logs import EpisodeLog
 from sandbox.plugins import load_plugins
-from sandbox.registry import env_class
 from sandbox.tools import Toolbox
 
 pytestmark = pytest.mark.docker

@@ -27,11 +27,11 @@ from inspect_ai.util._sandbox.self_check import *  # noqa: F403 (the checks, col
 
 from sandbox.agents.fake_server import FakeModelServer
 from sandbox.agents.policy import Message, PolicyReply, ToolCallRequest
-from sandbox.engine import docker_client
+from sandbox.docker.engine import docker_client
+from sandbox.docker.lifecycle import DockerSandbox
 from sandbox.errors import UserInputError
 from sandbox.inspect_interop import SANDBOX_NAME
 from sandbox.inspect_interop.provider import AgenticSandboxConfig, AgenticSandboxEnvironment, current_run
-from sandbox.lifecycle import DockerSandbox
 from sandbox.spec import SandboxSpec
 
 pytestmark = pytest.mark.docker

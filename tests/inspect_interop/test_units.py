@@ -13,13 +13,13 @@ from inspect_ai.solver import TaskState
 
 from sandbox.agents.models import ModelTurn
 from sandbox.agents.policy import ToolCallRequest
+from sandbox.env import env_class
 from sandbox.errors import UserInputError
 from sandbox.inspect_interop.messages import to_inspect, to_output, to_tool_info, to_tool_schema, to_turn, to_wire
 from sandbox.inspect_interop.scorers import EPISODE_KEY, engagement, findings, outcome, rates
 from sandbox.logs import EpisodeLog, Usage
 from sandbox.monitors import Finding, Outcome
 from sandbox.plugins import load_plugins
-from sandbox.registry import env_class
 from sandbox.tools import Toolbox
 
 ROOT = Path(__file__).resolve().parents[2]

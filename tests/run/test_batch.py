@@ -15,7 +15,7 @@ from sandbox.errors import EXIT_COST_CAP, EXIT_MODEL_STOPPED
 from sandbox.logs import read_episodes
 from sandbox.run.batch import Batch, run_batch
 from sandbox.run.cli import main
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 
 pytestmark = pytest.mark.docker
 

@@ -12,7 +12,7 @@ from sandbox.agents.policy import make_policy
 from sandbox.logs import read_episodes
 from sandbox.run.batch import Batch
 from sandbox.run.estimate import main as estimate_main
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 
 pytestmark = pytest.mark.docker
 

@@ -11,7 +11,7 @@ from dockerutil import containers_with_label
 
 from sandbox.logs import read_episodes, strip_timing
 from sandbox.run.batch import run_batch
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 
 pytestmark = pytest.mark.docker
 # Keep Ray on the loopback address (read when Ray is imported): on this machine it would

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from dockerutil import containers_with_label
 
-from sandbox.cleanup import main as cleanup_main
-from sandbox.cleanup import unregister_live
-from sandbox.lifecycle import DockerSandbox
+from sandbox.docker.cleanup import main as cleanup_main
+from sandbox.docker.cleanup import unregister_live
+from sandbox.docker.lifecycle import DockerSandbox
 from sandbox.spec import SandboxSpec
 
 pytestmark = pytest.mark.docker
@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 HOLD_SANDBOX = """
 import sys, time
-from sandbox.cleanup import install_signal_handlers
-from sandbox.lifecycle import DockerSandbox
+from sandbox.docker.cleanup import install_signal_handlers
+from sandbox.docker.lifecycle import DockerSandbox
 from sandbox.spec import SandboxSpec
 install_signal_handlers()
 box = DockerSandbox(SandboxSpec(run_id=sys.argv[1])).start()

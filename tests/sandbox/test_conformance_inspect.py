@@ -16,9 +16,9 @@ import pytest
 from inspect_ai.util import SandboxEnvironment
 from inspect_ai.util._sandbox.self_check import *  # noqa: F403 (the checks, collected by pytest)
 
-from sandbox.cleanup import remove_by_label
+from sandbox.docker.cleanup import remove_by_label
+from sandbox.docker.lifecycle import DockerSandbox
 from sandbox.inspect_interop.provider import ProtocolSandboxEnvironment
-from sandbox.lifecycle import DockerSandbox
 from sandbox.spec import SandboxSpec
 
 pytestmark = pytest.mark.docker

@@ -8,7 +8,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from sandbox.engine import ENGINE_SCRIPT
+from sandbox.docker.engine import ENGINE_SCRIPT
 
 
 def _register(tmp_path: Path, controllers: str) -> tuple[subprocess.CompletedProcess[str], Path]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import images
+from sandbox.docker import images
 from sandbox.plugins import env_image
 from sandbox.spec import IMAGE_TAG
 

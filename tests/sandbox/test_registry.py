@@ -35,7 +35,7 @@ def test_registering_a_name_twice_with_another_target_raises_the_projects_error(
     from sandbox.protocol import register_backend
 
     register_env("sandbox/FileChore-v0", "environments.filechore.env:FileChoreEnv")  # same: no-op
-    register_backend("docker", "sandbox.lifecycle:DockerSandbox")
+    register_backend("docker", "sandbox.docker.lifecycle:DockerSandbox")
     for register_again in (lambda: register_env("sandbox/FileChore-v0", "elsewhere:OtherEnv"),
                            lambda: register_policy("chore-tidy")(lambda: ScriptPolicy([])),
                            lambda: register_provider("scripted", "elsewhere:Provider"),

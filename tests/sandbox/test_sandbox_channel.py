@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.lifecycle import DockerSandbox
+from sandbox.docker.lifecycle import DockerSandbox
 from sandbox.spec import SandboxSpec
 
 pytestmark = pytest.mark.docker

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.docker.lifecycle import DockerSandbox
 from sandbox.errors import SandboxUnavailable
-from sandbox.lifecycle import DockerSandbox
 from sandbox.spec import SandboxSpec
 
 pytestmark = pytest.mark.docker

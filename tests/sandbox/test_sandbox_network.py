@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from sandbox.lifecycle import DockerSandbox
+from sandbox.docker.lifecycle import DockerSandbox
 from sandbox.spec import SandboxSpec
 
 pytestmark = pytest.mark.docker

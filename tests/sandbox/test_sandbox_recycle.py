@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from dockerutil import containers_with_label
 
-from sandbox import pool
-from sandbox.lifecycle import DockerSandbox
+from sandbox.docker.lifecycle import DockerSandbox
+from sandbox.docker.pool import WarmPool
 from sandbox.spec import SandboxSpec
 
 pytestmark = pytest.mark.docker
@@ -122,24 +122,24 @@ peer.close()
 
 
 @pytest.fixture
-def recycling() -> Iterator[None]:
-    pool.configure(1, recycle=True)
-    yield
-    pool.configure(0, recycle=False)
+def recycling() -> Iterator[WarmPool]:
+    with WarmPool(1, recycle=True) as pool:
+        yield pool
 
 
-def _wait_recycled(spec: SandboxSpec, refused_before: int) -> None:
+def _wait_recycled(pool: WarmPool, spec: SandboxSpec, refused_before: int) -> None:
     deadline = time.monotonic() + 60
-    while pool.ready(spec) < 1 and pool.refused == refused_before and time.monotonic() < deadline:
+    while pool.ready(spec) < 1 and pool.recycles.refused == refused_before and time.monotonic() < deadline:
         time.sleep(0.02)
 
 
 Commands = list[str | list[str]]
 
 
-def _second_episode(spec: SandboxSpec, leave: Commands, user: str | None = None) -> tuple[DockerSandbox, str]:
+def _second_episode(pool: WarmPool, spec: SandboxSpec, leave: Commands,
+                    user: str | None = None) -> tuple[DockerSandbox, str]:
     """Play the first episode (``leave``), recycle, start the second; return it and the first's id."""
-    first = DockerSandbox(spec.model_copy(update={"episode_id": "one"})).start()
+    first = DockerSandbox(spec.model_copy(update={"episode_id": "one"}), pool).start()
     assert first.pristine is not None  # recyclable
     try:
         for command in leave:
@@ -147,39 +147,39 @@ def _second_episode(spec: SandboxSpec, leave: Commands, user: str | None = None)
             assert result.ok, result
     finally:
         first_id = first.id
-        refused = pool.refused
+        refused = pool.recycles.refused
         first.close()
-    _wait_recycled(spec, refused)
-    second = DockerSandbox(spec.model_copy(update={"episode_id": "two"})).start()
+    _wait_recycled(pool, spec, refused)
+    second = DockerSandbox(spec.model_copy(update={"episode_id": "two"}), pool).start()
     return second, first_id
 
 
-def _recycled(run_id: str, leave: Commands, probe: str | list[str], user: str | None = None) -> str:
+def _recycled(pool: WarmPool, run_id: str, leave: Commands, probe: str | list[str], user: str | None = None) -> str:
     """The second episode's view (as the agent) of what the first left, in the same container."""
     spec = SandboxSpec(run_id=run_id, tmpfs=EXTRA_TMPFS)
-    second, first_id = _second_episode(spec, leave, user)
+    second, first_id = _second_episode(pool, spec, leave, user)
     try:
-        assert second.id == first_id, f"not recycled: {pool.last_refusals[-1:]}"
+        assert second.id == first_id, f"not recycled: {pool.recycles.last_refusals[-1:]}"
         return second.exec(probe).stdout
     finally:
         second.close()
-        pool.configure(0)
+        pool.close()
 
 
 @pytest.mark.parametrize("mount", ["/workspace", "/tmp", "/dev/shm", "/scratch"])
-def test_files_in_each_writable_mount(run_id: str, recycling: None, mount: str) -> None:
+def test_files_in_each_writable_mount(run_id: str, recycling: WarmPool, mount: str) -> None:
     leave = (f"cd {mount} && mkdir -p .hidden/deep/er && echo secret > .hidden/deep/er/note && ln -s note link"
              f" && mkfifo fifo && ln .hidden/deep/er/note hard && chmod 000 .hidden/deep/er/note .hidden")
-    assert _recycled(run_id, [leave], f"ls -A {mount}") == ""
+    assert _recycled(recycling, run_id, [leave], f"ls -A {mount}") == ""
 
 
-def test_posix_shared_memory_and_semaphores(run_id: str, recycling: None) -> None:
-    assert _recycled(run_id, [["python3", "-c", POSIX_SHM]], "ls -A /dev/shm") == ""
+def test_posix_shared_memory_and_semaphores(run_id: str, recycling: WarmPool) -> None:
+    assert _recycled(recycling, run_id, [["python3", "-c", POSIX_SHM]], "ls -A /dev/shm") == ""
 
 
-def test_sysv_ipc_and_posix_message_queues(run_id: str, recycling: None) -> None:
+def test_sysv_ipc_and_posix_message_queues(run_id: str, recycling: WarmPool) -> None:
     spec = SandboxSpec(run_id=run_id, tmpfs=EXTRA_TMPFS)
-    second, first_id = _second_episode(spec, [["python3", "-c", IPC]])
+    second, first_id = _second_episode(recycling, spec, [["python3", "-c", IPC]])
     try:
         assert second.id == first_id
         assert second.exec(["python3", "-c", IPC_PROBE]).stdout == "-1 -1 -1 -1\n0 0 0 []\n"
@@ -187,26 +187,27 @@ def test_sysv_ipc_and_posix_message_queues(run_id: str, recycling: None) -> None
         second.close()
 
 
-def test_abstract_unix_socket(run_id: str, recycling: None) -> None:
-    assert _recycled(run_id, [["python3", "-c", ABSTRACT_SOCKET]], ["python3", "-c", ABSTRACT_PROBE]) == "refused\n"
+def test_abstract_unix_socket(run_id: str, recycling: WarmPool) -> None:
+    leave: Commands = [["python3", "-c", ABSTRACT_SOCKET]]
+    assert _recycled(recycling, run_id, leave, ["python3", "-c", ABSTRACT_PROBE]) == "refused\n"
 
 
-def test_background_setsid_and_stopped_processes(run_id: str, recycling: None) -> None:
+def test_background_setsid_and_stopped_processes(run_id: str, recycling: WarmPool) -> None:
     leave = ["nohup sleep 1000 >/dev/null 2>&1 &", "setsid sleep 1001 >/dev/null 2>&1 &",
              "setsid sh -c 'kill -STOP $$; sleep 1002' >/dev/null 2>&1 &",
              "(trap '' TERM HUP; exec -a innocent sleep 1003) >/dev/null 2>&1 &"]
-    assert _recycled(run_id, leave, ["python3", "-c", PROCESSES]) == ALONE
+    assert _recycled(recycling, run_id, leave, ["python3", "-c", PROCESSES]) == ALONE
 
 
-def test_harness_root_processes_too(run_id: str, recycling: None) -> None:
+def test_harness_root_processes_too(run_id: str, recycling: WarmPool) -> None:
     leave = ["setsid sleep 999 >/dev/null 2>&1 &"]
-    assert _recycled(run_id, leave, ["python3", "-c", PROCESSES], user="root") == ALONE
+    assert _recycled(recycling, run_id, leave, ["python3", "-c", PROCESSES], user="root") == ALONE
 
 
-def test_delayed_write_by_a_daemon(run_id: str, recycling: None) -> None:
+def test_delayed_write_by_a_daemon(run_id: str, recycling: WarmPool) -> None:
     """A double-forked daemon that ignores SIGTERM and SIGHUP and writes later ("cron")."""
     spec = SandboxSpec(run_id=run_id, tmpfs=EXTRA_TMPFS)
-    second, first_id = _second_episode(spec, [["python3", "-c", DAEMON]])
+    second, first_id = _second_episode(recycling, spec, [["python3", "-c", DAEMON]])
     try:
         assert second.id == first_id
         time.sleep(5)
@@ -215,44 +216,44 @@ def test_delayed_write_by_a_daemon(run_id: str, recycling: None) -> None:
         second.close()
 
 
-def test_environment_working_directory_and_umask(run_id: str, recycling: None) -> None:
+def test_environment_working_directory_and_umask(run_id: str, recycling: WarmPool) -> None:
     leave = ["export LEAK=1; cd /tmp; umask 000; echo done"]
-    assert _recycled(run_id, leave, "echo ${LEAK:-none} $(pwd) $(umask)") == "none /workspace 0022\n"
+    assert _recycled(recycling, run_id, leave, "echo ${LEAK:-none} $(pwd) $(umask)") == "none /workspace 0022\n"
 
 
-def test_xattrs_mode_flags_and_times_of_a_mount_root(run_id: str, recycling: None) -> None:
-    out = _recycled(run_id, [["python3", "-c", XATTR_FLAGS_TIMES]], ["python3", "-c", XATTR_PROBE])
+def test_xattrs_mode_flags_and_times_of_a_mount_root(run_id: str, recycling: WarmPool) -> None:
+    out = _recycled(recycling, run_id, [["python3", "-c", XATTR_FLAGS_TIMES]], ["python3", "-c", XATTR_PROBE])
     assert out == "[] [] 0o755 0 True\n"
 
 
-def test_inode_and_space_exhaustion(run_id: str, recycling: None) -> None:
+def test_inode_and_space_exhaustion(run_id: str, recycling: WarmPool) -> None:
     leave = ["cd /scratch && for i in $(seq 100); do touch f$i 2>/dev/null || break; done; test ! -e f100",
              "head -c 2000000 /dev/zero > /scratch/big 2>/dev/null; true"]
     probe = ("cd /scratch && for i in $(seq 50); do touch g$i || exit 1; done"
              " && head -c 900000 /dev/zero > big && echo ok")
-    assert _recycled(run_id, leave, probe) == "ok\n"
+    assert _recycled(recycling, run_id, leave, probe) == "ok\n"
 
 
-def test_space_held_by_an_open_deleted_file(run_id: str, recycling: None) -> None:
+def test_space_held_by_an_open_deleted_file(run_id: str, recycling: WarmPool) -> None:
     leave = ["(exec 3>/workspace/held; head -c 30000000 /dev/zero >&3; rm /workspace/held; sleep 1000)"
              " >/dev/null 2>&1 & sleep 1; test $(df --output=used /workspace | tail -1) -gt 20000"]
-    assert int(_recycled(run_id, leave, "df --output=used /workspace | tail -1").strip()) == 0
+    assert int(_recycled(recycling, run_id, leave, "df --output=used /workspace | tail -1").strip()) == 0
 
 
-def test_cgroup_counters_are_hidden(run_id: str, recycling: None) -> None:
+def test_cgroup_counters_are_hidden(run_id: str, recycling: WarmPool) -> None:
     leave = ["python3 -c \"b = bytearray(200 * 2**20)\""]
-    assert _recycled(run_id, leave, "ls -A /sys/fs/cgroup") == ""
+    assert _recycled(recycling, run_id, leave, "ls -A /sys/fs/cgroup") == ""
 
 
-def test_a_lingering_connection_fails_closed_to_a_fresh_container(run_id: str, recycling: None) -> None:
+def test_a_lingering_connection_fails_closed_to_a_fresh_container(run_id: str, recycling: WarmPool) -> None:
     """TIME_WAIT outlives every process; the check sees it and the container is removed."""
     spec = SandboxSpec(run_id=run_id, tmpfs=EXTRA_TMPFS)
-    refused = pool.refused
-    second, first_id = _second_episode(spec, [["python3", "-c", TIME_WAIT]])
+    refused = recycling.recycles.refused
+    second, first_id = _second_episode(recycling, spec, [["python3", "-c", TIME_WAIT]])
     try:
         assert second.id != first_id
-        assert pool.refused == refused + 1
-        assert any("TCP tw" in line for line in pool.last_refusals[-1])
+        assert recycling.recycles.refused == refused + 1
+        assert any("TCP tw" in line for line in recycling.recycles.last_refusals[-1])
         assert second.exec("ls -A /workspace").stdout == ""
     finally:
         second.close()
@@ -260,26 +261,22 @@ def test_a_lingering_connection_fails_closed_to_a_fresh_container(run_id: str, r
 
 
 def test_recycling_is_off_by_default(run_id: str) -> None:
-    pool.configure(1)
-    try:
-        box = DockerSandbox(SandboxSpec(run_id=run_id)).start()
+    with WarmPool(1) as pool:
+        box = DockerSandbox(SandboxSpec(run_id=run_id), pool).start()
         assert box.pristine is None
         assert box.exec("ls /sys/fs/cgroup").stdout != ""
         box.close()
         assert pool.ready(SandboxSpec(run_id=run_id)) == 0
-    finally:
-        pool.configure(0)
 
 
 def test_a_batch_reuses_few_containers_and_each_episode_starts_clean(run_id: str) -> None:
     """Six episodes two at a time: a handful of containers, never two episodes in one at once."""
-    pool.configure(2, expected=6, recycle=True)
+    pool = WarmPool(2, expected=6, recycle=True)
     spec = SandboxSpec(run_id=run_id)
     seen: list[tuple[str, str]] = []
-    recycled_before = pool.recycled
 
     def episode(index: int) -> None:
-        with DockerSandbox(spec.model_copy(update={"episode_id": f"e{index}"})) as box:
+        with DockerSandbox(spec.model_copy(update={"episode_id": f"e{index}"}), pool) as box:
             seen.append((box.id, box.exec("ls -A /workspace /tmp").stdout))
             box.write_file("/workspace/mine", f"episode {index}")
             time.sleep(0.3)
@@ -288,8 +285,8 @@ def test_a_batch_reuses_few_containers_and_each_episode_starts_clean(run_id: str
         with ThreadPoolExecutor(2) as executor:
             list(executor.map(episode, range(6)))
     finally:
-        pool.configure(0, recycle=False)
+        pool.close()
     assert all(listing == "/tmp:\n\n/workspace:\n" for _, listing in seen)
     assert len({container for container, _ in seen}) <= 4 < 6
-    assert pool.recycled - recycled_before >= 2
+    assert pool.recycles.recycled >= 2
     assert containers_with_label(run_id) == []

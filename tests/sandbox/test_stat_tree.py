@@ -11,8 +11,8 @@ import time
 
 import pytest
 
+from sandbox.docker.lifecycle import DockerSandbox
 from sandbox.errors import SandboxUnavailable
-from sandbox.lifecycle import DockerSandbox
 from sandbox.protocol import Sandbox
 from sandbox.spec import SandboxSpec
 from sandbox.tree import TreeWalk, WalkLimits, WalkRequest, path_bytes, path_text

@@ -28,7 +28,7 @@ from sandbox.logs import EpisodeLog, episode_from_line
 from sandbox.report.tables import to_rich
 from sandbox.reporting import ReportTable
 from sandbox.run.batch import run_batch
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 
 pytestmark = pytest.mark.docker
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from sandbox.tools import EndEpisode, ToolContext, tool
 
-if TYPE_CHECKING:
-    from environments.preferences.env import OneShotEnv
+
+class Receiver(Protocol):
+    """An environment that reads an answer into its world (every one-shot preference environment)."""
+
+    def receive(self, text: str) -> str:
+        """Read the answer into the world; return what the model is told."""
+        ...
 
 
 @tool
@@ -17,5 +22,5 @@ def answer(ctx: ToolContext, text: str) -> str:
     Args:
         text: your full answer.
     """
-    env = cast("OneShotEnv", ctx.env)
+    env = cast(Receiver, ctx.env)
     raise EndEpisode(env.receive(text))

@@ -22,9 +22,9 @@ from inspect_ai.model import ModelName, ModelOutput
 from inspect_ai.scorer import Score, Scorer, Target
 from inspect_ai.solver import TaskState
 
+from sandbox.inspect_interop.episodes import EpisodeFailed, raise_if_errored
 from sandbox.inspect_interop.messages import to_inspect
 from sandbox.inspect_interop.scorers import EPISODE_KEY, engagement, findings, outcome
-from sandbox.inspect_interop.tasks import EpisodeFailed, raise_if_errored
 from sandbox.logs import EpisodeLog, engagement_of
 
 from ..conversation import transcript

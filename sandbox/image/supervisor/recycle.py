@@ -13,7 +13,7 @@ tree (``tree.walk``) of every writable mount and its root's state, used blocks a
 every process; System V shared memory, semaphores and message queues; unix sockets and the
 count of every other kind; file locks held by its processes; the host name. The host compares
 it with the pristine one and uses the container again only when they are equal. What it
-cannot cover is listed in ``sandbox/pool.py`` (kernel counters only a new namespace resets).
+cannot cover is listed in ``sandbox/docker/pool.py`` (kernel counters only a new namespace resets).
 """
 
 import array

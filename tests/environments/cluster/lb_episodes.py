@@ -9,10 +9,10 @@ import pytest
 
 from sandbox.agents.loop import Limits, run_episode
 from sandbox.agents.models import ModelClient, ModelSettings
-from sandbox.cleanup import remove_by_label
+from sandbox.docker.cleanup import remove_by_label
 from sandbox.logs import EpisodeLog
 from sandbox.run.batch import make_env
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 
 PRECISION_TABLE = pytest.StashKey[str]()
 """Where the precision/recall test leaves its table for the terminal summary (``conftest.py``)."""

@@ -21,7 +21,7 @@ from lb_episodes import play
 from environments.cluster import world as lb_world
 from environments.kubesim.api.handler import Api
 from environments.kubesim.api.server import ApiServer
-from sandbox.cleanup import remove_by_label
+from sandbox.docker.cleanup import remove_by_label
 from sandbox.errors import UserInputError
 
 pytestmark = pytest.mark.docker

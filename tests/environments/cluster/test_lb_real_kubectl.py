@@ -18,7 +18,7 @@ import pytest
 from kubectl_commands import COMMANDS
 
 from environments.cluster.env import LoadBalanceEnv
-from sandbox.cleanup import remove_by_label
+from sandbox.docker.cleanup import remove_by_label
 
 pytestmark = pytest.mark.docker
 RUNNER = """import json, subprocess, sys

@@ -8,9 +8,9 @@ from environments.coding import canaries, fuzz
 from environments.coding.evaluation import Module, Program, Result, parse, run_local
 from environments.coding.generate import build
 from environments.coding.programs import judge, rewrite
+from environments.coding.sources import load_tasks
 from environments.coding.static import framework_patches, report_claims
 from environments.coding.suites import suite_for
-from environments.coding.tasks import load_tasks
 from environments.coding.values import Opaque, close, decode, encode
 
 TEST = '''import pytest

@@ -11,10 +11,11 @@ import pytest
 from environments.coding.box import GRADER_TMPFS
 from environments.coding.monitors import static_evidence
 from environments.coding.mutate import impossible_variant, probe_variant
-from environments.coding.tasks import Task, load_tasks
+from environments.coding.sources import load_tasks
+from environments.coding.tasks import Task
 from environments.coding.world import CodingWorld
+from sandbox.docker.lifecycle import DockerSandbox as Sandbox
 from sandbox.errors import ConfigError, UnknownNameError
-from sandbox.lifecycle import DockerSandbox as Sandbox
 from sandbox.spec import IMAGE_TAG, SandboxSpec
 
 sys.path.insert(0, str(Path(__file__).parent))

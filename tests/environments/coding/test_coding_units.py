@@ -9,7 +9,7 @@ from environments.coding.env import CodingConfig
 from environments.coding.policies import unique_edit
 from environments.coding.protect import new_path_kind, pytest_section
 from environments.coding.report import coding_tables, paired_difference, sandbagging_verdicts
-from environments.coding.tasks import find_task
+from environments.coding.sources import find_task
 from sandbox.config import validate_config
 from sandbox.errors import ConfigError
 from sandbox.logs import EpisodeLog

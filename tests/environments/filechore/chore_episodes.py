@@ -8,7 +8,7 @@ from sandbox.agents.loop import Limits, run_episode
 from sandbox.agents.models import ModelClient, ModelSettings
 from sandbox.logs import EpisodeLog
 from sandbox.run.batch import make_env
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 
 
 async def play(policy: str, seed: int, run_id: str) -> EpisodeLog:

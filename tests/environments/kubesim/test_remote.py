@@ -19,7 +19,7 @@ from environments.kubesim.api.handler import Api, Request
 from environments.kubesim.api.server import ApiServer
 from environments.kubesim.cluster import Cluster
 from environments.kubesim.remote import RemoteCluster
-from sandbox.cleanup import remove_scratch
+from sandbox.docker.cleanup import remove_scratch
 
 SCALE = "/apis/apps/v1/namespaces/default/deployments/web/scale"
 

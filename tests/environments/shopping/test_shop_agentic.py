@@ -14,7 +14,7 @@ from sandbox.agents.policy import PolicyReply, ScriptPolicy, ToolCallRequest, re
 from sandbox.monitors import MonitoredEnv
 from sandbox.plugins import load_plugins
 from sandbox.run.batch import run_batch
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 from sandbox.tools import ToolCall
 
 pytestmark = pytest.mark.docker

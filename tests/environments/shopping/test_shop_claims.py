@@ -10,15 +10,8 @@ from pathlib import Path
 import pytest
 from rich.table import Table
 
-from environments.shopping.claims import (
-    AttributeClaim,
-    BudgetClaim,
-    ChargeClaim,
-    Claim,
-    PurchaseClaim,
-    extract_claims,
-    judge,
-)
+from environments.shopping.claim_kinds import AttributeClaim, BudgetClaim, ChargeClaim, Claim, PurchaseClaim
+from environments.shopping.claims import extract_claims, judge
 from environments.shopping.families import family
 from environments.shopping.labelled import (
     LabelledMessage,

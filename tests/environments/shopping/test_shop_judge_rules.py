@@ -6,7 +6,8 @@ the class of cause is handled, not one example."""
 
 from __future__ import annotations
 
-from environments.shopping.claims import PurchaseClaim, extract_claims, judge
+from environments.shopping.claim_kinds import PurchaseClaim
+from environments.shopping.claims import extract_claims, judge
 from environments.shopping.monitor import ShopMonitor
 from environments.shopping.receipt import agreement
 from environments.shopping.reference import ProductIndex

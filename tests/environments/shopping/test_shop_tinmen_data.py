@@ -10,7 +10,7 @@ from environments.shopping import tinmen
 from environments.shopping.replay import NotRecorded, recorded_answer
 from environments.shopping.tinmen import build_prompt, check_replay_model, parse_choice, recording
 from sandbox.errors import UnknownNameError
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 
 
 def test_recording_holds_960_answers_in_32_cells_of_30() -> None:

@@ -15,7 +15,7 @@ from environments.shopping.report import CellCounts, tinmen_cells, tinmen_tables
 from environments.shopping.tinmen import recording
 from environments.shopping.world import TinMenWorld
 from sandbox.run.batch import run_batch
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 
 pytestmark = pytest.mark.docker
 

@@ -13,7 +13,7 @@ from sandbox.agents.models import ModelClient, ModelSettings
 from sandbox.agents.policy import PolicyReply, ScriptPolicy, ToolCallRequest, make_policy
 from sandbox.logs import EpisodeLog, read_episodes, strip_timing
 from sandbox.run.batch import make_env, run_batch
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 
 pytestmark = pytest.mark.docker
 

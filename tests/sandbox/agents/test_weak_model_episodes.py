@@ -23,7 +23,7 @@ from sandbox.errors import EXIT_MODEL_STOPPED, EXIT_NOT_INTERPRETABLE
 from sandbox.logs import EpisodeLog, read_episodes
 from sandbox.run.batch import make_env
 from sandbox.run.cli import main
-from sandbox.run.scenarios import load_run_config
+from sandbox.run.loading import load_run_config
 
 pytestmark = pytest.mark.docker
 

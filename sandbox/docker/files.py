@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sandbox.channel import Requester, data_frames
+from sandbox.docker.channel import Requester, data_frames
 from sandbox.errors import (
     SandboxFileError,
     SandboxFileNotFound,

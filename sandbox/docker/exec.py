@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 from collections.abc import Iterator, Mapping, Sequence
 
-from sandbox.channel import Reply, Requester, data_frames, frame
+from sandbox.docker.channel import Reply, Requester, data_frames, frame
 from sandbox.errors import ExecFailed
 from sandbox.spec import ExecResult, SandboxSpec
 from sandbox.tree import WalkRequest

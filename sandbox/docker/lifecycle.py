@@ -6,7 +6,7 @@ The host reaches the supervisor over a unix socket in a bind-mounted scratch dir
 run (a persistent channel: no ``docker exec`` per command); when that socket cannot be reached
 while the container still runs, requests fall back to ``docker exec`` (recorded in
 :attr:`DockerSandbox.fallbacks`). Removal is guaranteed: on close, on exceptions and (through
-:mod:`sandbox.cleanup`) on SIGINT/SIGTERM and interpreter exit.
+:mod:`sandbox.docker.cleanup`) on SIGINT/SIGTERM and interpreter exit.
 """
 
 from __future__ import annotations
@@ -24,10 +24,9 @@ from typing import Any
 import docker.errors
 import requests.exceptions
 
-from sandbox import exec as sandbox_exec
-from sandbox import files as sandbox_files
-from sandbox import pool
-from sandbox.channel import (
+from sandbox.docker import exec as sandbox_exec
+from sandbox.docker import files as sandbox_files
+from sandbox.docker.channel import (
     SOCKET_DIR,
     SOCKET_NAME,
     ChannelBroken,
@@ -38,11 +37,13 @@ from sandbox.channel import (
     connect_docker_exec,
     connect_unix,
 )
-from sandbox.cleanup import register_live, run_scratch_dir, unregister_live
-from sandbox.containers import create_container, diagnose, remove_container, wait_ready
-from sandbox.engine import docker_client
+from sandbox.docker.cleanup import register_live, run_scratch_dir, unregister_live
+from sandbox.docker.containers import create_container, diagnose, remove_container, wait_ready
+from sandbox.docker.engine import docker_client
+from sandbox.docker.pool import WarmPool, library_pool
+from sandbox.docker.warm import Fingerprint, Warm, fingerprint
 from sandbox.errors import ContainerGone, EngineUnavailable, ExecFailed, SandboxUnavailable
-from sandbox.protocol import Sandbox
+from sandbox.protocol import Sandbox, SandboxFactory, open_sandbox
 from sandbox.spec import ExecResult, SandboxSpec
 from sandbox.tree import TreeWalk, WalkRequest, parse_tree
 
@@ -57,17 +58,24 @@ class DockerSandbox(Sandbox):
         ...     box.exec("echo hi").stdout
         'hi\\n'
 
+    Args:
+        spec: how to create it.
+        pool: the run's warm pool (:mod:`sandbox.docker.pool`) to take a started container from and to give
+            it back to; default: the library's (``SANDBOX_WARM_POOL``), usually none.
+
     Attributes:
         fallbacks: requests that went through ``docker exec`` because the socket was unreachable.
     """
 
-    def __init__(self, spec: SandboxSpec | None = None) -> None:
+    def __init__(self, spec: SandboxSpec | None = None, pool: WarmPool | None = None) -> None:
         super().__init__(spec)
+        self.pool = pool if pool is not None else library_pool()
+        """The warm pool this sandbox takes its container from and returns it to (``None``: none)."""
         self.name = f"sandbox-{self.spec.run_id[:12].replace('/', '_')}-{uuid.uuid4().hex[:10]}"
         self.container_id: str | None = None
         self.socket_dir: Path | None = None
         self.fallbacks = 0
-        self.pristine: pool.Fingerprint | None = None
+        self.pristine: Fingerprint | None = None
         """The container's fingerprint when it was fresh, if the pool may recycle it."""
         self._lock = threading.Lock()
         self._finalize: weakref.finalize[Any, DockerSandbox] | None = None
@@ -95,7 +103,7 @@ class DockerSandbox(Sandbox):
 
     def start(self) -> DockerSandbox:
         """Create and start the container, and wait until its supervisor answers."""
-        warm = pool.take_warm(self.spec)
+        warm = self.pool.take_warm(self.spec) if self.pool is not None else None
         if warm is not None:
             self.name, self.container_id, self.socket_dir = warm.name, warm.container_id, warm.socket_dir
             self.pristine = warm.pristine
@@ -103,7 +111,7 @@ class DockerSandbox(Sandbox):
             return self
         self.socket_dir = run_scratch_dir(self.spec.run_id, "supervisor") / uuid.uuid4().hex[:12]
         self.socket_dir.mkdir(mode=0o700)
-        recyclable = pool.recyclable(self.spec)
+        recyclable = self.pool is not None and self.pool.recyclable(self.spec)
         try:
             self.container_id = create_container(self.spec, self.name, self.socket_dir, SOCKET_DIR, recyclable)
         except BaseException:
@@ -113,9 +121,9 @@ class DockerSandbox(Sandbox):
         self._finalizer()
         try:
             self.wait_ready()
-            if recyclable:
-                self.pristine = pool.fingerprint(self.socket_path)
-                pool.adopt(self.spec)
+            if self.pool is not None and recyclable:
+                self.pristine = fingerprint(self.socket_path)
+                self.pool.adopt(self.spec)
         except BaseException:
             self.close()
             raise
@@ -134,7 +142,7 @@ class DockerSandbox(Sandbox):
 
     def request(self, header: dict[str, Any], body: Iterable[bytes] = (), *, timeout: float,
                 limit: int = 1 << 62) -> Reply:
-        """Send one request to the supervisor (see :class:`sandbox.channel.Requester`).
+        """Send one request to the supervisor (see :class:`sandbox.docker.channel.Requester`).
 
         Raises:
             ContainerGone: the container was removed or stopped (``OutOfMemory`` if the kernel
@@ -230,7 +238,7 @@ class DockerSandbox(Sandbox):
 
     def close(self) -> None:
         """Remove the container and its scratch directory: now, or in the background while the
-        warm pool is on, or, if the pool recycles it, hand it back (see :mod:`sandbox.pool`).
+        warm pool is on, or, if the pool recycles it, hand it back (see :mod:`sandbox.docker.pool`).
         Safe to call more than once."""
         with self._lock:
             container_id, self.container_id = self.container_id, None
@@ -238,12 +246,23 @@ class DockerSandbox(Sandbox):
                 return
         if self._finalize is not None:
             self._finalize.detach()
-        if self.socket_dir is not None and (
+        if self.socket_dir is not None and self.pool is not None and (
                 (self.pristine is not None
-                 and pool.give_back(pool.Warm(self.name, container_id, self.socket_dir, self.pristine), self.spec))
-                or pool.dispose(self.name, self.socket_dir)):
+                 and self.pool.give_back(Warm(self.name, container_id, self.socket_dir, self.pristine), self.spec))
+                or self.pool.dispose(self.name, self.socket_dir)):
             return
         _remove_quietly(self.name, self.socket_dir)
+
+
+def pooled_sandboxes(pool: WarmPool) -> SandboxFactory:
+    """Open sandboxes through ``pool``: Docker ones take and return its containers, other backends open as usual.
+
+    A run gives the result to its environments (:attr:`sandbox.env.SandboxEnv.sandboxes`).
+    """
+    def open_pooled(spec: SandboxSpec) -> Sandbox:
+        return DockerSandbox(spec, pool) if spec.backend == "docker" else open_sandbox(spec)
+
+    return open_pooled
 
 
 def _remove_quietly(name: str, socket_dir: Path | None) -> None:

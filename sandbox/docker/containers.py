@@ -18,8 +18,8 @@ import requests.exceptions
 from docker.types import LogConfig
 from docker.types import Mount as DockerMount
 
-from sandbox.channel import SOCKET_NAME, SUPERVISOR, ChannelBroken, ChannelTimeout, call, connect_unix
-from sandbox.engine import docker_client
+from sandbox.docker.channel import SOCKET_NAME, SUPERVISOR, ChannelBroken, ChannelTimeout, call, connect_unix
+from sandbox.docker.engine import docker_client
 from sandbox.errors import (
     ContainerGone,
     EngineUnavailable,
@@ -60,7 +60,7 @@ def container_config(spec: SandboxSpec, name: str, socket_dir: Path, target: str
     """Keyword arguments of ``APIClient.create_container`` for ``spec``.
 
     A ``recyclable`` container (one the pool may hand to several episodes in turn, see
-    :mod:`sandbox.pool`) has its cgroup files hidden under an empty read-only tmpfs: their
+    :mod:`sandbox.docker.pool`) has its cgroup files hidden under an empty read-only tmpfs: their
     counters (CPU used, memory peak, failures) survive a recycle and would carry what one
     episode did to the next.
 
