@@ -57,13 +57,13 @@ DIGESTS: dict[str, str] = {
     'README.md#6': '597ab3f052',
     'README.md#7': '7ed8588004',
     'README.md#8': '9e5898df25',
-    'README.md#9': '12f3d05fd7',
+    'README.md#9': 'dea2ce6681',
     'README.md#10': '14ea2a2be9',
     'README.md#11': 'd60db23e06',
     'README.md#12': '09f0086a39',
     'agents/README.md#1': '70d5a59103',
     'docs/inspect.md#1': '713090a15b',
-    'docs/inspect.md#2': '1931a7cd9c',
+    'docs/inspect.md#2': '025b1da8db',
     'docs/inspect.md#3': '62cabe6bfc',
     'docs/writing-environments.md#1': 'c9db9fd986',
     'docs/writing-environments.md#2': 'b4a4a494e8',
@@ -190,7 +190,7 @@ def _free_port() -> int:
 def _overlay_venv(root: Path) -> Path:
     """A venv in ``root/.venv`` that sees this repository's venv; what it installs stays in it."""
     venv = root / ".venv"
-    subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)  # .venv's base
     repo_site = subprocess.run([sys.executable, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                capture_output=True, text=True, check=True).stdout.strip()
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
