@@ -64,7 +64,7 @@ DIGESTS: dict[str, str] = {
     'agents/README.md#1': '70d5a59103',
     'docs/inspect.md#1': '713090a15b',
     'docs/inspect.md#2': '025b1da8db',
-    'docs/inspect.md#3': '62cabe6bfc',
+    'docs/inspect.md#3': 'd60db23e06',
     'docs/writing-environments.md#1': 'c9db9fd986',
     'docs/writing-environments.md#2': 'b4a4a494e8',
     'environments/cluster/README.md#1': 'e6a6ee561c',
