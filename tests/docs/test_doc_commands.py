@@ -37,7 +37,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -100,6 +103,9 @@ READER_FILES: dict[str, str] = {
         json.dumps({"question": f"is {n} even", "passage": f"{n} is a number.", "answer": n % 2 == 0}) + "\n"
         for n in range(300)),
 }
+
+# Blocks that serve on a fixed port (inspect view: 7575, the fake model server: 8765): one at a time.
+FIXED_PORTS = {"README.md#9", "README.md#10", "README.md#11", "docs/inspect.md#3"}
 
 # A block run in another directory: block id -> (repository directory copied, name it runs in).
 BLOCK_CWD: dict[str, tuple[str, str]] = {
@@ -259,10 +265,19 @@ def test_doc_blocks_are_known() -> None:
             assert old in texts.get(block_id, ""), f"{block_id} no longer contains {old!r}"
 
 
-@pytest.mark.docker
-@pytest.mark.parametrize("block", [b for b in BLOCKS if not b.skip_reason], ids=lambda b: b.id)
-def test_doc_block_runs(block: Block, shared: Path) -> None:
-    """The block's commands all exit 0 (after the rules above), servers answered and stopped."""
+@dataclass(frozen=True)
+class Outcome:
+    """How one block's script ended."""
+
+    returncode: int | None
+    lingering: bool
+    output: str
+    seconds: float
+
+
+def _play(shared: Path, block: Block) -> Outcome:
+    """Run one block's script in its scratch checkout; stop whatever it left behind."""
+    started = time.monotonic()
     workdir = _block_dir(shared, block)
     root = shared / "blocks" / re.sub(r"[^\w.-]", "_", block.id)
     log = root / "block.log"
@@ -271,12 +286,41 @@ def test_doc_block_runs(block: Block, shared: Path) -> None:
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         bash.wait(timeout=BLOCK_SECONDS)
-        left = _still_running(bash.pid, LINGER_SECONDS)
+        lingering = _still_running(bash.pid, LINGER_SECONDS)
+    except subprocess.TimeoutExpired:
+        lingering = True
     finally:
         _stop_group(bash.pid)
-    output = log.read_text(errors="replace")
-    assert bash.returncode == 0, f"{block.id} (line {block.line}) failed:\n{output[-6000:]}"
-    assert not left, f"{block.id} left processes running {LINGER_SECONDS:.0f} s after it ended"
+    return Outcome(bash.returncode, lingering, log.read_text(errors="replace"), time.monotonic() - started)
+
+
+@pytest.fixture(scope="module")
+def outcomes(shared: Path) -> dict[str, Outcome]:
+    """Every runnable block played, two at a time (most of a block is waiting on Docker or a server).
+
+    Blocks that serve on a fixed port (``FIXED_PORTS``) take turns.
+    """
+    port_lock = threading.Lock()
+
+    def play(block: Block) -> Outcome:
+        if block.id in FIXED_PORTS:
+            with port_lock:
+                return _play(shared, block)
+        return _play(shared, block)
+
+    runnable = [block for block in BLOCKS if not block.skip_reason]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip([b.id for b in runnable], pool.map(play, runnable), strict=True))
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("block", [b for b in BLOCKS if not b.skip_reason], ids=lambda b: b.id)
+def test_doc_block_runs(block: Block, outcomes: dict[str, Outcome]) -> None:
+    """The block's commands all exit 0 (after the rules above), servers answered and stopped."""
+    outcome = outcomes[block.id]
+    assert outcome.returncode == 0, (
+        f"{block.id} (line {block.line}) failed after {outcome.seconds:.0f} s:\n{outcome.output[-6000:]}")
+    assert not outcome.lingering, f"{block.id} left processes running {LINGER_SECONDS:.0f} s after it ended"
 
 
 def _still_running(group: int, seconds: float) -> bool:
