@@ -39,9 +39,11 @@ def main(command: str) -> int:
 
     threading.Thread(target=read, daemon=True).start()
     try:
-        if not found.wait(START_SECONDS):
-            print(f"no loopback URL printed within {START_SECONDS:.0f} s:\n{''.join(output)}")
-            return 1
+        started = time.monotonic()
+        while not found.wait(0.5):
+            if server.poll() is not None or time.monotonic() - started > START_SECONDS:
+                print(f"no loopback URL printed (exit code {server.poll()}):\n{''.join(output)}")
+                return 1
         deadline = time.monotonic() + 30
         while True:
             try:
