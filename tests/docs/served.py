@@ -56,12 +56,19 @@ def main(command: str) -> int:
                     return 1
                 time.sleep(0.5)
     finally:
+        _stop(server)
+
+
+def _stop(server: subprocess.Popen[str]) -> None:
+    """SIGTERM the server's process group, SIGKILL it after 15 s."""
+    try:
         os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        server.wait(15)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
 
 
 if __name__ == "__main__":

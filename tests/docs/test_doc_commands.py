@@ -295,11 +295,13 @@ def _play(shared: Path, block: Block) -> Outcome:
 
 
 @pytest.fixture(scope="module")
-def outcomes(shared: Path) -> dict[str, Outcome]:
-    """Every runnable block played, two at a time (most of a block is waiting on Docker or a server).
+def outcomes(shared: Path, request: pytest.FixtureRequest) -> dict[str, Outcome]:
+    """The selected blocks played, two at a time (most of a block is waiting on Docker or a server).
 
     Blocks that serve on a fixed port (``FIXED_PORTS``) take turns.
     """
+    selected = {item.callspec.params["block"].id for item in request.session.items
+                if hasattr(item, "callspec") and isinstance(item.callspec.params.get("block"), Block)}
     port_lock = threading.Lock()
 
     def play(block: Block) -> Outcome:
@@ -308,7 +310,7 @@ def outcomes(shared: Path) -> dict[str, Outcome]:
                 return _play(shared, block)
         return _play(shared, block)
 
-    runnable = [block for block in BLOCKS if not block.skip_reason]
+    runnable = [block for block in BLOCKS if block.id in selected]
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip([b.id for b in runnable], pool.map(play, runnable), strict=True))
 
