@@ -30,6 +30,7 @@ def _wait_for_pool(pool: WarmPool, spec: SandboxSpec, count: int) -> None:
     deadline = time.monotonic() + 60
     while pool.ready(spec) < count and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert pool.ready(spec) >= count, f"the pool holds {pool.ready(spec)} warm containers, not {count}"
 
 
 def _removed_soon(container_id: str) -> bool:
@@ -62,7 +63,7 @@ def test_reset_takes_a_fresh_warm_container_never_a_used_one(run_id: str, warm_p
             container_id = box.id
             box.close()
         assert _removed_soon(container_id)  # removed (in the background: off the episode's path), not reused
-        _wait_for_pool(warm_pool, spec, 2)
+        _wait_for_pool(warm_pool, spec, 2 if trial else 1)  # a spec is refilled once a second sandbox asked
     warm_pool.close()
     assert containers_with_label(run_id) == []
 
