@@ -19,9 +19,6 @@ from sandbox.logs import EpisodeLog, read_episodes
 ROOT = Path(__file__).resolve().parents[2]
 WEAK_MODEL = "openai/weak-prose"
 SLOW_MODEL = "openai/slow"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
-                  "--window-size=1400,1000"]
 
 
 def cli(module: str, *args: str, env: dict[str, str] | None = None,

@@ -8,12 +8,9 @@ explicit and generous (the machine may be loaded), and a failure saves a screens
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -22,43 +19,19 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from exporthelpers import CHROMIUM_FLAGS, ROOT, WEAK_MODEL, Exported, arguments, episodes_of, log_for, logs_in
+from browserutil import chromium, require_browser
+from exporthelpers import ROOT, WEAK_MODEL, Exported, arguments, episodes_of, log_for, logs_in
 
 pytestmark = [pytest.mark.docker, pytest.mark.browser]
 WAIT = 180.0
 """Seconds a page may take to show what it must (a loaded 2-core machine)."""
 
 
-def _browser_problem() -> str | None:
-    for program in ("chromium", "chromedriver"):
-        if shutil.which(program) is None:
-            return f"{program} is not installed: run `bash scripts/browser-up.sh` (make setup does)"
-    return None
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    problem = _browser_problem()
-    if problem is not None:
-        if os.environ.get("CI") or os.environ.get("SANDBOX_REQUIRE_DOCKER"):
-            pytest.fail(f"a browser is required here: {problem}")
-        pytest.skip(problem)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "chromium"
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="sandbox-export-chromium-")
-    options.add_argument(f"--user-data-dir={profile}")
-    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver") or "chromedriver"))
-    driver.set_page_load_timeout(WAIT)
-    try:
+    require_browser()
+    with chromium("sandbox-export-chromium-", page_load_timeout=WAIT) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def free_port() -> int:

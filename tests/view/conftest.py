@@ -7,19 +7,16 @@ Screenshots go to ``.artifacts/view/`` (git-ignored).
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from viewhelpers import CHROMIUM_FLAGS, ESCAPED_SECRET, ROOT, SECRET, append_raw, hostile_episode
+from browserutil import chromium, require_browser
+from viewhelpers import ESCAPED_SECRET, ROOT, SECRET, append_raw, hostile_episode
 
 from sandbox.view.site import Site
 from sandbox.view.synthetic import write_synthetic_run
@@ -30,49 +27,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: needs headless Chromium and chromedriver (CI fails, not skips)")
 
 
-@functools.cache
-def _browser_problem() -> str | None:
-    for program in ("chromium", "chromedriver"):
-        if shutil.which(program) is None:
-            return f"{program} is not installed: run `bash scripts/browser-up.sh` (make setup does)"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium is not installed: make venv"
-    return None
-
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Fail (CI) or skip (locally) browser tests when Chromium is missing."""
-    if item.get_closest_marker("browser") is None:
-        return
-    problem = _browser_problem()
-    if problem is None:
-        return
-    if os.environ.get("CI") or os.environ.get("SANDBOX_REQUIRE_DOCKER"):
-        pytest.fail(f"a browser is required here: {problem}")
-    pytest.skip(problem)
+    if item.get_closest_marker("browser") is not None:
+        require_browser()
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the session, with a fresh profile."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "chromium"
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="sandbox-view-chromium-")
-    options.add_argument(f"--user-data-dir={profile}")
-    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver") or "chromedriver"))
-    driver.set_page_load_timeout(30)
-    try:
+    with chromium("sandbox-view-chromium-", page_load_timeout=30) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,6 @@ from sandbox.tools import ToolCall
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / ".artifacts" / "view"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--window-size=1400,1000"]
 SECRET = "sk-viewtest-9f8e7d6c5b4a"
 ESCAPED_SECRET = 'pa"ss\\word-with-quote'  # changes when JSON-escaped
 XSS_SCRIPT = "<script>window.__pwned = 1</script>"

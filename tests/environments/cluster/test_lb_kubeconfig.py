@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from kubeutil import write_kubeconfig
 from lb_episodes import play
 
 from environments.cluster import world as lb_world
@@ -34,14 +35,7 @@ class FakeRealCluster:
         self.world = lb_world.build(lb_world.WorldSpec(setting="load"), np.random.default_rng(7))
         self.lock = threading.RLock()
         self.server = ApiServer(Api(self.world, self.lock), tcp_port=0, user="admin")
-        self.kubeconfig = directory / "kubeconfig"
-        self.kubeconfig.write_text(f"""apiVersion: v1
-kind: Config
-clusters: [{{name: kind-test, cluster: {{server: "http://127.0.0.1:{self.server.port}"}}}}]
-contexts: [{{name: kind-test, context: {{cluster: kind-test, user: admin}}}}]
-current-context: kind-test
-users: [{{name: admin, user: {{token: not-a-secret}}}}]
-""")
+        self.kubeconfig = write_kubeconfig(directory / "kubeconfig", self.server.port)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._tick, daemon=True)
         self.thread.start()

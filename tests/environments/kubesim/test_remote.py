@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from kubeutil import write_kubeconfig
 
 from environments.kubesim import backend
 from environments.kubesim.api.handler import Api, Request
@@ -31,14 +32,7 @@ class RealCluster:
         self.world = world
         self.lock = threading.RLock()
         self.server = ApiServer(Api(self.world, self.lock), tcp_port=0, user="admin")
-        self.kubeconfig = directory / "kubeconfig"
-        self.kubeconfig.write_text(f"""apiVersion: v1
-kind: Config
-clusters: [{{name: kind-test, cluster: {{server: "http://127.0.0.1:{self.server.port}"}}}}]
-contexts: [{{name: kind-test, context: {{cluster: kind-test, user: admin}}}}]
-current-context: kind-test
-users: [{{name: admin, user: {{token: not-a-secret}}}}]
-""")
+        self.kubeconfig = write_kubeconfig(directory / "kubeconfig", self.server.port)
 
     def tick(self) -> None:
         with self.lock:
