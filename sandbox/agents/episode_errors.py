@@ -71,7 +71,7 @@ def classify(exc: BaseException, sandbox_alive: bool = True) -> EpisodeError:
     name = type(exc).__name__
     own_signature = getattr(exc, "signature", None)
     own_class = getattr(exc, "error_class", None)
-    if connection_failed(exc):
+    if not isinstance(exc, SandboxError) and connection_failed(exc):  # a dead container's socket is not a model's
         return EpisodeError(error_class="model", signature="connection_failed", retryable=True)
     if own_signature == KILLED_BY_AGENT or getattr(exc, "caused_by_agent", False):
         return EpisodeError(error_class="agent", signature=KILLED_BY_AGENT, retryable=False)
